@@ -1,0 +1,101 @@
+import { createEmitter } from './emitter';
+import { IdCaptureError } from './errors';
+import { createIdentity } from './identity';
+import { CONSENT_STATES, resolveOptions, type ConsentState, type IdCaptureOptions } from './options';
+import { openQueue, type Upsert } from './queue';
+import { buildUpsert, type Attributes, type Identifiers } from './upsert';
+
+/** Events of `idc.on()` and the detail each listener receives. */
+export interface IdCaptureEvents {
+  /** An upsert is durably queued. */
+  queued: { upsert: Upsert };
+  /** An upsert left the queue unsent: `reason` says why (e.g. `'maxQueueSize'`). */
+  drop: { upsert: Upsert; reason: string };
+  /** Something failed that the page did not call directly (storage, a script-tag call). */
+  error: { error: unknown };
+}
+
+/** The client `createIdCapture` returns. */
+export interface IdCapture {
+  /** The anonymous visitor id: 32 lowercase hex characters. */
+  readonly vuid: string;
+  /**
+   * Queues one profile upsert carrying the vuid, `identifiers` and `attributes`. Resolves once it is durably
+   * queued; rejects with a ValidationError naming the field for bad input.
+   */
+  identify(identifiers: Identifiers, attributes?: Attributes): Promise<void>;
+  /** Changes consent: `'granted'` queues what waited while pending, `'denied'` discards it. */
+  setConsent(state: ConsentState): void;
+  /** Starts a new anonymous visitor (call on logout); upserts already queued keep the identity they were made with. */
+  reset(): void;
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<K extends keyof IdCaptureEvents>(type: K, fn: (detail: IdCaptureEvents[K]) => void): () => void;
+  /** Stops the client: listeners are removed and later calls reject. */
+  destroy(): void;
+}
+
+/** The client and the channel the script tag reports its own errors on. */
+export function createClient(options: IdCaptureOptions) {
+  const o = resolveOptions(options);
+  const log = o.debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : () => {};
+  const events = createEmitter<IdCaptureEvents>();
+  const identity = createIdentity(o.cookie);
+  const queue = openQueue(`idcapture:${o.endpoint}`, (message, cause) => {
+    console.warn(`[idcapture] ${message}`, cause);
+    events.emit('error', { error: cause });
+  });
+  let consent = o.consent;
+  let held: Upsert[] = [];
+  let destroyed = false;
+
+  const enqueue = async (upsert: Upsert) => {
+    const dropped = await queue.add(upsert, o.maxQueueSize);
+    log('queued', upsert);
+    events.emit('queued', { upsert });
+    dropped.forEach((r) => events.emit('drop', { upsert: r.upsert, reason: 'maxQueueSize' }));
+  };
+
+  const client: IdCapture = {
+    get vuid() {
+      return identity.vuid;
+    },
+    async identify(identifiers, attributes) {
+      if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
+      const upsert = buildUpsert(identity.vuid, identifiers, attributes);
+      if (consent == 'granted') return enqueue(upsert);
+      if (consent == 'pending') held.push(upsert);
+      log(`consent ${consent}: not queued`, upsert);
+    },
+    setConsent(state) {
+      if (!CONSENT_STATES.includes(state)) throw new TypeError(`idcapture: consent must be one of ${CONSENT_STATES}`);
+      consent = state;
+      const waiting = state == 'pending' ? [] : held;
+      held = state == 'pending' ? held : [];
+      if (state == 'granted') waiting.reduce((done, u) => done.then(() => enqueue(u)), Promise.resolve()).catch(report);
+    },
+    reset() {
+      identity.reset();
+      held = [];
+      log('reset: new vuid', identity.vuid);
+    },
+    on: events.on,
+    destroy() {
+      destroyed = true;
+      events.clear();
+    },
+  };
+  const report = (error: unknown) => {
+    console.error('[idcapture]', error);
+    events.emit('error', { error });
+  };
+  return { client, report };
+}
+
+/**
+ * Creates the idcapture client: the visitor's vuid, `identify()` and the durable upsert queue.
+ *
+ * @example
+ * const idc = createIdCapture({ endpoint: '/api/profiles' });
+ * await idc.identify({ email: 'sample@test.com' }, { first_name: 'Johnny' });
+ */
+export const createIdCapture = (options: IdCaptureOptions): IdCapture => createClient(options).client;

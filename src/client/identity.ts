@@ -1,0 +1,75 @@
+import { VUID } from '../profile/rules';
+
+/** Where the vuid cookie lives. */
+export interface CookieOptions {
+  /** Cookie name. Default `'vuid'`, the Zaius tag's, so an existing Zaius identity is adopted. */
+  name?: string;
+  /** Cookie domain, e.g. `'.shop.example'` to share the id across subdomains. Default: the page's host. */
+  domain?: string;
+  /** Lifetime in days. Default 365. */
+  maxAgeDays?: number;
+}
+
+export interface Identity {
+  readonly vuid: string;
+  /** Mints a new vuid and stores it: the next visitor on this device is a stranger. */
+  reset(): void;
+}
+
+/** Storage that throws (sandboxed frames, blocked cookies) degrades to a memory identity instead of an error. */
+const attempt = <T>(fn: () => T): T | undefined => {
+  try {
+    return fn();
+  } catch {}
+};
+
+/** The Zaius tag stores `<uuid with dashes>|<epoch ms>`, URL-encoded; ODP knows the id as the 32 hex digits. */
+const toVuid = (stored: string | null | undefined): string | undefined => {
+  const uuid = attempt(() => /^([0-9a-f-]{32,36})\|\d+$/i.exec(decodeURIComponent(stored!))?.[1].replace(/-/g, '').toLowerCase());
+  return uuid && VUID.test(uuid) ? uuid : undefined;
+};
+
+/** UUIDv4 from getRandomValues: randomUUID is missing on plain-http hosts other than localhost. */
+const mint = (): string =>
+  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b, i) =>
+    (i == 6 ? (b & 15) | 64 : i == 8 ? (b & 63) | 128 : b).toString(16).padStart(2, '0'),
+  )
+    .join('')
+    .replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-') + `|${Date.now()}`;
+
+/**
+ * The visitor id, kept in a first-party cookie and mirrored in localStorage so that clearing either one keeps the
+ * identity.
+ */
+export function createIdentity(cookie: Required<Omit<CookieOptions, 'domain'>> & CookieOptions | false): Identity {
+  const key = cookie ? cookie.name : 'vuid';
+  const readCookie = () =>
+    cookie ? attempt(() => document.cookie.split('; ').find((c) => c.startsWith(key + '='))?.slice(key.length + 1)) : undefined;
+  const readLocal = () => attempt(() => localStorage.getItem(key));
+
+  const store = (value: string) => {
+    if (cookie && readCookie() != encodeURIComponent(value)) {
+      attempt(() => {
+        document.cookie =
+          `${key}=${encodeURIComponent(value)}; Path=/; Max-Age=${Math.round(cookie.maxAgeDays * 86400)}; SameSite=Lax` +
+          (cookie.domain ? `; Domain=${cookie.domain}` : '') +
+          (location.protocol == 'https:' ? '; Secure' : '');
+      });
+    }
+    attempt(() => localStorage.setItem(key, value));
+    return value;
+  };
+
+  const fromCookie = readCookie();
+  const fromLocal = readLocal();
+  let vuid = toVuid(store(toVuid(fromCookie) ? decodeURIComponent(fromCookie!) : toVuid(fromLocal) ? fromLocal! : mint()))!;
+
+  return {
+    get vuid() {
+      return vuid;
+    },
+    reset() {
+      vuid = toVuid(store(mint()))!;
+    },
+  };
+}

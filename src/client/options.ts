@@ -1,0 +1,62 @@
+import type { CookieOptions } from './identity';
+
+/** Whether the visitor allows identity capture. */
+export type ConsentState = 'granted' | 'pending' | 'denied';
+
+/** Options of `createIdCapture`. Only `endpoint` is required. */
+export interface IdCaptureOptions {
+  /** URL of your idcapture proxy, absolute or relative to the page, e.g. `'/api/profiles'`. Required. */
+  endpoint: string;
+  /**
+   * Consent at start-up. Default `'granted'`, but `'denied'` when the browser sends Global Privacy Control.
+   * While `'pending'`, upserts wait in memory; `'denied'` discards them.
+   */
+  consent?: ConsentState;
+  /** Start as `'denied'` when `navigator.globalPrivacyControl` is true. Default true. */
+  respectGlobalPrivacyControl?: boolean;
+  /** Most upserts kept queued; past it the oldest are dropped with a 'drop' event. Default 1000. */
+  maxQueueSize?: number;
+  /** The vuid cookie, or `false` to keep the vuid in localStorage only. Default `{ name: 'vuid', maxAgeDays: 365 }`. */
+  cookie?: CookieOptions | false;
+  /** Log each decision on the console. Default false. */
+  debug?: boolean;
+}
+
+const defaults = {
+  consent: 'granted' as ConsentState,
+  respectGlobalPrivacyControl: true,
+  maxQueueSize: 1000,
+  cookie: { name: 'vuid', maxAgeDays: 365 },
+  debug: false,
+};
+
+export type ResolvedOptions = ReturnType<typeof resolveOptions>;
+
+const positive = (name: string, value: number) => {
+  if (!(value > 0 && value < Infinity)) throw new RangeError(`idcapture: option ${name} must be a positive number`);
+  return value;
+};
+
+export const CONSENT_STATES = ['granted', 'pending', 'denied'];
+
+/** Fills in defaults and checks every option once, so the rest of the client can trust them. */
+export function resolveOptions(options: IdCaptureOptions) {
+  if (typeof options?.endpoint != 'string' || !options.endpoint) {
+    throw new TypeError('idcapture: option endpoint must be the URL of your proxy');
+  }
+  const consent = options.consent ?? defaults.consent;
+  if (!CONSENT_STATES.includes(consent)) throw new TypeError(`idcapture: option consent must be one of ${CONSENT_STATES}`);
+  const cookie = options.cookie !== false && { ...defaults.cookie, ...options.cookie };
+  if (cookie) {
+    if (!/^[\w.-]+$/.test(cookie.name)) throw new TypeError('idcapture: option cookie.name must be a cookie name');
+    positive('cookie.maxAgeDays', cookie.maxAgeDays);
+  }
+  const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
+  return {
+    endpoint: options.endpoint,
+    consent: gpc && (options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl) ? 'denied' : consent,
+    maxQueueSize: positive('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),
+    cookie,
+    debug: !!options.debug,
+  };
+}

@@ -1,0 +1,32 @@
+import { checkAttributes, checkField, isIdentifier, normalizeEmail, type FieldValue } from '../profile/rules';
+import { ValidationError } from './errors';
+import type { Upsert } from './queue';
+
+/** Who the profile is: at least one of `email`, `phone` or a custom identifier such as `customer_id`. */
+export type Identifiers = Record<string, string | number>;
+
+/** Profile fields in lower snake_case, e.g. `first_name`; `null` clears a field. */
+export type Attributes = Record<string, FieldValue>;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value == 'object' && !!value && !Array.isArray(value);
+
+/** Builds the upsert for `identify()`, or throws a ValidationError naming the first bad field. */
+export function buildUpsert(vuid: string, identifiers: unknown, attributes: unknown = {}): Upsert {
+  if (!isObject(identifiers)) throw new ValidationError('identifiers', 'is not an object');
+  if (!isObject(attributes)) throw new ValidationError('attributes', 'is not an object');
+  for (const [field, value] of Object.entries(identifiers)) {
+    const reason = !isIdentifier(field)
+      ? 'is not an identifier (email, phone, vuid or a name ending in _id, _hash, _number, _token, _alias, _address or _key)'
+      : typeof value != 'string' && typeof value != 'number'
+        ? 'is not a string or number'
+        : checkField(field, value);
+    if (reason) throw new ValidationError(field, reason);
+  }
+  const problem = checkAttributes(identifiers) ?? checkAttributes({ vuid, ...attributes, ...identifiers });
+  if (problem) throw new ValidationError(problem.field, problem.reason);
+
+  const merged: Attributes = { vuid, ...attributes, ...(identifiers as Identifiers) };
+  if (typeof merged.email == 'string') merged.email = normalizeEmail(merged.email);
+  return { attributes: merged };
+}

@@ -1,0 +1,79 @@
+/**
+ * The profile rules of the Zaius/ODP v3 profiles API, written once and imported by the browser client, the proxy
+ * and the emulator so the three never disagree on what a valid upsert is.
+ */
+
+/** Longest text value the API stores (ODP "string" fields). */
+export const MAX_TEXT = 1024;
+
+/** Lower snake_case, starting with a letter; 64 characters is our cap, the API documents none. */
+const NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** Suffixes the API requires of custom identifier names (POST /v3/schema/identifiers). */
+const CUSTOM_IDENTIFIER = /_(id|hash|number|token|alias|address|key)$/;
+
+/** The anonymous visitor id as ODP stores it: a UUIDv4 without dashes. */
+export const VUID = /^[0-9a-f]{32}$/;
+
+/**
+ * Deliberately permissive: unlike the API's legacy consent regex it accepts `+` tags and international domains, but
+ * still needs one `@`, a local part of at most 64 characters and a dotted domain.
+ */
+const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/u;
+
+/** The customer fields every ODP account has (dev-docs "Customers"), besides the identifiers. */
+export const DEFAULT_FIELDS = [
+  'first_name', 'last_name', 'gender', 'timezone', 'image_url', 'phone', 'street1', 'street2', 'city', 'state', 'zip',
+  'country', 'dob_day', 'dob_month', 'dob_year',
+];
+
+/** Identifiers every account knows; custom ones are recognised by their suffix. */
+export const DEFAULT_IDENTIFIERS = ['vuid', 'email', 'phone'];
+
+/** A field value the API accepts. */
+export type FieldValue = string | number | boolean | null;
+
+/** What is wrong with an upsert, naming the field (or `identifiers` when none is given). */
+export interface Problem {
+  field: string;
+  reason: string;
+}
+
+export const isIdentifier = (name: string): boolean =>
+  DEFAULT_IDENTIFIERS.includes(name) || CUSTOM_IDENTIFIER.test(name);
+
+/** `zaius_id`, the plural identifier arrays (`emails`, `vuids`, `customer_ids`) and `data_source*` belong to ODP. */
+const isReserved = (name: string): boolean =>
+  name == 'zaius_id' || name.startsWith('data_source') || (name.endsWith('s') && isIdentifier(name.replace(/e?s$/, '')));
+
+/** Emails match case-insensitively and without surrounding blanks. */
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+
+/** Why `value` may not be stored under `name`, or undefined when it may. */
+export function checkField(name: string, value: unknown): string | undefined {
+  if (!NAME.test(name)) return 'is not a lower snake_case name starting with a letter (at most 64 characters)';
+  if (isReserved(name)) return 'is reserved by the profiles API';
+  if (value === null || typeof value == 'boolean') return;
+  if (typeof value == 'number') return isFinite(value) ? undefined : 'is not a finite number';
+  if (typeof value != 'string') return 'is not a string, number, boolean or null';
+  if (value.length > MAX_TEXT) return `is longer than ${MAX_TEXT} characters`;
+  if (name == 'email' && !EMAIL.test(normalizeEmail(value))) return 'is not a valid email address';
+  if (name == 'vuid' && !VUID.test(value)) return 'is not 32 lowercase hex characters';
+}
+
+/**
+ * Checks one upsert's attributes: an object of valid fields carrying at least one identifier with a value.
+ * `known` narrows the accepted names (the proxy's allowlist, the emulator's schema).
+ */
+export function checkAttributes(attributes: unknown, known?: (name: string) => boolean): Problem | undefined {
+  if (typeof attributes != 'object' || !attributes || Array.isArray(attributes)) {
+    return { field: 'attributes', reason: 'is not an object' };
+  }
+  let identified = false;
+  for (const [field, value] of Object.entries(attributes)) {
+    const reason = checkField(field, value) ?? (known && !known(field) ? 'is not a known field' : undefined);
+    if (reason) return { field, reason };
+    identified ||= isIdentifier(field) && value !== null && value !== '';
+  }
+  if (!identified) return { field: 'identifiers', reason: 'has no identifier (email, phone, vuid or a custom *_id)' };
+}
