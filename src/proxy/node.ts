@@ -77,6 +77,8 @@ export function toNodeListener(handle: Handler, options: NodeListenerOptions = {
       const body = new Uint8Array(await response.arrayBuffer());
       // A body left unread (refused early) is not drained on a kept-alive connection: it could be endless.
       if (!req.complete) res.setHeader('connection', 'close');
+      // Answers are small and whole: a length instead of chunked encoding (never on a 204, which has no body).
+      if (response.status != 204 && response.status != 304) res.setHeader('content-length', body.byteLength);
       res.writeHead(response.status, Object.fromEntries(response.headers)).end(body);
       if (!req.complete) req.removeAllListeners('data').resume();
     };

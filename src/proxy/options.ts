@@ -113,7 +113,7 @@ export type Config = ReturnType<typeof resolveOptions>;
 
 /** Fills in defaults and checks every option once, so a bad configuration fails at start-up, not at the first visitor. */
 export function resolveOptions(options: ProxyOptions) {
-  if (typeof options != 'object' || !options) fail('object', 'given: createProxy({ apiKey, allowedOrigins })');
+  if (typeof options != 'object' || !options) throw new TypeError('idcapture/proxy: createProxy needs { apiKey, allowedOrigins }');
   // The key's value is never echoed, not even in this message.
   if (typeof options.apiKey != 'string' || !options.apiKey.trim()) fail('apiKey', 'a non-empty string (your API key)');
   const path = options.path ?? defaults.path;
