@@ -51,10 +51,11 @@ async function main() {
   const parsed = options();
   if (!parsed) return console.log(USAGE);
   const running = await startEmulator(parsed);
-  console.log(`idcapture emulator listening on ${running.url}`);
   const stop = () => running.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Printed last: whoever waits for this line may signal at once, and must find the handlers in place.
+  console.log(`idcapture emulator listening on ${running.url}`);
 }
 
 main().catch((error: unknown) => {
