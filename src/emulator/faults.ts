@@ -74,33 +74,33 @@ function random(seed: number): () => number {
 
 /** A seeded source of fault decisions, one per request, restarted from its seed whenever the faults change. */
 export class FaultPlan {
-  #faults: ReturnType<typeof resolveFaults>;
-  #next: () => number;
-  #burstLeft = 0;
+  private config: ReturnType<typeof resolveFaults>;
+  private next: () => number;
+  private burstLeft = 0;
 
   constructor(faults?: Faults) {
-    this.#faults = resolveFaults(faults);
-    this.#next = random(this.#faults.seed);
+    this.config = resolveFaults(faults);
+    this.next = random(this.config.seed);
   }
 
   /** The faults in force, defaults filled in. */
   get faults(): Required<Faults> {
-    const [min, max] = this.#faults.latencyMs;
-    return { ...this.#faults, latencyMs: [min, max] };
+    const [min, max] = this.config.latencyMs;
+    return { ...this.config, latencyMs: [min, max] };
   }
 
   decide(): FaultDecision {
-    const { errorRate, latencyMs, burstRate, burstLength, dropRate } = this.#faults;
+    const { errorRate, latencyMs, burstRate, burstLength, dropRate } = this.config;
     // Always five draws, whichever branch is taken, so one request's fault never shifts the next one's.
-    const [r0, r1, r2, r3, r4] = [this.#next(), this.#next(), this.#next(), this.#next(), this.#next()];
+    const [r0, r1, r2, r3, r4] = [this.next(), this.next(), this.next(), this.next(), this.next()];
     const decision: FaultDecision = { latencyMs: Math.round(latencyMs[0] + r0 * (latencyMs[1] - latencyMs[0])) };
-    if (this.#burstLeft > 0) {
-      this.#burstLeft--;
+    if (this.burstLeft > 0) {
+      this.burstLeft--;
       decision.outcome = 429;
     } else if (r1 < dropRate) decision.outcome = 'drop';
     else if (r2 < errorRate) decision.outcome = r3 < 0.5 ? 500 : 503;
     else if (r4 < burstRate) {
-      this.#burstLeft = burstLength - 1;
+      this.burstLeft = burstLength - 1;
       decision.outcome = 429;
     }
     return decision;

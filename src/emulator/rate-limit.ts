@@ -3,23 +3,23 @@
  * documented "10 requests/s" reads for a usage plan on an API gateway.
  */
 export class RateLimiter {
-  #buckets = new Map<string, { tokens: number; at: number }>();
-  readonly #capacity: number;
+  private buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly capacity: number;
 
   constructor(
     readonly rate: number,
     readonly now: () => number,
   ) {
-    this.#capacity = Math.max(1, rate);
+    this.capacity = Math.max(1, rate);
   }
 
   /** Takes a token for `key`: 0 when the request may pass, else the whole seconds to wait (for `Retry-After`). */
   take(key: string): number {
     const now = this.now();
-    const bucket = this.#buckets.get(key) ?? { tokens: this.#capacity, at: now };
-    bucket.tokens = Math.min(this.#capacity, bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * this.rate);
+    const bucket = this.buckets.get(key) ?? { tokens: this.capacity, at: now };
+    bucket.tokens = Math.min(this.capacity, bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * this.rate);
     bucket.at = now;
-    this.#buckets.set(key, bucket);
+    this.buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return 0;
@@ -28,6 +28,6 @@ export class RateLimiter {
   }
 
   reset(): void {
-    this.#buckets.clear();
+    this.buckets.clear();
   }
 }

@@ -36,30 +36,30 @@ export const pluralOf = (name: string): string => name + (/(s|sh|ch|x)$/.test(na
  * profiles they point at; low-confidence ones (the vuid) only move to the profile they were last seen with.
  */
 export class ProfileStore {
-  #profiles = new Map<number, Profile>();
+  private profiles = new Map<number, Profile>();
   /** Identifier name → match key → id of the one profile that holds it. */
-  #index = new Map<string, Map<string, number>>();
-  #nextId = 1;
-  #seq = 0;
-  #recordsApplied = 0;
-  #merges = 0;
+  private index = new Map<string, Map<string, number>>();
+  private nextId = 1;
+  private seq = 0;
+  private recordsApplied = 0;
+  private merges = 0;
 
   constructor(readonly lowConfidence: ReadonlySet<string>) {}
 
   get counts(): StoreCounts {
-    return { recordsApplied: this.#recordsApplied, merges: this.#merges, profiles: this.#profiles.size };
+    return { recordsApplied: this.recordsApplied, merges: this.merges, profiles: this.profiles.size };
   }
 
   /** The profile that holds identifier `name` = `value`, or undefined. `zaius_id` finds a profile by its id. */
   find(name: string, value: string): ProfileView | undefined {
-    const id = name == 'zaius_id' ? Number(value) : this.#index.get(name)?.get(matchKey(name, value));
-    const profile = id === undefined ? undefined : this.#profiles.get(id);
+    const id = name == 'zaius_id' ? Number(value) : this.index.get(name)?.get(matchKey(name, value));
+    const profile = id === undefined ? undefined : this.profiles.get(id);
     return profile && view(profile);
   }
 
   /** Every profile, oldest first. */
   all(): ProfileView[] {
-    return [...this.#profiles.values()].map(view);
+    return [...this.profiles.values()].map(view);
   }
 
   /**
@@ -67,7 +67,7 @@ export class ProfileStore {
    * nothing and are skipped.
    */
   upsert(attributes: Record<string, FieldValue>): void {
-    const seq = ++this.#seq;
+    const seq = ++this.seq;
     const high: [string, string, string][] = [];
     const low: [string, string, string][] = [];
     const plain: [string, FieldValue][] = [];
@@ -78,67 +78,67 @@ export class ProfileStore {
     }
 
     // Every profile a high-confidence identifier names is the same person: the oldest absorbs the others.
-    const owners = this.#owners(high).sort((a, b) => a.id - b.id);
+    const owners = this.owners(high).sort((a, b) => a.id - b.id);
     let target = owners[0];
-    for (const other of owners.slice(1)) this.#merge(other, target);
+    for (const other of owners.slice(1)) this.merge(other, target);
 
-    for (const owner of this.#owners(low)) {
+    for (const owner of this.owners(low)) {
       if (owner == target) continue;
       if (!high.length) target ??= owner; // an anonymous update goes to whoever the cookie was last seen with
-      else if (!this.#known(owner)) {
+      else if (!this.known(owner)) {
         // Anonymous history attaches to the customer; a profile that already names a customer is never merged
         // on a vuid (a shared computer): the vuid simply moves below.
-        if (target) this.#merge(owner, target);
+        if (target) this.merge(owner, target);
         else target = owner;
       }
     }
 
-    target ??= this.#create();
-    for (const [name, key, value] of [...high, ...low]) this.#attach(target, name, key, value, seq);
+    target ??= this.create();
+    for (const [name, key, value] of [...high, ...low]) this.attach(target, name, key, value, seq);
     for (const [name, value] of plain) {
       if (value === null) target.attributes.delete(name);
       else target.attributes.set(name, { value, seq });
     }
-    this.#recordsApplied++;
+    this.recordsApplied++;
   }
 
-  #create(): Profile {
-    const profile: Profile = { id: this.#nextId++, attributes: new Map(), identifiers: new Map() };
-    this.#profiles.set(profile.id, profile);
+  private create(): Profile {
+    const profile: Profile = { id: this.nextId++, attributes: new Map(), identifiers: new Map() };
+    this.profiles.set(profile.id, profile);
     return profile;
   }
 
   /** The distinct profiles holding any of `ids`, in the order first named. */
-  #owners(ids: [string, string, string][]): Profile[] {
+  private owners(ids: [string, string, string][]): Profile[] {
     const found = new Set<Profile>();
     for (const [name, key] of ids) {
-      const id = this.#index.get(name)?.get(key);
-      if (id !== undefined) found.add(this.#profiles.get(id)!);
+      const id = this.index.get(name)?.get(key);
+      if (id !== undefined) found.add(this.profiles.get(id)!);
     }
     return [...found];
   }
 
-  #known(profile: Profile): boolean {
+  private known(profile: Profile): boolean {
     return [...profile.identifiers.keys()].some((name) => !this.lowConfidence.has(name));
   }
 
   /** Moves everything of `from` into `into` (later writes win, plural arrays unite) and deletes `from`. */
-  #merge(from: Profile, into: Profile): void {
+  private merge(from: Profile, into: Profile): void {
     for (const [name, stamped] of from.attributes) {
       if ((into.attributes.get(name)?.seq ?? -1) < stamped.seq) into.attributes.set(name, stamped);
     }
     for (const [name, values] of from.identifiers) {
-      for (const [key, { value, seq }] of values) this.#attach(into, name, key, value, seq);
+      for (const [key, { value, seq }] of values) this.attach(into, name, key, value, seq);
     }
-    this.#profiles.delete(from.id);
-    this.#merges++;
+    this.profiles.delete(from.id);
+    this.merges++;
   }
 
   /** Gives identifier `key` to `profile`, taking it from any other holder, and keeps the plural array capped. */
-  #attach(profile: Profile, name: string, key: string, value: string, seq: number): void {
-    const index = this.#index.get(name) ?? this.#index.set(name, new Map()).get(name)!;
+  private attach(profile: Profile, name: string, key: string, value: string, seq: number): void {
+    const index = this.index.get(name) ?? this.index.set(name, new Map()).get(name)!;
     const holder = index.get(key);
-    if (holder !== undefined && holder != profile.id) this.#detach(this.#profiles.get(holder), name, key);
+    if (holder !== undefined && holder != profile.id) this.detach(this.profiles.get(holder), name, key);
     index.set(key, profile.id);
     const values = profile.identifiers.get(name) ?? profile.identifiers.set(name, new Map()).get(name)!;
     const previous = values.get(key);
@@ -151,13 +151,13 @@ export class ProfileStore {
     }
   }
 
-  #detach(profile: Profile | undefined, name: string, key: string): void {
+  private detach(profile: Profile | undefined, name: string, key: string): void {
     if (!profile) return;
     const values = profile.identifiers.get(name);
     values?.delete(key);
     if (values?.size === 0) profile.identifiers.delete(name);
     // Left with no identifier at all, a profile can never be found or updated again.
-    if (profile.identifiers.size == 0) this.#profiles.delete(profile.id);
+    if (profile.identifiers.size == 0) this.profiles.delete(profile.id);
   }
 }
 
