@@ -2,7 +2,7 @@ import { isIdentifier } from '../profile/rules';
 import { accepted, forbidden, json, message, problem, tooManyRequests } from './answers';
 import { FaultPlan, type Faults } from './faults';
 import { resolveOptions, type EmulatorOptions } from './options';
-import { parsePayload, readBody } from './payload';
+import { parsePayload, readBody, UNPARSEABLE } from './payload';
 import { RateLimiter } from './rate-limit';
 import { ProfileStore, type ProfileView } from './store';
 
@@ -139,7 +139,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
         response = await api(request, url);
       } catch {
         // Only reading the body can throw: the client went away or sent a broken stream.
-        response = message(400, o.clock(), 'Unable to parse request body.');
+        response = message(400, o.clock(), UNPARSEABLE);
       }
       count(response.type == 'error' ? 'dropped' : String(response.status));
       return response;

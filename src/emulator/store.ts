@@ -1,7 +1,7 @@
 import { isIdentifier, normalizeEmail, type FieldValue } from '../profile/rules';
 
 /** Most values an identifier's plural array keeps (`emails`, `vuids`, ...); the least recently seen goes first. */
-export const MAX_PLURAL = 25;
+const MAX_PLURAL = 25;
 
 /** A value and the write that set it: `seq` orders every write, so merges can tell which one came last. */
 interface Stamped<T> {
@@ -29,7 +29,7 @@ export interface StoreCounts {
 const matchKey = (name: string, value: string) => (name == 'email' ? normalizeEmail(value) : value);
 
 /** `customer_id` → `customer_ids`, `email` → `emails`, `x_address` → `x_addresses`. */
-export const pluralOf = (name: string): string => name + (/(s|sh|ch|x)$/.test(name) ? 'es' : 's');
+const pluralOf = (name: string): string => name + (/(s|sh|ch|x)$/.test(name) ? 'es' : 's');
 
 /**
  * The profiles and the identity resolution between them. High-confidence identifiers name a person and merge the

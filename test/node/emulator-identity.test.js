@@ -191,3 +191,20 @@ test('with applyDelayMs the 202 comes first and the upsert is applied after the 
     await delayed.close();
   }
 });
+
+test('lowConfidence makes phone move like a vuid instead of merging customers', async () => {
+  const shared = await startEmulator({ rateLimit: false, lowConfidence: ['vuid', 'phone'] });
+  try {
+    await upsert(shared.url, { email: 'a@test.com', phone: '555-0100' });
+    await upsert(shared.url, { email: 'b@test.com', phone: '555-0100' });
+    assert.equal(shared.emulator.profiles().length, 2);
+    assert.equal((await profile(shared.url, 'phone=555-0100')).email, 'b@test.com');
+    assert.equal((await profile(shared.url, 'email=a@test.com')).phone, undefined);
+  } finally {
+    await shared.close();
+  }
+  // With the default, the same two upserts are one person.
+  await upsert(server.url, { email: 'a@test.com', phone: '555-0100' });
+  await upsert(server.url, { email: 'b@test.com', phone: '555-0100' });
+  assert.equal(count(), 1);
+});
