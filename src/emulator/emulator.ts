@@ -22,7 +22,10 @@ export interface EmulatorStats {
 
 /** A profiles API emulator, served by any Fetch-API server through `fetch`. */
 export interface Emulator {
-  /** Answers one request: `/v3/profiles` and the `/__emulator/` inspection paths. A dropped connection is `Response.error()`. */
+  /**
+   * Answers one request: `/v3/profiles` and the `/__emulator/` inspection paths. A connection to drop without an
+   * answer comes back as `Response.error()`.
+   */
   fetch(request: Request): Promise<Response>;
   /** Every profile as `GET /v3/profiles` would show its attributes, oldest first. */
   profiles(): ProfileView[];

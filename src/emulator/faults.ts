@@ -44,7 +44,9 @@ export function resolveFaults(faults: Faults = {}): Required<Faults> & { latency
   const latency = faults.latencyMs ?? 0;
   const [min, max] = Array.isArray(latency) ? latency : [latency, latency];
   nonNegative('latencyMs', min);
-  if (nonNegative('latencyMs', max) < min) throw new RangeError('idcapture emulator: option faults.latencyMs must be [min, max]');
+  if (nonNegative('latencyMs', max) < min) {
+    throw new RangeError('idcapture emulator: option faults.latencyMs must be [min, max]');
+  }
   const burstLength = faults.burstLength ?? 5;
   if (!Number.isInteger(burstLength) || burstLength < 1) {
     throw new RangeError('idcapture emulator: option faults.burstLength must be a positive integer');

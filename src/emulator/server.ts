@@ -75,7 +75,9 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError('idcapture emulator: option port must be an integer from 0 to 65535');
   }
-  if (typeof host != 'string' || !host) throw new TypeError('idcapture emulator: option host must be a host name or address');
+  if (typeof host != 'string' || !host) {
+    throw new TypeError('idcapture emulator: option host must be a host name or address');
+  }
   const emulator = createEmulator(rest);
   const server = createServer((req, res) => void serve(emulator, req, res));
   await new Promise<void>((resolve, reject) => {

@@ -74,7 +74,10 @@ export class ProfileStore {
     for (const [name, value] of Object.entries(attributes)) {
       if (value === '') continue;
       if (!isIdentifier(name)) plain.push([name, value]);
-      else if (value !== null) (this.lowConfidence.has(name) ? low : high).push([name, matchKey(name, String(value)), String(value)]);
+      else if (value !== null) {
+        const text = String(value);
+        (this.lowConfidence.has(name) ? low : high).push([name, matchKey(name, text), text]);
+      }
     }
 
     // Every profile a high-confidence identifier names is the same person: the oldest absorbs the others.

@@ -67,13 +67,19 @@ test('GET ?email=sample_bad@test.com answers the documented 404 message', async 
   assert.match(body.timestamp, ISO_WITH_OFFSET);
   assert.deepEqual(
     { ...body, timestamp: 'T' },
-    { title: 'Not Found', status: 404, timestamp: 'T', detail: { message: 'Unable to find profile for email = sample_bad@test.com' } },
+    {
+      title: 'Not Found',
+      status: 404,
+      timestamp: 'T',
+      detail: { message: 'Unable to find profile for email = sample_bad@test.com' },
+    },
   );
 });
 
 test('no key, or an unknown key, gets 403 {"message":"Forbidden"} on GET and POST, and changes nothing', async () => {
   for (const key of [null, 'wrong.key', '']) {
-    for (const response of [await get(server.url, 'email=sample@test.com', { key }), await post(server.url, EXAMPLE_PAYLOAD, { key })]) {
+    const responses = [await get(server.url, 'email=sample@test.com', { key }), await post(server.url, EXAMPLE_PAYLOAD, { key })];
+    for (const response of responses) {
       assert.equal(response.status, 403, `key ${key}`);
       assert.deepEqual(await response.json(), { message: 'Forbidden' });
     }

@@ -29,7 +29,9 @@ test('the built command is a node script', () => {
   assert.match(readFileSync(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/);
 });
 
-test('idcapture-emulator --port 0 --api-key k prints its URL, serves the API with that key, and stops on SIGTERM', { timeout: 10_000 }, async () => {
+const BOUNDED = { timeout: 10_000 };
+
+test('idcapture-emulator --port 0 --api-key k prints its URL, serves with that key, stops on SIGTERM', BOUNDED, async () => {
   const { child, line, exited } = start(['--port', '0', '--api-key', 'cli.key', '--rate-limit', 'off', '--field', 'customer_id']);
   try {
     const url = (await line).match(/(http:\/\/127\.0\.0\.1:\d+\/v3)$/)?.[1];
@@ -48,7 +50,7 @@ test('idcapture-emulator --port 0 --api-key k prints its URL, serves the API wit
   }
 });
 
-test('it stops on SIGINT too, and refuses a bad option naming it', { timeout: 10_000 }, async () => {
+test('it stops on SIGINT too, and refuses a bad option naming it', BOUNDED, async () => {
   const { child, line, exited } = start(['--port', '0']);
   await line;
   child.kill('SIGINT');
@@ -60,7 +62,7 @@ test('it stops on SIGINT too, and refuses a bad option naming it', { timeout: 10
   assert.match(err, /port/);
 });
 
-test('--help prints the usage', { timeout: 10_000 }, async () => {
+test('--help prints the usage', BOUNDED, async () => {
   const { out, code } = await start(['--help']).exited;
   assert.equal(code, 0);
   assert.match(out, /Usage: idcapture-emulator/);

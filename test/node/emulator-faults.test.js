@@ -86,7 +86,8 @@ test('429 bursts: runs of burstLength answers with Retry-After, then service res
   assert.equal(response.headers.get('retry-after'), '1');
   assert.deepEqual(await response.json(), { message: 'Too Many Requests' });
 
-  const seen = await fetchStatuses(createEmulator({ rateLimit: false, faults: { burstRate: 0.1, burstLength: 4, seed: 3 } }), 120);
+  const bursty = createEmulator({ rateLimit: false, faults: { burstRate: 0.1, burstLength: 4, seed: 3 } });
+  const seen = await fetchStatuses(bursty, 120);
   const runs = seen.join(',').split(/,?202,?/).filter(Boolean).map((run) => run.split(',').length);
   assert.ok(runs.length >= 2, `bursts: ${runs}`);
   for (const run of runs.slice(0, -1)) assert.equal(run % 4, 0, `a burst of ${run} in ${seen}`);
@@ -103,20 +104,21 @@ test('dropRate 1 closes connections without an answer, counted as dropped', asyn
 });
 
 test('POST /__emulator/faults changes the faults at run time, and GET shows them', async () => {
-  let response = await fetch(`${server.root}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ errorRate: 1, seed: 5 }) });
+  const change = (body) => fetch(`${server.root}/__emulator/faults`, { method: 'POST', body });
+  let response = await change(JSON.stringify({ errorRate: 1, seed: 5 }));
   assert.equal(response.status, 200);
   assert.equal((await response.json()).errorRate, 1);
   assert.ok([500, 503].includes((await get(server.url, 'email=x@test.com')).status));
   assert.equal((await (await fetch(`${server.root}/__emulator/faults`)).json()).seed, 5);
 
-  response = await fetch(`${server.root}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ errorRate: 7 }) });
+  response = await change(JSON.stringify({ errorRate: 7 }));
   assert.equal(response.status, 400);
   assert.match((await response.json()).detail.message, /faults\.errorRate/);
-  response = await fetch(`${server.root}/__emulator/faults`, { method: 'POST', body: '{' });
+  response = await change('{');
   assert.equal(response.status, 400);
   assert.ok([500, 503].includes((await get(server.url, 'email=x@test.com')).status), 'a refused change keeps the old faults');
 
-  await fetch(`${server.root}/__emulator/faults`, { method: 'POST', body: '{}' });
+  await change('{}');
   assert.equal((await get(server.url, 'email=x@test.com')).status, 404);
 });
 

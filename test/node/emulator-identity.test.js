@@ -67,7 +67,10 @@ test('the dev-docs example: an email of profile 2 and an id of profile 1 leave o
   assert.equal(count(), 1);
   const john = await profile(server.url, 'email=john@test.com');
   assert.equal(john.zaius_id, first.zaius_id);
-  assert.deepEqual([john.first_name, john.last_name, john.customer_ids, john.emails], ['John', 'Doe', ['shop-1'], ['john@test.com']]);
+  assert.deepEqual(
+    [john.first_name, john.last_name, john.customer_ids, john.emails],
+    ['John', 'Doe', ['shop-1'], ['john@test.com']],
+  );
 });
 
 test('a vuid moves to the customer it is seen with, and never merges two customers', async () => {
@@ -93,7 +96,7 @@ test('a profile with only a vuid becomes the customer when an email arrives with
   assert.deepEqual([nia.zaius_id, nia.city, nia.first_name], [anonymous.zaius_id, 'Boston', 'Nia']);
 });
 
-test("a vuid-only profile is absorbed into the known customer whose email arrives with it, keeping the customer's id", async () => {
+test("a vuid-only profile is absorbed into the customer whose email comes with it, keeping the customer's id", async () => {
   await upsert(server.url, { vuid: vuid(2), city: 'Boston', first_name: 'Anonymous' });
   await upsert(server.url, { email: 'kim@test.com', first_name: 'Kim', vuid: vuid(3) });
   const kim = await profile(server.url, 'email=kim@test.com');

@@ -163,7 +163,8 @@ test('bad options throw a TypeError or RangeError naming the option', async () =
     [{ faults: 'often' }, TypeError, /faults/],
   ];
   for (const [options, type, name] of cases) {
-    assert.throws(() => createEmulator(options), (error) => error instanceof type && name.test(error.message), JSON.stringify(options));
+    const named = (error) => error instanceof type && name.test(error.message);
+    assert.throws(() => createEmulator(options), named, JSON.stringify(options));
   }
   await assert.rejects(startEmulator({ port: 70000 }), (error) => error instanceof RangeError && /port/.test(error.message));
   await assert.rejects(startEmulator({ maxBatch: 0 }), /maxBatch/);
