@@ -34,6 +34,9 @@ const invalid = [
   ['a plural custom identifier', { email: 'a@b.co' }, { customer_ids: 'x' }, 'customer_ids'],
   ['a data_source field', { email: 'a@b.co' }, { data_source: 'x' }, 'data_source'],
   ['an empty email', { email: '' }, undefined, 'email'],
+  ['a numeric email', { email: 5 }, undefined, 'email'],
+  ['a numeric vuid override', { email: 'a@b.co' }, { vuid: 42 }, 'vuid'],
+  ['a boolean email attribute', { phone: '555' }, { email: true }, 'email'],
 ];
 
 // [title, identifiers, attributes, expected attributes besides the vuid]
