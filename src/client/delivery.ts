@@ -86,6 +86,12 @@ export function createDelivery(o: DeliveryOptions) {
     }, at - Date.now());
   };
 
+  /** Deletes acknowledged or refused records, from the queue and from what an unload would resend. */
+  const forget = (ids: number[]) => {
+    snapshot = snapshot.filter((r) => !ids.includes(r.id));
+    return o.queue.remove(ids);
+  };
+
   const post = (body: string, keepalive = false) =>
     o.fetch(o.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, keepalive });
 
@@ -93,7 +99,7 @@ export function createDelivery(o: DeliveryOptions) {
   async function settle(response: Response, batch: QueueRecord[], result: FlushResult): Promise<number | void> {
     const { status } = response;
     if (response.ok) {
-      await o.queue.remove(batch.map((r) => r.id));
+      await forget(batch.map((r) => r.id));
       result.sent += batch.length;
       failures = 0;
       o.log('sent', batch.length);
@@ -111,7 +117,7 @@ export function createDelivery(o: DeliveryOptions) {
     if (!invalid.length) {
       throw new HttpError(status, `idcapture: ${o.endpoint} answered ${status}; check the endpoint URL and the proxy's allowedOrigins`);
     }
-    await o.queue.remove(invalid.map(([r]) => r.id));
+    await forget(invalid.map(([r]) => r.id));
     result.dropped += invalid.length;
     invalid.forEach(([r, reason]) => {
       o.log('drop', reason, r.upsert);
