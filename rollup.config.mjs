@@ -21,7 +21,7 @@ export default [
       'emulator-cli': 'src/emulator/cli.ts',
     },
     output: { dir: 'dist', format: 'es', chunkFileNames: 'chunks/[name].js' },
-    external: (id) => /^(node:|ky$|idb-keyval$)/.test(id),
+    external: (id) => /^(node:|idb-keyval$)/.test(id),
     plugins: [ts({ declaration: true, declarationDir: 'dist/types', rootDir: '.', outDir: 'dist' })],
   },
   // The example Cloudflare Worker, self-contained so workerd (and wrangler) can load it as is.

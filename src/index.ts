@@ -1,6 +1,8 @@
-export { createIdCapture, type IdCapture, type IdCaptureEvents } from './client/create';
+export { createIdCapture, type IdCapture } from './client/create';
+export type { IdCaptureEvents } from './client/events';
 export type { IdCaptureOptions, ConsentState } from './client/options';
 export type { CookieOptions } from './client/identity';
 export type { Identifiers, Attributes } from './client/upsert';
 export type { Upsert } from './client/queue';
+export type { FlushResult } from './client/delivery';
 export { IdCaptureError, ValidationError, HttpError } from './client/errors';

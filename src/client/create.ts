@@ -1,19 +1,11 @@
+import { createDelivery, type FlushResult } from './delivery';
 import { createEmitter } from './emitter';
 import { IdCaptureError } from './errors';
+import type { IdCaptureEvents } from './events';
 import { createIdentity } from './identity';
 import { CONSENT_STATES, resolveOptions, type ConsentState, type IdCaptureOptions } from './options';
 import { openQueue, type Upsert } from './queue';
 import { buildUpsert, type Attributes, type Identifiers } from './upsert';
-
-/** Events of `idc.on()` and the detail each listener receives. */
-export interface IdCaptureEvents {
-  /** An upsert is durably queued. */
-  queued: { upsert: Upsert };
-  /** An upsert left the queue unsent: `reason` says why (e.g. `'maxQueueSize'`). */
-  drop: { upsert: Upsert; reason: string };
-  /** Something failed that the page did not call directly (storage, a script-tag call). */
-  error: { error: unknown };
-}
 
 /** The client `createIdCapture` returns. */
 export interface IdCapture {
@@ -24,13 +16,15 @@ export interface IdCapture {
    * queued; rejects with a ValidationError naming the field for bad input.
    */
   identify(identifiers: Identifiers, attributes?: Attributes): Promise<void>;
+  /** Sends what is queued now (unless another tab is already sending it) and reports what happened. */
+  flush(): Promise<FlushResult>;
   /** Changes consent: `'granted'` queues what waited while pending, `'denied'` discards it. */
   setConsent(state: ConsentState): void;
   /** Starts a new anonymous visitor (call on logout); upserts already queued keep the identity they were made with. */
   reset(): void;
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<K extends keyof IdCaptureEvents>(type: K, fn: (detail: IdCaptureEvents[K]) => void): () => void;
-  /** Stops the client: listeners are removed and later calls reject. */
+  /** Stops the client: timers and listeners are removed and later calls reject; the queue stays for the next page. */
   destroy(): void;
 }
 
@@ -44,6 +38,7 @@ export function createClient(options: IdCaptureOptions) {
     console.warn(`[idcapture] ${message}`, cause);
     events.emit('error', { error: cause });
   });
+  const delivery = createDelivery({ ...o, queue, emit: events.emit, log });
   let consent = o.consent;
   let held: Upsert[] = [];
   let destroyed = false;
@@ -52,6 +47,7 @@ export function createClient(options: IdCaptureOptions) {
     const dropped = await queue.add(upsert, o.maxQueueSize);
     log('queued', upsert);
     events.emit('queued', { upsert });
+    delivery.queued();
     dropped.forEach((r) => events.emit('drop', { upsert: r.upsert, reason: 'maxQueueSize' }));
   };
 
@@ -65,6 +61,10 @@ export function createClient(options: IdCaptureOptions) {
       if (consent == 'granted') return enqueue(upsert);
       if (consent == 'pending') held.push(upsert);
       log(`consent ${consent}: not queued`, upsert);
+    },
+    async flush() {
+      if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
+      return delivery.flush();
     },
     setConsent(state) {
       if (!CONSENT_STATES.includes(state)) throw new TypeError(`idcapture: consent must be one of ${CONSENT_STATES}`);
@@ -81,6 +81,7 @@ export function createClient(options: IdCaptureOptions) {
     on: events.on,
     destroy() {
       destroyed = true;
+      delivery.stop();
       events.clear();
     },
   };

@@ -1,4 +1,5 @@
 import { VUID } from '../profile/rules';
+import { attempt } from './attempt';
 
 /** Where the vuid cookie lives. */
 export interface CookieOptions {
@@ -15,13 +16,6 @@ export interface Identity {
   /** Mints a new vuid and stores it: the next visitor on this device is a stranger. */
   reset(): void;
 }
-
-/** Storage that throws (sandboxed frames, blocked cookies) degrades to a memory identity instead of an error. */
-const attempt = <T>(fn: () => T): T | undefined => {
-  try {
-    return fn();
-  } catch {}
-};
 
 /** The Zaius tag stores `<uuid with dashes>|<epoch ms>`, URL-encoded; ODP knows the id as the 32 hex digits. */
 const toVuid = (stored: string | null | undefined): string | undefined => {

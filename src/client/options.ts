@@ -14,6 +14,12 @@ export interface IdCaptureOptions {
   consent?: ConsentState;
   /** Start as `'denied'` when `navigator.globalPrivacyControl` is true. Default true. */
   respectGlobalPrivacyControl?: boolean;
+  /** Most upserts sent in one request. Default 100 (requests also stay under 60 KB). */
+  batchSize?: number;
+  /** How often, in ms, a tab retries while upserts wait (e.g. another tab holds the flush). Default 5000. */
+  flushInterval?: number;
+  /** The fetch to send with, e.g. one that adds headers. Default: the global fetch. */
+  fetch?: typeof fetch;
   /** Most upserts kept queued; past it the oldest are dropped with a 'drop' event. Default 1000. */
   maxQueueSize?: number;
   /** The vuid cookie, or `false` to keep the vuid in localStorage only. Default `{ name: 'vuid', maxAgeDays: 365 }`. */
@@ -25,6 +31,8 @@ export interface IdCaptureOptions {
 const defaults = {
   consent: 'granted' as ConsentState,
   respectGlobalPrivacyControl: true,
+  batchSize: 100,
+  flushInterval: 5000,
   maxQueueSize: 1000,
   cookie: { name: 'vuid', maxAgeDays: 365 },
   debug: false,
@@ -32,8 +40,10 @@ const defaults = {
 
 export type ResolvedOptions = ReturnType<typeof resolveOptions>;
 
-const positive = (name: string, value: number) => {
-  if (!(value > 0 && value < Infinity)) throw new RangeError(`idcapture: option ${name} must be a positive number`);
+const positive = (name: string, value: number, integer = true) => {
+  if (!(value > 0 && value < Infinity && (!integer || Number.isInteger(value)))) {
+    throw new RangeError(`idcapture: option ${name} must be a positive ${integer ? 'integer' : 'number'}`);
+  }
   return value;
 };
 
@@ -47,15 +57,20 @@ export function resolveOptions(options: IdCaptureOptions) {
   const consent = options.consent ?? defaults.consent;
   if (!CONSENT_STATES.includes(consent)) throw new TypeError(`idcapture: option consent must be one of ${CONSENT_STATES}`);
   const cookie = options.cookie !== false && { ...defaults.cookie, ...options.cookie };
+  if (options.fetch !== undefined && typeof options.fetch != 'function') throw new TypeError('idcapture: option fetch must be a function');
   if (cookie) {
     if (!/^[\w.-]+$/.test(cookie.name)) throw new TypeError('idcapture: option cookie.name must be a cookie name');
-    positive('cookie.maxAgeDays', cookie.maxAgeDays);
+    positive('cookie.maxAgeDays', cookie.maxAgeDays, false);
   }
   const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
   return {
     endpoint: options.endpoint,
     consent: gpc && (options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl) ? 'denied' : consent,
+    batchSize: positive('batchSize', options.batchSize ?? defaults.batchSize),
+    flushInterval: positive('flushInterval', options.flushInterval ?? defaults.flushInterval),
     maxQueueSize: positive('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),
+    // Bound late so a page that replaces fetch after load (tests, service-worker shims) is honoured.
+    fetch: options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)),
     cookie,
     debug: !!options.debug,
   };

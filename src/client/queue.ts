@@ -23,6 +23,8 @@ export interface Queue {
   /** The `n` oldest records, oldest first. */
   oldest(n: number): Promise<QueueRecord[]>;
   remove(ids: number[]): Promise<void>;
+  /** Counts a failed delivery of these records. */
+  retried(ids: number[]): Promise<void>;
   size(): Promise<number>;
 }
 
@@ -68,6 +70,13 @@ function indexedDbQueue(store: UseStore): Queue {
         ids.forEach((id) => os.delete(id));
         return request(os.transaction);
       }),
+    retried: (ids) =>
+      store('readwrite', async (os) => {
+        for (const record of await Promise.all(ids.map((id) => request<QueueRecord | undefined>(os.get(id))))) {
+          if (record) os.put({ ...record, attempts: record.attempts + 1 }, record.id);
+        }
+        await request(os.transaction);
+      }),
     size: () => store('readonly', (os) => request(os.count())),
   };
 }
@@ -84,6 +93,9 @@ function memoryQueue(): Queue {
     oldest: async (n) => records.slice(0, n),
     async remove(ids) {
       records = records.filter((r) => !ids.includes(r.id));
+    },
+    async retried(ids) {
+      records.forEach((r) => ids.includes(r.id) && r.attempts++);
     },
     size: async () => records.length,
   };
@@ -126,6 +138,7 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
     add: run((q) => q.add),
     oldest: run((q) => q.oldest),
     remove: run((q) => q.remove),
+    retried: run((q) => q.retried),
     size: run((q) => q.size),
   };
 }

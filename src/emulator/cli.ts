@@ -1,2 +1,64 @@
-// Placeholder: replaced by its issue's implementation.
-export {};
+#!/usr/bin/env node
+// `idcapture-emulator`: the emulator as a command, for the demo and for trying a client by hand.
+import { parseArgs } from 'node:util';
+import { startEmulator, type StartOptions } from './index';
+
+const USAGE = `Usage: idcapture-emulator [options]
+
+A local Zaius/ODP /v3/profiles API.
+
+  --port <n>            TCP port (default 8787; 0 picks a free one)
+  --host <address>      interface to listen on (default 127.0.0.1)
+  --api-key <key>       accepted x-api-key, repeatable (default example.apiKey)
+  --field <name>        custom customer field to accept, repeatable (e.g. customer_id)
+  --rate-limit <n|off>  requests per second per key (default 10)
+  --max-batch <n>       profiles per POST (default 500)
+  --max-body-bytes <n>  POST body size (default 1048576)
+  --apply-delay-ms <n>  apply upserts this long after the 202 (default 0)
+  -h, --help            show this help`;
+
+function options(): StartOptions | undefined {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '8787' },
+      host: { type: 'string' },
+      'api-key': { type: 'string', multiple: true },
+      field: { type: 'string', multiple: true },
+      'rate-limit': { type: 'string' },
+      'max-batch': { type: 'string' },
+      'max-body-bytes': { type: 'string' },
+      'apply-delay-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return;
+  // Numbers stay unchecked here: the emulator's own option checks name the problem.
+  const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+  const rate = values['rate-limit'];
+  return {
+    port: number(values.port),
+    host: values.host,
+    apiKeys: values['api-key'],
+    fields: values.field,
+    rateLimit: rate == 'off' || rate == 'false' ? false : number(rate),
+    maxBatch: number(values['max-batch']),
+    maxBodyBytes: number(values['max-body-bytes']),
+    applyDelayMs: number(values['apply-delay-ms']),
+  };
+}
+
+async function main() {
+  const parsed = options();
+  if (!parsed) return console.log(USAGE);
+  const running = await startEmulator(parsed);
+  const stop = () => running.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  // Printed last: whoever waits for this line may signal at once, and must find the handlers in place.
+  console.log(`idcapture emulator listening on ${running.url}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`idcapture-emulator: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});

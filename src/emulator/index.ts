@@ -1,2 +1,9 @@
-// Placeholder: replaced by its issue's implementation.
-export {};
+/**
+ * `idcapture/emulator`: a local stand-in for the Zaius/ODP `/v3/profiles` API, for the demo and the tests.
+ * Node only; never imported by the browser client or the proxy.
+ */
+export { createEmulator, type Emulator, type EmulatorStats } from './emulator';
+export { startEmulator, type StartOptions, type RunningEmulator } from './server';
+export type { EmulatorOptions } from './options';
+export type { Faults } from './faults';
+export type { ProfileView } from './store';

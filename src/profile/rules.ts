@@ -53,7 +53,9 @@ export const normalizeEmail = (email: string): string => email.trim().toLowerCas
 export function checkField(name: string, value: unknown): string | undefined {
   if (!NAME.test(name)) return 'is not a lower snake_case name starting with a letter (at most 64 characters)';
   if (isReserved(name)) return 'is reserved by the profiles API';
-  if (value === null || typeof value == 'boolean') return;
+  if (value === null) return;
+  if ((name == 'email' || name == 'vuid') && typeof value != 'string') return 'is not a string';
+  if (typeof value == 'boolean') return;
   if (typeof value == 'number') return isFinite(value) ? undefined : 'is not a finite number';
   if (typeof value != 'string') return 'is not a string, number, boolean or null';
   if (value.length > MAX_TEXT) return `is longer than ${MAX_TEXT} characters`;

@@ -1,0 +1,15 @@
+import type { Upsert } from './queue';
+
+/** Events of `idc.on()` and the detail each listener receives. */
+export interface IdCaptureEvents {
+  /** An upsert is durably queued. */
+  queued: { upsert: Upsert };
+  /** `count` upserts were acknowledged by the endpoint. */
+  sent: { count: number };
+  /** Delivery failed for now (`status` absent on a network error) and is tried again in `delay` ms. */
+  retry: { delay: number; status?: number };
+  /** An upsert left the queue unsent: `reason` says why (`'maxQueueSize'`, or the endpoint's message). */
+  drop: { upsert: Upsert; reason: string };
+  /** Something failed that the page did not call directly: storage, delivery refused by the endpoint, a script-tag call. */
+  error: { error: unknown };
+}

@@ -1,0 +1,157 @@
+import { isIdentifier } from '../profile/rules';
+import { accepted, forbidden, json, message, problem, tooManyRequests } from './answers';
+import { FaultPlan, type Faults } from './faults';
+import { resolveOptions, type EmulatorOptions } from './options';
+import { parsePayload, readBody, UNPARSEABLE } from './payload';
+import { RateLimiter } from './rate-limit';
+import { ProfileStore, type ProfileView } from './store';
+
+/** What the emulator has done since it started or was last reset. */
+export interface EmulatorStats {
+  /** `/v3` requests by HTTP status of the answer (`"dropped"` for connections closed without one). */
+  requests: Record<string, number>;
+  /** Upserts applied to the store. */
+  recordsApplied: number;
+  /** Upserts accepted (202) but not applied yet, while `applyDelayMs` holds them back. */
+  pending: number;
+  /** Profiles absorbed into another one by identity resolution. */
+  merges: number;
+  /** Profiles in the store. */
+  profiles: number;
+}
+
+/** A profiles API emulator, served by any Fetch-API server through `fetch`. */
+export interface Emulator {
+  /**
+   * Answers one request: `/v3/profiles` and the `/__emulator/` inspection paths. A connection to drop without an
+   * answer comes back as `Response.error()`.
+   */
+  fetch(request: Request): Promise<Response>;
+  /** Every profile as `GET /v3/profiles` would show its attributes, oldest first. */
+  profiles(): ProfileView[];
+  stats(): EmulatorStats;
+  /** Forgets profiles, counts, rate-limit state and pending upserts, and restores the faults given at creation. */
+  reset(): void;
+  /** Replaces the injected faults (`{}` turns them off) and restarts their sequence from the seed. */
+  setFaults(faults: Faults): void;
+}
+
+const API = '/v3/profiles';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Creates a profiles API emulator; see `EmulatorOptions` for the defaults. Throws on a bad option. */
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const o = resolveOptions(options);
+  let faults = new FaultPlan(o.faults);
+  const limiter = o.rateLimit === false ? undefined : new RateLimiter(o.rateLimit, o.clock);
+  let store = new ProfileStore(o.lowConfidence);
+  let requests: Record<string, number> = {};
+  let pending = new Set<ReturnType<typeof setTimeout>>();
+  let pendingRecords = 0;
+
+  const count = (status: string) => (requests[status] = (requests[status] ?? 0) + 1);
+
+  function apply(records: Parameters<ProfileStore['upsert']>[0][]) {
+    if (!o.applyDelayMs) return records.forEach((r) => store.upsert(r));
+    // Timers of equal delay fire in the order they were set, so batches still apply in the order received.
+    pendingRecords += records.length;
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      pendingRecords -= records.length;
+      records.forEach((r) => store.upsert(r));
+    }, o.applyDelayMs);
+    pending.add(timer);
+  }
+
+  async function post(request: Request, now: number): Promise<Response> {
+    const body = await readBody(request, o.maxBodyBytes);
+    if (!body) return message(413, now, `Request body is larger than ${o.maxBodyBytes} bytes.`);
+    const payload = parsePayload(body, o.maxBatch, o.known);
+    if ('message' in payload) return message(400, now, payload.message);
+    if ('invalids' in payload) return problem(400, now, { invalids: payload.invalids });
+    apply(payload.records);
+    return accepted(now);
+  }
+
+  function get(url: URL, now: number): Response {
+    const params = [...url.searchParams];
+    if (params.length != 1) return message(400, now, 'Exactly one identifier query parameter is required.');
+    const [[name, value]] = params;
+    if (name != 'zaius_id' && !(isIdentifier(name) && o.known(name))) {
+      return message(400, now, `\`${name}\` is not an identifier.`);
+    }
+    if (!value) return message(400, now, `Identifier \`${name}\` has no value.`);
+    const attributes = store.find(name, value);
+    return attributes ? json(200, { attributes }) : message(404, now, `Unable to find profile for ${name} = ${value}`);
+  }
+
+  async function api(request: Request, url: URL): Promise<Response> {
+    const decision = faults.decide();
+    if (decision.latencyMs) await sleep(decision.latencyMs);
+    const now = o.clock();
+    // Injected failures come from "the infrastructure", before the key is even looked at, and change nothing.
+    if (decision.outcome == 'drop') return Response.error();
+    if (decision.outcome == 429) return tooManyRequests(1);
+    if (decision.outcome) return message(decision.outcome, now, 'Injected fault.');
+    const key = request.headers.get('x-api-key');
+    if (key === null || !o.apiKeys.has(key)) return forbidden();
+    const wait = limiter?.take(key);
+    if (wait) return tooManyRequests(wait);
+    if (url.pathname != API) return message(404, now, `No such path: ${url.pathname}`);
+    if (request.method == 'POST') return post(request, now);
+    if (request.method == 'GET') return get(url, now);
+    return message(405, now, `Method ${request.method} is not allowed.`, { allow: 'GET, POST' });
+  }
+
+  function reset() {
+    pending.forEach(clearTimeout);
+    pending = new Set();
+    pendingRecords = 0;
+    store = new ProfileStore(o.lowConfidence);
+    requests = {};
+    limiter?.reset();
+    faults = new FaultPlan(o.faults);
+  }
+
+  const stats = (): EmulatorStats => ({ requests: { ...requests }, ...store.counts, pending: pendingRecords });
+
+  async function inspect(request: Request, path: string): Promise<Response> {
+    const route = `${request.method} ${path}`;
+    if (route == 'GET /__emulator/profiles') return json(200, store.all());
+    if (route == 'GET /__emulator/stats') return json(200, stats());
+    if (route == 'POST /__emulator/reset') return reset(), json(200, stats());
+    if (route == 'GET /__emulator/faults') return json(200, faults.faults);
+    if (route == 'POST /__emulator/faults') {
+      try {
+        faults = new FaultPlan(JSON.parse(await request.text()));
+      } catch (error) {
+        return message(400, o.clock(), error instanceof Error ? error.message : String(error));
+      }
+      return json(200, faults.faults);
+    }
+    return json(404, { message: 'Not Found' });
+  }
+
+  return {
+    async fetch(request) {
+      const url = new URL(request.url);
+      if (url.pathname.startsWith('/__emulator/')) return inspect(request, url.pathname);
+      if (!url.pathname.startsWith('/v3/')) return json(404, { message: 'Not Found' });
+      let response: Response;
+      try {
+        response = await api(request, url);
+      } catch {
+        // Only reading the body can throw: the client went away or sent a broken stream.
+        response = message(400, o.clock(), UNPARSEABLE);
+      }
+      count(response.type == 'error' ? 'dropped' : String(response.status));
+      return response;
+    },
+    profiles: () => store.all(),
+    stats,
+    reset,
+    setFaults(next) {
+      faults = new FaultPlan(next);
+    },
+  };
+}

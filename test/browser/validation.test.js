@@ -1,0 +1,131 @@
+import { createIdCapture, ValidationError, IdCaptureError } from '../../dist/index.js';
+import { assert, deepEqual, equal, rejects } from './assert.js';
+import { storedRecords, uniqueEndpoint } from './helpers.js';
+
+const long = 'x'.repeat(1025);
+
+// [title, identifiers, attributes, field named in the ValidationError]
+const invalid = [
+  ['no identifier at all', {}, undefined, 'identifiers'],
+  ['identifiers that are not an object', 'sample@test.com', undefined, 'identifiers'],
+  ['attributes that are not an object', { email: 'a@b.co' }, ['x'], 'attributes'],
+  ['a malformed email', { email: 'not-an-email' }, undefined, 'email'],
+  ['an email without a dotted domain', { email: 'a@localhost' }, undefined, 'email'],
+  ['an email with two @', { email: 'a@b@c.com' }, undefined, 'email'],
+  ['an email with a space inside', { email: 'jo hn@test.com' }, undefined, 'email'],
+  ['an email local part over 64 characters', { email: 'a'.repeat(65) + '@test.com' }, undefined, 'email'],
+  ['an identifier name the API does not know', { username: 'jo' }, undefined, 'username'],
+  ['an identifier with an object value', { customer_id: { id: 1 } }, undefined, 'customer_id'],
+  ['an identifier with a boolean value', { customer_id: true }, undefined, 'customer_id'],
+  ['an attribute name with capitals', { email: 'a@b.co' }, { firstName: 'J' }, 'firstName'],
+  ['an attribute name with a space', { email: 'a@b.co' }, { 'first name': 'J' }, 'first name'],
+  ['an attribute name starting with a digit', { email: 'a@b.co' }, { '1st': 'J' }, '1st'],
+  ['an attribute name over 64 characters', { email: 'a@b.co' }, { ['a'.repeat(65)]: 'J' }, 'a'.repeat(65)],
+  ['a nested object value', { email: 'a@b.co' }, { address: { city: 'Boston' } }, 'address'],
+  ['an array value', { email: 'a@b.co' }, { tags: ['a'] }, 'tags'],
+  ['a non-finite number', { email: 'a@b.co' }, { dob_year: Infinity }, 'dob_year'],
+  ['NaN', { email: 'a@b.co' }, { dob_year: NaN }, 'dob_year'],
+  ['text over 1024 characters', { email: 'a@b.co' }, { first_name: long }, 'first_name'],
+  ['an identifier over 1024 characters', { customer_id: long }, undefined, 'customer_id'],
+  ['a vuid override that is not 32 hex', { email: 'a@b.co' }, { vuid: 'abc' }, 'vuid'],
+  ['a vuid identifier in capitals', { vuid: 'A'.repeat(32) }, undefined, 'vuid'],
+  ['the reserved zaius_id', { email: 'a@b.co' }, { zaius_id: '1' }, 'zaius_id'],
+  ['a plural identifier array', { email: 'a@b.co' }, { emails: 'x' }, 'emails'],
+  ['a plural custom identifier', { email: 'a@b.co' }, { customer_ids: 'x' }, 'customer_ids'],
+  ['a data_source field', { email: 'a@b.co' }, { data_source: 'x' }, 'data_source'],
+  ['an empty email', { email: '' }, undefined, 'email'],
+  ['a numeric email', { email: 5 }, undefined, 'email'],
+  ['a numeric vuid override', { email: 'a@b.co' }, { vuid: 42 }, 'vuid'],
+  ['a boolean email attribute', { phone: '555' }, { email: true }, 'email'],
+];
+
+// [title, identifiers, attributes, expected attributes besides the vuid]
+const valid = [
+  ['an email', { email: 'sample@test.com' }, undefined, { email: 'sample@test.com' }],
+  ['an email, trimmed and lower-cased', { email: '  Sample@Test.COM ' }, undefined, { email: 'sample@test.com' }],
+  ['an email with a + tag', { email: 'jo+shop@test.com' }, undefined, { email: 'jo+shop@test.com' }],
+  ['an email with an international domain', { email: 'josé@bücher.de' }, undefined, { email: 'josé@bücher.de' }],
+  ['a phone', { phone: '555-867-5309' }, undefined, { phone: '555-867-5309' }],
+  ['a numeric custom identifier', { customer_id: 42 }, undefined, { customer_id: 42 }],
+  ['custom identifier suffixes', { loyalty_number: 'L1', login_alias: 'jo', device_token: 't', email_hash: 'h' }, undefined,
+    { loyalty_number: 'L1', login_alias: 'jo', device_token: 't', email_hash: 'h' }],
+  ['every value type', { email: 'a@b.co' }, { first_name: 'Johnny', dob_year: 1990, ccpa_opted_out: false, city: null },
+    { first_name: 'Johnny', dob_year: 1990, ccpa_opted_out: false, city: null, email: 'a@b.co' }],
+  ['text of exactly 1024 characters', { email: 'a@b.co' }, { first_name: 'y'.repeat(1024) },
+    { first_name: 'y'.repeat(1024), email: 'a@b.co' }],
+  ['a custom lower snake_case attribute', { email: 'a@b.co' }, { favourite_colour_2: 'green' },
+    { favourite_colour_2: 'green', email: 'a@b.co' }],
+];
+
+describe('identify() validation', () => {
+  for (const [title, identifiers, attributes, field] of invalid) {
+    it(`rejects ${title}, naming ${JSON.stringify(field).slice(0, 40)}`, async () => {
+      const endpoint = uniqueEndpoint();
+      const idc = createIdCapture({ endpoint });
+      const error = await rejects(idc.identify(identifiers, attributes), ValidationError, { field });
+      assert(error instanceof IdCaptureError, 'ValidationError extends IdCaptureError');
+      equal(error.name, 'ValidationError');
+      assert(error.reason.length > 5, 'has a reason');
+      equal((await storedRecords(endpoint)).length, 0, 'nothing queued:');
+    });
+  }
+
+  for (const [title, identifiers, attributes, expected] of valid) {
+    it(`queues ${title}`, async () => {
+      const endpoint = uniqueEndpoint();
+      const idc = createIdCapture({ endpoint });
+      await idc.identify(identifiers, attributes);
+      const [record] = await storedRecords(endpoint);
+      deepEqual(record.upsert, { attributes: { vuid: idc.vuid, ...expected } });
+    });
+  }
+
+  it('accepts a valid vuid override', async () => {
+    const endpoint = uniqueEndpoint();
+    const idc = createIdCapture({ endpoint });
+    const vuid = 'a'.repeat(32);
+    await idc.identify({ email: 'a@b.co' }, { vuid });
+    equal((await storedRecords(endpoint))[0].upsert.attributes.vuid, vuid);
+  });
+
+  it('never throws synchronously, even for absurd arguments', async () => {
+    const idc = createIdCapture({ endpoint: uniqueEndpoint() });
+    let promise;
+    try {
+      promise = idc.identify(null, 5);
+    } catch (e) {
+      throw new Error(`threw synchronously: ${e}`);
+    }
+    await rejects(promise, ValidationError, { field: 'identifiers' });
+  });
+});
+
+describe('createIdCapture options', () => {
+  const bad = [
+    [{}, TypeError, 'endpoint'],
+    [{ endpoint: '' }, TypeError, 'endpoint'],
+    [{ endpoint: '/x', consent: 'maybe' }, TypeError, 'consent'],
+    [{ endpoint: '/x', maxQueueSize: 0 }, RangeError, 'maxQueueSize'],
+    [{ endpoint: '/x', maxQueueSize: NaN }, RangeError, 'maxQueueSize'],
+    [{ endpoint: '/x', cookie: { maxAgeDays: -1 } }, RangeError, 'cookie.maxAgeDays'],
+    [{ endpoint: '/x', cookie: { name: 'a;b' } }, TypeError, 'cookie.name'],
+  ];
+  for (const [options, type, name] of bad) {
+    it(`throws ${type.name} naming ${name} for ${JSON.stringify(options)}`, () => {
+      let error;
+      try {
+        createIdCapture(options);
+      } catch (e) {
+        error = e;
+      }
+      assert(error instanceof type, `expected ${type.name}, got ${error}`);
+      assert(error.message.includes(name), `message names ${name}: ${error.message}`);
+    });
+  }
+
+  it('rejects identify() after destroy()', async () => {
+    const idc = createIdCapture({ endpoint: uniqueEndpoint() });
+    idc.destroy();
+    await rejects(idc.identify({ email: 'a@b.co' }), IdCaptureError);
+  });
+});

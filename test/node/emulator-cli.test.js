@@ -1,0 +1,69 @@
+// The idcapture-emulator command: starts, prints its URL, answers, and stops cleanly on a signal.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../dist/emulator-cli.js', import.meta.url));
+
+/** Spawns the command and resolves the process and the first line it prints (rejecting if it exits first). */
+function start(args) {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (chunk) => (err += chunk));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, out, err })));
+  const line = new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(out.split('\n')[0]);
+    });
+    exited.then(({ code }) => reject(new Error(`exited with ${code}: ${err}`)));
+  });
+  line.catch(() => {}); // a test that expects the exit awaits `exited` instead
+  return { child, line, exited };
+}
+
+test('the built command is a node script', () => {
+  assert.match(readFileSync(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+});
+
+const BOUNDED = { timeout: 10_000 };
+
+test('idcapture-emulator --port 0 --api-key k prints its URL, serves with that key, stops on SIGTERM', BOUNDED, async () => {
+  const { child, line, exited } = start(['--port', '0', '--api-key', 'cli.key', '--rate-limit', 'off', '--field', 'customer_id']);
+  try {
+    const url = (await line).match(/(http:\/\/127\.0\.0\.1:\d+\/v3)$/)?.[1];
+    assert.ok(url, await line);
+    const body = JSON.stringify([{ attributes: { customer_id: 'c1', first_name: 'Cli' } }]);
+    const headers = { 'x-api-key': 'cli.key', 'content-type': 'application/json' };
+    assert.equal((await fetch(`${url}/profiles`, { method: 'POST', headers, body })).status, 202);
+    const got = await fetch(`${url}/profiles?customer_id=c1`, { headers });
+    assert.equal((await got.json()).attributes.first_name, 'Cli');
+    const forbidden = await fetch(`${url}/profiles?customer_id=c1`, { headers: { 'x-api-key': 'example.apiKey' } });
+    assert.equal(forbidden.status, 403, 'only the given key is accepted');
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited.then(({ code, signal }) => [code, signal]), [0, null]);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('it stops on SIGINT too, and refuses a bad option naming it', BOUNDED, async () => {
+  const { child, line, exited } = start(['--port', '0']);
+  await line;
+  child.kill('SIGINT');
+  assert.equal((await exited).code, 0);
+
+  const bad = start(['--port', 'abc']);
+  const { code, err } = await bad.exited;
+  assert.equal(code, 1);
+  assert.match(err, /port/);
+});
+
+test('--help prints the usage', BOUNDED, async () => {
+  const { out, code } = await start(['--help']).exited;
+  assert.equal(code, 0);
+  assert.match(out, /Usage: idcapture-emulator/);
+});

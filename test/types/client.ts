@@ -1,0 +1,49 @@
+// Type-level tests of the public client API: `npm run typecheck` fails when a line here stops compiling, or when an
+// expected-error line starts compiling.
+import {
+  createIdCapture,
+  HttpError,
+  IdCaptureError,
+  ValidationError,
+  type Attributes,
+  type FlushResult,
+  type IdCapture,
+  type IdCaptureEvents,
+  type IdCaptureOptions,
+  type Identifiers,
+} from '../../src/index';
+
+const options: IdCaptureOptions = { endpoint: '/api/profiles', consent: 'pending', cookie: { domain: '.shop.example' } };
+const idc: IdCapture = createIdCapture(options);
+
+// @ts-expect-error endpoint is required
+createIdCapture({});
+// @ts-expect-error consent is one of three states
+createIdCapture({ endpoint: '/x', consent: 'maybe' });
+createIdCapture({ endpoint: '/x', cookie: false, fetch: (input, init) => fetch(input, init) });
+
+const identifiers: Identifiers = { email: 'sample@test.com', customer_id: 42 };
+const attributes: Attributes = { first_name: 'Johnny', dob_year: 1990, ccpa_opted_out: false, city: null };
+export const queued: Promise<void> = idc.identify(identifiers, attributes);
+// @ts-expect-error attributes are flat
+idc.identify({ email: 'a@b.co' }, { address: { city: 'Boston' } });
+// @ts-expect-error identifiers are strings or numbers
+idc.identify({ email: true });
+
+export const flushed: Promise<FlushResult> = idc.flush();
+export const vuid: string = idc.vuid;
+
+const off: () => void = idc.on('retry', ({ delay, status }) => {
+  const ms: number = delay;
+  const code: number | undefined = status;
+  return [ms, code];
+});
+off();
+idc.on('drop', ({ upsert, reason }: IdCaptureEvents['drop']) => [upsert.attributes.email, reason]);
+// @ts-expect-error no such event
+idc.on('delivered', () => {});
+// @ts-expect-error vuid is read-only
+idc.vuid = 'x';
+
+export const errors = (e: unknown) =>
+  e instanceof ValidationError ? [e.field, e.reason] : e instanceof HttpError ? e.status : e instanceof IdCaptureError;
