@@ -63,7 +63,7 @@ function generator(random) {
       a.email = junk(10).replace(/@/g, '');
     },
     (a) => {
-      a.vuid = pick(['', 'ABC', VUID.toUpperCase(), `${VUID}0`]);
+      a.vuid = pick(['', 'ABC', VUID.toUpperCase(), `${VUID}0`, 42]);
       delete a.email;
     },
     (a) => {

@@ -57,6 +57,7 @@ export const cases = [
   { name: 'an unknown attribute is refused', ...post([record({ favourite_colour: 'red' })]), status: 400, reason: 'invalid_records', invalids: [0] },
   { name: 'a record without identifier is refused', ...post([{ attributes: { first_name: 'Ann' } }]), status: 400, reason: 'invalid_records', invalids: [0] },
   { name: 'a malformed email is refused', ...post([record({ email: 'not-an-email' })]), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'a number as email is refused', ...post([record({ email: 42 })]), status: 400, reason: 'invalid_records', invalids: [0] },
   { name: 'a malformed vuid is refused', ...post([{ attributes: { vuid: 'ABC' } }]), status: 400, reason: 'invalid_records', invalids: [0] },
   { name: 'text over 1024 characters is refused', ...post([record({ city: 'x'.repeat(1025) })]), status: 400, reason: 'invalid_records', invalids: [0] },
   { name: 'a nested value is refused', ...post([record({ city: { name: 'Paris' } })]), status: 400, reason: 'invalid_records', invalids: [0] },

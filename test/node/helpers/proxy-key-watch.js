@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 /** A key made of characters no answer or log entry would otherwise contain in this order. */
 export const API_KEY = 'zk9.Qv7pW2xR4mT8-sN3bL6';
 
-/** Every 6-character window of the key: "any part of it". */
-const parts = [...Array(API_KEY.length - 5).keys()].map((i) => API_KEY.slice(i, i + 6));
-
-export function keyWatch() {
+/** Watches for every `part`-character window of `key` ("any part of it"); by default for 6 of `API_KEY`. */
+export function keyWatch(key = API_KEY, part = 6) {
+  const parts = [...Array(key.length - part + 1).keys()].map((i) => key.slice(i, i + part));
   const seen = [];
   return {
     /** Records a response (status, every header, the body) and hands it back unread. */
