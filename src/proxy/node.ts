@@ -16,6 +16,9 @@ export interface NodeListenerOptions {
 
 type Handler = (request: Request, ctx?: ProxyContext) => Promise<Response>;
 
+/** The proxy's default body limit: a refused body up to this size is read and dropped rather than closing the connection. */
+const DRAIN_MAX_BYTES = 64 * 1024;
+
 /** Headers only our own front proxies may set; a client sending them is spoofing. */
 const SPOOFABLE = ['cf-connecting-ip', 'x-real-ip'];
 
@@ -75,12 +78,14 @@ export function toNodeListener(handle: Handler, options: NodeListenerOptions = {
       }
       const response = await handle(request, { clientIp: plainIp(req.socket.remoteAddress) });
       const body = new Uint8Array(await response.arrayBuffer());
-      // A body left unread (refused early) is not drained on a kept-alive connection: it could be endless.
-      if (!req.complete) res.setHeader('connection', 'close');
+      // A body left unread (refused early) is drained to keep the connection only when it is declared and small;
+      // otherwise it could be endless, and the connection is closed instead.
+      const unread = !req.complete;
+      if (unread && !(Number(req.headers['content-length']) <= DRAIN_MAX_BYTES)) res.setHeader('connection', 'close');
       // Answers are small and whole: a length instead of chunked encoding (never on a 204, which has no body).
       if (response.status != 204 && response.status != 304) res.setHeader('content-length', body.byteLength);
       res.writeHead(response.status, Object.fromEntries(response.headers)).end(body);
-      if (!req.complete) req.removeAllListeners('data').resume();
+      if (unread) req.removeAllListeners('data').resume();
     };
     answer().catch(() => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });

@@ -118,7 +118,9 @@ describe('bodies on the socket', () => {
     assert.equal((await watch.response(response)).status, 202);
   });
 
-  test('keep-alive carries several answers, including refusals with unread bodies', async () => {
+  test('keep-alive carries several answers, including refusals whose small bodies were never read', async () => {
+    let connections = 0;
+    servers.at(-1).on('connection', () => connections++);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const statuses = [];
     for (const origin of [ORIGIN, 'https://evil.example', ORIGIN]) {
@@ -135,6 +137,7 @@ describe('bodies on the socket', () => {
     }
     agent.destroy();
     assert.deepEqual(statuses, [202, 403, 202]);
+    assert.equal(connections, 1);
   });
 });
 
