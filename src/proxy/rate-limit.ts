@@ -10,6 +10,7 @@ export interface RateLimiter {
 
 /** At most `limit` requests per `period` seconds for each key, counted in memory (per process or isolate). */
 export interface Limit {
+  /** Requests allowed per period. */
   limit: number;
   /** Window length in seconds. */
   period: number;
