@@ -110,6 +110,34 @@ test('an upstream failure is answered 502 without its body', async () => {
   upstream.reset();
 });
 
+test("a Cloudflare rate-limit binding is passed straight in as the per-IP budget", async () => {
+  const limited = new Miniflare({
+    modules: true,
+    scriptPath: 'dist/edge/worker.js',
+    compatibilityDate: '2026-04-01',
+    bindings: { ZAIUS_API_KEY: API_KEY, ALLOWED_ORIGINS: ORIGIN, UPSTREAM: upstream.url },
+    ratelimits: { IP_RATE_LIMITER: { simple: { limit: 2, period: 60 } } },
+    host: '127.0.0.1',
+    port: 0,
+  });
+  try {
+    const url = new URL(PATH, await limited.ready);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { origin: ORIGIN, 'content-type': 'application/json' },
+        body: JSON.stringify([{ attributes: { vuid: VUID } }]),
+      }).then(watch.response);
+      statuses.push(response.status);
+      if (response.status == 429) assert.equal(response.headers.get('retry-after'), '10');
+    }
+    assert.deepEqual(statuses, [202, 202, 429]);
+  } finally {
+    await limited.dispose();
+  }
+});
+
 test('the key appears in no answer of the Worker', () => {
   assert.ok(watch.count >= 7, `only ${watch.count} answers seen`);
   watch.assertClean();
