@@ -47,7 +47,13 @@ test('a preflight is answered 204 with the origin echoed', async () => {
 test('a valid POST reaches the loopback upstream with the key from env and the rebuilt body', async () => {
   upstream.reset();
   const attributes = { vuid: VUID, email: 'sample@test.com', first_name: 'Johnny' };
-  const response = await post(JSON.stringify({ attributes }), { cookie: 'a=b', 'x-api-key': 'client-key', authorization: 'Basic eA==' });
+  const response = await post(JSON.stringify({ attributes }), {
+    cookie: 'a=b',
+    'x-api-key': 'client-key',
+    authorization: 'Basic eA==',
+    'cf-connecting-ip': '6.6.6.6',
+    'x-forwarded-for': '7.7.7.7',
+  });
   assert.equal(response.status, 202);
   assert.equal(response.headers.get('access-control-allow-origin'), ORIGIN);
   assert.equal(upstream.requests.length, 1);
@@ -55,7 +61,9 @@ test('a valid POST reaches the loopback upstream with the key from env and the r
   assert.equal(sent.url, '/v3/profiles');
   assert.equal(sent.headers['x-api-key'], API_KEY);
   assert.equal(sent.body, JSON.stringify([{ attributes }]));
-  for (const name of ['cookie', 'authorization', 'origin']) assert.equal(sent.headers[name], undefined, name);
+  for (const name of ['cookie', 'authorization', 'origin', 'cf-connecting-ip', 'x-forwarded-for', 'x-real-ip']) {
+    assert.equal(sent.headers[name], undefined, name);
+  }
 });
 
 test('the second listed origin is allowed too', async () => {
