@@ -73,7 +73,7 @@ export function toNodeListener(handle: Handler, options: NodeListenerOptions = {
         request = toRequest(req, trusted);
       } catch {
         // An unparsable Host or target: nothing the handler could route.
-        res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad Request');
+        res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end('Bad Request');
         return;
       }
       const response = await handle(request, { clientIp: plainIp(req.socket.remoteAddress) });
@@ -88,7 +88,7 @@ export function toNodeListener(handle: Handler, options: NodeListenerOptions = {
       if (unread) req.removeAllListeners('data').resume();
     };
     answer().catch(() => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain', connection: 'close' });
       res.end();
     });
   };
