@@ -1,2 +1,34 @@
-// Placeholder: replaced by its issue's implementation.
-export {};
+/**
+ * The proxy as a Cloudflare Worker. Deploy with wrangler (`main = "dist/edge/worker.js"`), setting the key with
+ * `wrangler secret put ZAIUS_API_KEY` and `ALLOWED_ORIGINS` (comma-separated, or `*`) as a variable.
+ */
+import { createProxy, type ProxyHandler, type RateLimiter } from '../../src/proxy/index';
+
+interface Env {
+  ZAIUS_API_KEY: string;
+  /** Comma- or space-separated origins, e.g. `https://shop.example, https://www.shop.example`, or `*`. */
+  ALLOWED_ORIGINS: string;
+  /** Profiles API base URL; default `https://api.zaius.com/v3` (use the EU or AU host for those accounts). */
+  UPSTREAM?: string;
+  /**
+   * Optional rate-limit binding for the per-IP budget. The default in-memory budgets are per isolate, so on the
+   * edge they only slow a single abuser down; the binding is shared across a location's isolates.
+   */
+  IP_RATE_LIMITER?: RateLimiter;
+}
+
+// Built on the first request (env is not available earlier) and kept for the isolate's life, with its budgets.
+let handle: ProxyHandler | undefined;
+
+export default {
+  fetch(request: Request, env: Env): Promise<Response> {
+    handle ??= createProxy({
+      apiKey: env.ZAIUS_API_KEY,
+      allowedOrigins: env.ALLOWED_ORIGINS?.trim() == '*' ? '*' : (env.ALLOWED_ORIGINS ?? '').split(/[\s,]+/).filter(Boolean),
+      upstream: env.UPSTREAM || undefined,
+      rateLimit: env.IP_RATE_LIMITER ? { ip: env.IP_RATE_LIMITER } : undefined,
+    });
+    // Cloudflare's edge sets CF-Connecting-IP on every request, replacing whatever the client sent.
+    return handle(request, { clientIp: request.headers.get('cf-connecting-ip') ?? undefined });
+  },
+};

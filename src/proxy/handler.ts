@@ -1,0 +1,100 @@
+/** The request pipeline, step by step in the order of issue 4; each step ends in a reason code or the next step. */
+import { respond, ANSWERS, type Outcome } from './answers';
+import { readBody, TOO_LARGE } from './body';
+import { originAllowed } from './cors';
+import { resolveOptions, type Config, type LogEntry, type ProxyOptions } from './options';
+import { overLimit } from './rate-limit';
+import { forward } from './upstream';
+import { parseBatch } from './validate';
+
+/** What the runtime adapter knows about the request beyond the request itself. */
+export interface ProxyContext {
+  /** The client's IP as the runtime saw it (socket address on Node, `CF-Connecting-IP` on Workers). */
+  clientIp?: string;
+}
+
+/** A Fetch-API handler: `(request, ctx?) => Promise<Response>`. */
+export type ProxyHandler = (request: Request, ctx?: ProxyContext) => Promise<Response>;
+
+/** The outcome plus the facts the log hook may see. */
+type Result = Outcome & Omit<LogEntry, 'status' | 'reason' | 'latencyMs' | 'invalidRecords'>;
+
+/** `text/plain` is accepted because `navigator.sendBeacon` cannot send another type without a preflight. */
+const JSON_TYPE = /^(application\/json|text\/plain)\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+function clientIp(request: Request, ctx: ProxyContext | undefined, header: string | undefined) {
+  if (header) {
+    // X-Forwarded-For grows to the right: the last entry is the one our own front proxy added.
+    const value = request.headers.get(header)?.split(',').pop()?.trim();
+    if (value) return value;
+  }
+  return typeof ctx?.clientIp == 'string' && ctx.clientIp ? ctx.clientIp : undefined;
+}
+
+async function pipeline(request: Request, ctx: ProxyContext | undefined, config: Config): Promise<Result> {
+  // 1. Route. No GET: profile reads are never exposed to browsers.
+  if (new URL(request.url).pathname != config.path) return { reason: 'not_found' };
+  if (request.method != 'POST' && request.method != 'OPTIONS') return { reason: 'method_not_allowed' };
+  // 2. Origin.
+  if (!originAllowed(request.headers.get('origin'), config.origins)) return { reason: 'origin_not_allowed' };
+  if (request.method == 'OPTIONS') return { reason: 'preflight' };
+  // 3. Content type.
+  if (!JSON_TYPE.test(request.headers.get('content-type') ?? '')) return { reason: 'unsupported_media_type' };
+  // 4. Per-IP budget, before any work. Without a known IP (no adapter context) this budget cannot apply.
+  const { limiters } = config;
+  const ip = clientIp(request, ctx, config.trustProxyHeader);
+  let retryAfterS = ip ? await overLimit(limiters.ip, `ip:${ip}`) : undefined;
+  if (retryAfterS) return { reason: 'rate_limited', scope: 'ip', retryAfterS };
+  // 5. Size.
+  const bytes = await readBody(request, config.maxBodyBytes);
+  if (bytes === TOO_LARGE) return { reason: 'payload_too_large' };
+  if (!bytes) return { reason: 'unreadable_body' };
+  // 6. Parse and validate.
+  const batch = parseBatch(bytes, config.maxBatch, config.allowed);
+  if (!('records' in batch)) return batch;
+  const { records } = batch;
+  const facts = { attributes: [...new Set(records.flatMap((r) => Object.keys(r.attributes)))], records: records.length };
+  // 4, continued. The per-vuid budget: the vuid lives in the body, so it is known only now.
+  for (const vuid of new Set(records.map((r) => r.attributes.vuid).filter((v) => typeof v == 'string'))) {
+    retryAfterS = await overLimit(limiters.vuid, `vuid:${vuid}`);
+    if (retryAfterS) return { reason: 'rate_limited', scope: 'vuid', retryAfterS, ...facts };
+  }
+  // The global budget is spent last, only by requests that will reach the upstream, so refused junk cannot drain it.
+  retryAfterS = await overLimit(limiters.global, 'global');
+  if (retryAfterS) return { reason: 'rate_limited', scope: 'global', retryAfterS, ...facts };
+  // 7–8. Forward a body rebuilt from the validated records, and map the upstream's answer.
+  const forwarded = await forward(JSON.stringify(records), {
+    ...config,
+    mayRetry: async () => !(await overLimit(limiters.global, 'global')),
+  });
+  return { ...facts, ...forwarded };
+}
+
+/**
+ * Creates the proxy handler. Options are checked here, so a missing key or origin list throws at start-up.
+ * The handler never throws: every failure is an answer from the fixed table.
+ */
+export function createProxy(options: ProxyOptions): ProxyHandler {
+  const config = resolveOptions(options);
+  return async (request, ctx) => {
+    const started = Date.now();
+    let result: Result;
+    try {
+      result = await pipeline(request, ctx, config);
+    } catch {
+      result = { reason: 'internal_error' };
+    }
+    const origin = request.headers.get('origin');
+    const response = respond(result, originAllowed(origin, config.origins) ? origin : null);
+    if (config.log) {
+      const { reason, attributes, records, invalids, scope, upstreamStatus, attempts } = result;
+      const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, scope, upstreamStatus, attempts };
+      try {
+        config.log({ ...entry, invalidRecords: invalids?.length });
+      } catch {
+        // A failing log hook must not turn an answer into an error.
+      }
+    }
+    return response;
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Rate limiting: the limiter interface (the shape of Cloudflare's rate-limit binding, so `env.MY_LIMITER` can be passed
+ * straight in) and the in-memory default.
+ */
+
+/** Decides whether one more request under `key` may go ahead. Cloudflare's rate-limit binding has this shape. */
+export interface RateLimiter {
+  limit(options: { key: string }): Promise<{ success: boolean; retryAfterS?: number }>;
+}
+
+/** At most `limit` requests per `period` seconds for each key, counted in memory (per process or isolate). */
+export interface Limit {
+  /** Requests allowed per period. */
+  limit: number;
+  /** Window length in seconds. */
+  period: number;
+  /** Keys remembered at once; past it the least recently seen key is forgotten. Default 10,000. */
+  maxKeys?: number;
+}
+
+/** What each budget is counted with: limits for the in-memory limiter, your own limiter, or `false` for none. */
+export interface RateLimits {
+  /** Per client IP. Default `{ limit: 60, period: 60 }`. */
+  ip?: Limit | RateLimiter | false;
+  /** Per vuid in the batch. Default `{ limit: 30, period: 60 }`. */
+  vuid?: Limit | RateLimiter | false;
+  /** Across all clients, kept under the profiles API's 10 requests/s. Default `{ limit: 8, period: 1 }`. */
+  global?: Limit | RateLimiter | false;
+}
+
+export type Scope = keyof RateLimits;
+export type Limiters = Partial<Record<Scope, RateLimiter>>;
+
+const SCOPES: Scope[] = ['ip', 'vuid', 'global'];
+
+/** Used when a limiter refuses without saying for how long (Cloudflare's binding never says; its periods are 10 or 60 s). */
+const UNKNOWN_RETRY_S = 10;
+
+const isLimiter = (value: unknown): value is RateLimiter =>
+  typeof value == 'object' && !!value && typeof (value as RateLimiter).limit == 'function';
+
+/**
+ * A sliding-window log: exact (never more than `limit` in any `period`), which the global budget needs to stay under
+ * the upstream's ceiling, at the price of one timestamp per counted request. The Map's insertion order doubles as
+ * recency order, so the first key is the one to forget when the map is full.
+ */
+export function memoryLimiter({ limit, period, maxKeys = 10_000 }: Limit, now = Date.now): RateLimiter {
+  const windowMs = period * 1000;
+  const hits = new Map<string, number[]>();
+  return {
+    async limit({ key }) {
+      const t = now();
+      let log = hits.get(key);
+      if (log) hits.delete(key);
+      else {
+        log = [];
+        for (const oldest of hits.keys()) {
+          if (hits.size < maxKeys) break;
+          hits.delete(oldest);
+        }
+      }
+      hits.set(key, log);
+      while (log.length && log[0] <= t - windowMs) log.shift();
+      if (log.length >= limit) return { success: false, retryAfterS: Math.max(1, Math.ceil((log[0] + windowMs - t) / 1000)) };
+      log.push(t);
+      return { success: true };
+    },
+  };
+}
+
+const checkLimit = (name: string, value: Limit): Limit => {
+  for (const field of ['limit', 'period', 'maxKeys'] as const) {
+    const n = value[field];
+    if (n !== undefined && !(Number.isFinite(n) && n > 0)) {
+      throw new RangeError(`idcapture/proxy: option rateLimit.${name}.${field} must be a positive number`);
+    }
+  }
+  if (value.limit === undefined || value.period === undefined) {
+    throw new TypeError(`idcapture/proxy: option rateLimit.${name} needs limit and period, or a RateLimiter, or false`);
+  }
+  return value;
+};
+
+/** Turns the `rateLimit` option into one limiter per budget, once, so the request path only calls them. */
+export function resolveLimiters(option: RateLimits | RateLimiter | false | undefined, defaults: RateLimits): Limiters {
+  if (option === false) return {};
+  // One limiter for everything: the scopes stay apart through the key prefixes.
+  if (isLimiter(option)) return { ip: option, vuid: option, global: option };
+  if (option !== undefined && (typeof option != 'object' || !option)) {
+    throw new TypeError('idcapture/proxy: option rateLimit must be limits, a RateLimiter or false');
+  }
+  const merged = { ...defaults, ...option };
+  const limiters: Limiters = {};
+  for (const scope of SCOPES) {
+    const value = merged[scope];
+    if (value === false) continue;
+    if (isLimiter(value)) limiters[scope] = value;
+    else if (typeof value == 'object' && value) limiters[scope] = memoryLimiter(checkLimit(scope, value));
+    else throw new TypeError(`idcapture/proxy: option rateLimit.${scope} must be limits, a RateLimiter or false`);
+  }
+  return limiters;
+}
+
+/** Seconds to wait when `key` is over its budget, or undefined when the request may go ahead. */
+export async function overLimit(limiter: RateLimiter | undefined, key: string): Promise<number | undefined> {
+  if (!limiter) return;
+  const { success, retryAfterS } = await limiter.limit({ key });
+  if (success) return;
+  return retryAfterS && retryAfterS > 0 ? Math.ceil(retryAfterS) : UNKNOWN_RETRY_S;
+}

@@ -1,0 +1,81 @@
+/** The one request the proxy makes: a fresh POST to the profiles API, with a deadline and at most one retry. */
+
+/** The fetch the proxy calls; any function of this shape will do (tests, instrumentation). */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface Forwarded {
+  reason: 'accepted' | 'upstream_busy' | 'upstream_error' | 'upstream_rejected' | 'upstream_timeout';
+  /** The last upstream status, when there was one. */
+  upstreamStatus?: number;
+  retryAfterS?: number;
+  attempts: number;
+}
+
+export interface ForwardOptions {
+  url: string;
+  apiKey: string;
+  timeoutMs: number;
+  fetch: FetchLike;
+  /** Asked before the retry, so a retry still counts against the global budget. */
+  mayRetry: () => Promise<boolean>;
+}
+
+/** Retry-After from the upstream is re-issued as a number in this range, never copied. */
+const RETRY_AFTER_S = { min: 1, max: 60, fallback: 1 };
+
+const retryAfter = (response: Response) => {
+  const seconds = Number(response.headers.get('retry-after'));
+  if (!Number.isFinite(seconds) || seconds <= 0) return RETRY_AFTER_S.fallback;
+  return Math.min(RETRY_AFTER_S.max, Math.max(RETRY_AFTER_S.min, Math.ceil(seconds)));
+};
+
+/** Full jitter over 100–300 ms, so the retries of many proxies do not arrive together. */
+const jitter = () => 100 + Math.random() * 200;
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+const classify = (response: Response, attempts: number): Forwarded => {
+  const upstreamStatus = response.status;
+  if (upstreamStatus >= 200 && upstreamStatus < 300) return { reason: 'accepted', upstreamStatus, attempts };
+  // The account-wide budget is spent: retrying here would only spend it further, so the client waits instead.
+  if (upstreamStatus == 429) return { reason: 'upstream_busy', upstreamStatus, retryAfterS: retryAfter(response), attempts };
+  // 4xx other than 429 (a bad key, a field the account lacks) is our configuration's fault, not the client's.
+  if (upstreamStatus >= 400 && upstreamStatus < 500) return { reason: 'upstream_rejected', upstreamStatus, attempts };
+  return { reason: 'upstream_error', upstreamStatus, attempts };
+};
+
+const retryable = ({ reason, upstreamStatus: status }: Forwarded) =>
+  reason == 'upstream_error' && (status === undefined || (status >= 502 && status <= 504));
+
+/**
+ * Posts `body` to the profiles API. One deadline covers both attempts and the pause between them, so the client
+ * waits at most `timeoutMs`. Redirects are not followed: a 307 would resend the key to wherever it points.
+ */
+export async function forward(body: string, options: ForwardOptions): Promise<Forwarded> {
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  const init: RequestInit = {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': options.apiKey },
+    body,
+    redirect: 'manual',
+    signal,
+  };
+  const attempt = async (attempts: number): Promise<Forwarded> => {
+    try {
+      const response = await options.fetch(options.url, init);
+      // Never read: the upstream body is not relayed, only released.
+      response.body?.cancel().catch(() => {});
+      return classify(response, attempts);
+    } catch {
+      return { reason: signal.aborted ? 'upstream_timeout' : 'upstream_error', attempts };
+    }
+  };
+  const first = await attempt(1);
+  if (!retryable(first) || !(await options.mayRetry())) return first;
+  await sleep(jitter(), signal);
+  return signal.aborted ? { ...first, reason: 'upstream_timeout' } : attempt(2);
+}

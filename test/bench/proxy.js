@@ -1,0 +1,145 @@
+// What the proxy costs: requests/s and latency of the proxy (Node adapter) next to a bare node:http pass-through to
+// the same upstream, measured side by side in one run on loopback, rate limit off, bounded. The upstream is the
+// emulator (rate limit off), or a trivial 202 server where the emulator is not built. Each server runs in its own
+// process, so the load generator (autocannon) and the servers do not share a thread.
+// Run alone with `node test/bench/proxy.js`, or through `npm run bench`.
+import { fork } from 'node:child_process';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const HERE = fileURLToPath(import.meta.url);
+const KEY = 'example.apiKey';
+const ORIGIN = 'https://shop.example';
+const PATH = '/api/profiles';
+const SECONDS = 3;
+const CONNECTIONS = 10;
+const SEQUENTIAL = 1000;
+const BODY = JSON.stringify([{ attributes: { vuid: '0123456789abcdef0123456789abcdef', email: 'bench@test.com', first_name: 'Bench' } }]);
+
+const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
+
+/** The server roles, each started in a child process by `start(role)`. */
+const roles = {
+  async upstream() {
+    const { startEmulator } = await import('../../dist/emulator.js').catch(() => ({}));
+    if (startEmulator) return { url: (await startEmulator({ port: 0, rateLimit: false })).url, kind: 'emulator' };
+    const server = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"title":"Accepted","status":202}')));
+    return { url: `${await listen(server)}/v3`, kind: 'trivial 202 server' };
+  },
+  // The least a server can do and still keep the key: read the body, POST it on with the key, relay the status.
+  async passthrough(upstream) {
+    const server = http.createServer(async (req, res) => {
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      const answer = await fetch(`${upstream}/profiles`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+        body: Buffer.concat(chunks),
+      });
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
+    });
+    return { url: await listen(server) };
+  },
+  async proxy(upstream) {
+    const { createProxy } = await import('../../dist/proxy.js');
+    const { toNodeListener } = await import('../../dist/proxy-node.js');
+    const handle = createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream, rateLimit: false });
+    return { url: await listen(http.createServer(toNodeListener(handle))) };
+  },
+};
+
+function start(role, ...args) {
+  const child = fork(HERE, ['serve', role, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (info) => resolve({ ...info, stop: () => child.kill() }));
+    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
+  });
+}
+
+async function load(url, { headers = {}, expect = 202 } = {}) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-api-key': KEY, ...headers },
+    body: BODY,
+  });
+  const expected = expect == 202 ? result['2xx'] : result.non2xx;
+  if (result.errors || expected < result.requests.total) {
+    throw new Error(`${url}: ${result.errors} errors, ${result.requests.total - expected} unexpected answers`);
+  }
+  return { rps: Math.round(result.requests.average) };
+}
+
+/**
+ * Latency one request at a time over one kept-alive connection, timed here in microseconds (autocannon rounds to
+ * whole milliseconds, too coarse for what one hop adds). Under load latency is mostly queueing, which hides it.
+ */
+async function sequential(url, count = SEQUENTIAL) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const times = [];
+  const once = () =>
+    new Promise((resolve, reject) => {
+      const started = process.hrtime.bigint();
+      const req = http.request(url, { agent, method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-api-key': KEY } }, (res) => {
+        res.resume().on('end', () => (res.statusCode == 202 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`${url}: ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end(BODY);
+    });
+  for (let i = 0; i < count; i++) times.push(await once());
+  agent.destroy();
+  times.sort((a, b) => a - b);
+  const at = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+const ms = (value) => value.toFixed(2);
+
+/** Rows `{ name, value, unit }` for `npm run bench`. */
+export async function bench() {
+  const upstream = await start('upstream');
+  const servers = [upstream];
+  try {
+    const passthrough = await start('passthrough', upstream.url);
+    const proxy = await start('proxy', upstream.url);
+    servers.push(passthrough, proxy);
+    const targets = { [`upstream direct (${upstream.kind})`]: `${upstream.url}/profiles`, 'bare node:http pass-through': `${passthrough.url}${PATH}`, 'proxy, Node adapter': `${proxy.url}${PATH}` };
+    // Warm both paths (JIT, keep-alive pools) before the clock matters.
+    for (const url of Object.values(targets)) await autocannon({ url, method: 'POST', connections: 2, amount: 200, headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-api-key': KEY }, body: BODY });
+    const rows = [];
+    const figures = {};
+    for (const [name, url] of Object.entries(targets)) {
+      const busy = await load(url);
+      const alone = await sequential(url);
+      figures[name] = { busy, alone };
+      rows.push(
+        { name: `${name}: requests/s (${CONNECTIONS} connections, ${SECONDS} s)`, value: busy.rps, unit: 'req/s' },
+        { name: `${name}: latency p50 / p99 (${SEQUENTIAL} sequential)`, value: `${ms(alone.p50)} / ${ms(alone.p99)}`, unit: 'ms' },
+      );
+    }
+    const bare = figures['bare node:http pass-through'];
+    const ours = figures['proxy, Node adapter'];
+    rows.push(
+      { name: 'proxy vs pass-through: requests/s', value: `${Math.round((100 * ours.busy.rps) / bare.busy.rps)}%`, unit: 'of pass-through' },
+      { name: 'proxy vs pass-through: added latency p50 / p99', value: `${ms(ours.alone.p50 - bare.alone.p50)} / ${ms(ours.alone.p99 - bare.alone.p99)}`, unit: 'ms' },
+    );
+    const refused = await load(`${proxy.url}${PATH}`, { headers: { origin: 'https://evil.example' }, expect: 403 });
+    rows.push({ name: 'proxy refusing (403, no upstream call): requests/s', value: refused.rps, unit: 'req/s' });
+    return rows;
+  } finally {
+    for (const server of servers) server.stop();
+  }
+}
+
+if (process.argv[1] == HERE) {
+  if (process.argv[2] == 'serve') {
+    const info = await roles[process.argv[3]](process.argv[4]);
+    process.send(info);
+    process.on('disconnect', () => process.exit(0));
+  } else {
+    console.table(await bench());
+  }
+}

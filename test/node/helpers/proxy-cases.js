@@ -1,0 +1,107 @@
+// The request table every adapter is checked against: one line per pipeline step, good and bad.
+export const ORIGIN = 'https://shop.example';
+export const VUID = '0123456789abcdef0123456789abcdef';
+export const PATH = '/api/profiles';
+
+const record = (attributes) => ({ attributes: { vuid: VUID, ...attributes } });
+const json = (value) => JSON.stringify(value);
+const post = (body, headers = {}) => ({
+  method: 'POST',
+  headers: { origin: ORIGIN, 'content-type': 'application/json', ...headers },
+  body: typeof body == 'string' ? body : json(body),
+});
+
+/**
+ * Each case: a request (`method`, `path`, `headers`, `body`) and what must come back: `status`, the `reason` code
+ * (undefined for 202 and 204), whether CORS headers are present, and how many requests reach the upstream.
+ */
+export const cases = [
+  // 1. Route
+  { name: 'a valid batch is accepted', ...post([record({ email: 'sample@test.com', first_name: 'Johnny' })]), status: 202, upstream: 1 },
+  { name: 'a single record object is accepted', ...post(record({ email: 'one@test.com' })), status: 202, upstream: 1 },
+  { name: 'a full batch of 100 is accepted', ...post(Array.from({ length: 100 }, (_, i) => record({ email: `u${i}@test.com` }))), status: 202, upstream: 1 },
+  { name: 'GET is refused with Allow', method: 'GET', headers: { origin: ORIGIN }, status: 405, reason: 'method_not_allowed', allow: 'POST, OPTIONS' },
+  { name: 'PUT is refused with Allow', ...post([record({})]), method: 'PUT', status: 405, reason: 'method_not_allowed', allow: 'POST, OPTIONS' },
+  { name: 'DELETE is refused', method: 'DELETE', headers: { origin: ORIGIN }, status: 405, reason: 'method_not_allowed' },
+  { name: 'another path is not found', ...post([record({})]), path: '/api/profiles/x', status: 404, reason: 'not_found' },
+  { name: 'a path with a query still routes', ...post([record({})]), path: `${PATH}?a=1`, status: 202, upstream: 1 },
+  // 2. Origin and preflight
+  {
+    name: 'a preflight from an allowed origin gets 204 with CORS headers',
+    method: 'OPTIONS',
+    headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    status: 204,
+    preflight: true,
+  },
+  { name: 'a preflight from another origin is refused', method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' }, status: 403, reason: 'origin_not_allowed' },
+  { name: 'a POST from another origin is refused without CORS headers', ...post([record({})], { origin: 'https://evil.example' }), status: 403, reason: 'origin_not_allowed' },
+  { name: 'a POST without Origin is refused', ...post([record({})], { origin: undefined }), status: 403, reason: 'origin_not_allowed' },
+  { name: 'the null origin is refused', ...post([record({})], { origin: 'null' }), status: 403, reason: 'origin_not_allowed' },
+  { name: 'an origin differing only by port is refused', ...post([record({})], { origin: 'https://shop.example:8443' }), status: 403, reason: 'origin_not_allowed' },
+  { name: 'an origin differing only by scheme is refused', ...post([record({})], { origin: 'http://shop.example' }), status: 403, reason: 'origin_not_allowed' },
+  // 3. Content type
+  { name: 'text/plain JSON (sendBeacon) is accepted', ...post([record({})], { 'content-type': 'text/plain;charset=UTF-8' }), status: 202, upstream: 1 },
+  { name: 'application/json with charset is accepted', ...post([record({})], { 'content-type': 'application/json; charset=utf-8' }), status: 202, upstream: 1 },
+  { name: 'a form body is refused', ...post('a=b', { 'content-type': 'application/x-www-form-urlencoded' }), status: 415, reason: 'unsupported_media_type' },
+  // Bytes, because a string body would get text/plain from the Request constructor itself.
+  { name: 'a body without content type is refused', ...post([record({})], { 'content-type': undefined }), body: new TextEncoder().encode(json([record({})])), status: 415, reason: 'unsupported_media_type' },
+  { name: 'JSON in another charset is refused', ...post([record({})], { 'content-type': 'application/json; charset=latin1' }), status: 415, reason: 'unsupported_media_type' },
+  // 5. Size
+  { name: 'a body over 64 KiB is refused', ...post([record({ first_name: 'x'.repeat(70_000) })]), status: 413, reason: 'payload_too_large' },
+  { name: 'a batch over 100 records is refused as too large', ...post(Array.from({ length: 101 }, () => record({}))), status: 413, reason: 'too_many_records' },
+  // 6. Parse and validate
+  { name: 'malformed JSON is refused', ...post('[{"attributes":'), status: 400, reason: 'invalid_json' },
+  { name: 'an empty body is refused', ...post(''), status: 400, reason: 'invalid_json' },
+  { name: 'an empty batch is refused', ...post([]), status: 400, reason: 'invalid_batch' },
+  { name: 'a JSON number is refused', ...post('42'), status: 400, reason: 'invalid_batch' },
+  { name: 'an unknown attribute is refused', ...post([record({ favourite_colour: 'red' })]), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'a record without identifier is refused', ...post([{ attributes: { first_name: 'Ann' } }]), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'a malformed email is refused', ...post([record({ email: 'not-an-email' })]), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'a number as email is refused', ...post([record({ email: 42 })]), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'a malformed vuid is refused', ...post([{ attributes: { vuid: 'ABC' } }]), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'text over 1024 characters is refused', ...post([record({ city: 'x'.repeat(1025) })]), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'a nested value is refused', ...post([record({ city: { name: 'Paris' } })]), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'a reserved field is refused', ...post([record({ zaius_id: '1' })]), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'a __proto__ key is refused', ...post(`[{"attributes":{"vuid":"${VUID}","__proto__":{"x":1}}}]`), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'a constructor key is refused', ...post([record({ constructor: 'x' })]), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'a record key besides attributes is refused', ...post([{ ...record({}), identifiers: {} }]), status: 400, reason: 'invalid_records', invalids: [0] },
+  {
+    name: 'only the bad records of a batch are named',
+    ...post([record({}), record({ email: 'bad' }), record({ city: 'Oslo' }), 'x', record({})]),
+    status: 400,
+    reason: 'invalid_records',
+    invalids: [1, 3],
+  },
+];
+
+/** The case's headers without the ones it removes (given as undefined). */
+export const headersOf = (c) => Object.fromEntries(Object.entries(c.headers ?? {}).filter(([, v]) => v !== undefined));
+
+/** Asserts everything the table says about one answer. */
+export async function checkAnswer(assert, c, response, upstreamCalls) {
+  const text = await response.text();
+  assert.equal(response.status, c.status, `${c.name}: ${text}`);
+  assert.equal(upstreamCalls, c.upstream ?? 0, `${c.name}: upstream calls`);
+  const allowed = headersOf(c).origin == ORIGIN;
+  assert.equal(response.headers.get('access-control-allow-origin'), allowed ? ORIGIN : null);
+  if (allowed) assert.match(response.headers.get('vary') ?? '', /Origin/);
+  if (c.allow) assert.equal(response.headers.get('allow'), c.allow);
+  if (c.preflight) {
+    assert.equal(text, '');
+    assert.match(response.headers.get('access-control-allow-methods'), /POST/);
+    assert.match(response.headers.get('access-control-allow-headers'), /content-type/i);
+    assert.ok(Number(response.headers.get('access-control-max-age')) > 0);
+    return;
+  }
+  if (c.method == 'HEAD') return;
+  const body = JSON.parse(text);
+  assert.equal(body.status, c.status);
+  assert.equal(typeof body.title, 'string');
+  assert.ok(!Number.isNaN(Date.parse(body.timestamp)));
+  if (c.status == 202) assert.deepEqual(Object.keys(body).sort(), ['status', 'timestamp', 'title']);
+  else assert.equal(body.detail.reason, c.reason);
+  if (c.invalids) {
+    assert.deepEqual(body.detail.invalids.map((i) => i.event), c.invalids);
+    for (const invalid of body.detail.invalids) assert.equal(typeof invalid.message, 'string');
+  }
+}

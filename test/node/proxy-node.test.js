@@ -1,0 +1,193 @@
+// The same table through the node:http adapter over real HTTP on 127.0.0.1, plus what only a socket can show:
+// a chunked body refused while it is still arriving, a declared oversize body, and spoofed client-IP headers.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { createProxy } from '../../dist/proxy.js';
+import { toNodeListener } from '../../dist/proxy-node.js';
+import { startUpstream } from './helpers/proxy-upstream.js';
+import { keyWatch, API_KEY } from './helpers/proxy-key-watch.js';
+import { cases, checkAnswer, headersOf, ORIGIN, PATH, VUID } from './helpers/proxy-cases.js';
+
+const watch = keyWatch();
+let upstream;
+const servers = [];
+
+/** Serves `handle` through the adapter on 127.0.0.1; returns the base URL. */
+async function serve(handle, options) {
+  const server = http.createServer(toNodeListener(handle, options));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
+const proxy = (options = {}) =>
+  createProxy({ apiKey: API_KEY, allowedOrigins: [ORIGIN], upstream: upstream.url, rateLimit: false, log: (e) => watch.text(JSON.stringify(e)), ...options });
+
+before(async () => {
+  upstream = await startUpstream();
+});
+after(async () => {
+  for (const server of servers) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+  await upstream.close();
+});
+
+const valid = JSON.stringify([{ attributes: { vuid: VUID, email: 'sample@test.com' } }]);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the pipeline table over HTTP', () => {
+  let base;
+  before(async () => {
+    base = await serve(proxy());
+  });
+  for (const c of cases) {
+    test(c.name, async () => {
+      upstream.reset();
+      const response = await fetch(`${base}${c.path ?? PATH}`, { method: c.method ?? 'POST', headers: headersOf(c), body: c.body });
+      await checkAnswer(assert, c, await watch.response(response), upstream.requests.length);
+    });
+  }
+});
+
+describe('bodies on the socket', () => {
+  let base;
+  before(async () => {
+    base = await serve(proxy());
+  });
+
+  test('a chunked body over the limit is answered 413 before the client has sent the rest', async () => {
+    upstream.reset();
+    const { port } = new URL(base);
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: PATH, headers: { origin: ORIGIN, 'content-type': 'application/json' } });
+    req.on('error', () => {});
+    let answered;
+    const response = new Promise((resolve) => req.on('response', (res) => resolve((answered = res))));
+    const chunk = Buffer.alloc(8 * 1024, 0x20);
+    let sent = 0;
+    while (!answered && sent < 4 * 1024 * 1024) {
+      req.write(chunk);
+      sent += chunk.length;
+      await sleep(2);
+    }
+    const res = await response;
+    assert.equal(res.statusCode, 413);
+    assert.ok(sent < 1024 * 1024, `the client had sent ${sent} bytes when the answer came`);
+    assert.equal(res.headers.connection, 'close');
+    assert.equal(res.headers['access-control-allow-origin'], ORIGIN);
+    const text = await new Promise((resolve) => {
+      let body = '';
+      res.on('data', (d) => (body += d)).on('end', () => resolve(body));
+    });
+    watch.text(text);
+    assert.equal(JSON.parse(text).detail.reason, 'payload_too_large');
+    req.destroy();
+    assert.equal(upstream.requests.length, 0);
+  });
+
+  test('a declared Content-Length over the limit is answered 413 without waiting for the body', async () => {
+    const { port } = new URL(base);
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nOrigin: ${ORIGIN}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n[`);
+    const text = await new Promise((resolve) => {
+      let data = '';
+      socket.on('data', (d) => {
+        data += d;
+        if (/\r\n\r\n\{.*\}$/s.test(data)) resolve(data);
+      });
+    });
+    socket.destroy();
+    watch.text(text);
+    assert.match(text, /^HTTP\/1\.1 413 /);
+    assert.match(text, /connection: close/i);
+  });
+
+  test('a client that goes away mid-body leaves the server answering the next request', async () => {
+    const { port } = new URL(base);
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: PATH, headers: { origin: ORIGIN, 'content-type': 'application/json' } });
+    req.on('error', () => {});
+    req.write('[{"attributes":');
+    await sleep(20);
+    req.destroy();
+    await sleep(20);
+    const response = await fetch(`${base}${PATH}`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: valid });
+    assert.equal((await watch.response(response)).status, 202);
+  });
+
+  test('keep-alive carries several answers, including refusals whose small bodies were never read', async () => {
+    let connections = 0;
+    servers.at(-1).on('connection', () => connections++);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const statuses = [];
+    for (const origin of [ORIGIN, 'https://evil.example', ORIGIN]) {
+      statuses.push(
+        await new Promise((resolve, reject) => {
+          const { port } = new URL(base);
+          const req = http.request({ agent, host: '127.0.0.1', port, method: 'POST', path: PATH, headers: { origin, 'content-type': 'application/json' } }, (res) => {
+            res.resume().on('end', () => resolve(res.statusCode));
+          });
+          req.on('error', reject);
+          req.end(valid);
+        }),
+      );
+    }
+    agent.destroy();
+    assert.deepEqual(statuses, [202, 403, 202]);
+    assert.equal(connections, 1);
+  });
+});
+
+describe('the client IP', () => {
+  test('comes from the socket; spoofed X-Forwarded-For, CF-Connecting-IP and X-Real-IP change nothing', async () => {
+    upstream.reset();
+    const keys = [];
+    const seen = [];
+    const handle = proxy({ rateLimit: { ip: { limit: async ({ key }) => (keys.push(key), { success: true }) }, vuid: false, global: false } });
+    const base = await serve((request, ctx) => (seen.push({ headers: [...request.headers.keys()], ctx }), handle(request, ctx)));
+    const response = await fetch(`${base}${PATH}`, {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-forwarded-for': '6.6.6.6', 'cf-connecting-ip': '6.6.6.6', 'x-real-ip': '6.6.6.6' },
+      body: valid,
+    });
+    assert.equal((await watch.response(response)).status, 202);
+    assert.deepEqual(keys, ['ip:127.0.0.1']);
+    assert.deepEqual(seen[0].ctx, { clientIp: '127.0.0.1' });
+    assert.ok(!seen[0].headers.includes('cf-connecting-ip') && !seen[0].headers.includes('x-real-ip'));
+    for (const name of ['x-forwarded-for', 'cf-connecting-ip', 'x-real-ip']) assert.equal(upstream.requests[0].headers[name], undefined);
+  });
+
+  test('a trusted front proxy header is kept and used when both adapter and handler are told', async () => {
+    const keys = [];
+    const handle = proxy({
+      rateLimit: { ip: { limit: async ({ key }) => (keys.push(key), { success: true }) }, vuid: false, global: false },
+      trustProxyHeader: 'x-real-ip',
+    });
+    const base = await serve(handle, { trustProxyHeader: 'X-Real-IP' });
+    const response = await fetch(`${base}${PATH}`, {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-real-ip': '192.0.2.9', 'cf-connecting-ip': '6.6.6.6' },
+      body: valid,
+    });
+    assert.equal((await watch.response(response)).status, 202);
+    assert.deepEqual(keys, ['ip:192.0.2.9']);
+  });
+});
+
+test('a handler that throws is answered 500 and the server stays up', async () => {
+  let calls = 0;
+  const base = await serve(async () => {
+    if (calls++ == 0) throw new Error('boom');
+    return new Response('fine');
+  });
+  assert.equal((await fetch(base)).status, 500);
+  assert.equal(await (await fetch(base)).text(), 'fine');
+});
+
+test('the key appears in no answer, header or log entry of this suite', () => {
+  assert.ok(watch.count > 40, `only ${watch.count} answers seen`);
+  watch.assertClean();
+});
