@@ -1,11 +1,68 @@
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { chromiumLaunchOptions } from './browsers.js';
+import { startBackend } from './helpers/backend.js';
+import { startStaticServer } from './helpers/static-server.js';
+
+const readBody = (req) =>
+  new Promise((resolve) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk)).on('end', () => resolve(body));
+  });
+
+/**
+ * Starts the real proxies (and the emulator behind them) on their own origin, so pages post cross-origin through
+ * CORS as a storefront with a separate API host does. The pages' own server answers /__backend/api (the proxies'
+ * base URL), /__backend/forwarded (what the proxies sent upstream), /__backend/reset and the emulator's /__emulator/.
+ */
+function backend() {
+  let server, api;
+  const plugin = {
+    name: 'idcapture-backend',
+    async serverStart({ config }) {
+      server = await startBackend({ origin: `http://${config.hostname}:${config.port}` });
+      api = await startStaticServer(server.routes);
+    },
+    async serverStop() {
+      await api?.close();
+      await server?.close();
+    },
+  };
+  const middleware = async (ctx, next) => {
+      if (ctx.path == '/__backend/api') return void (ctx.body = { url: api.url });
+      if (ctx.path.startsWith('/__emulator/')) {
+        const response = await fetch(new URL(ctx.url, server.emulatorUrl), {
+          method: ctx.method,
+          headers: { 'content-type': 'application/json' },
+          body: ctx.method == 'POST' ? await readBody(ctx.req) : undefined,
+        });
+        ctx.status = response.status;
+        ctx.type = 'json';
+        ctx.body = await response.text();
+        return;
+      }
+      if (ctx.path == '/__backend/forwarded') return void (ctx.body = server.forwarded);
+      if (ctx.path == '/__backend/reset') return void (server.reset(), (ctx.body = {}));
+      // An endpoint that is always busy for an hour: storage tests use it so no delivery interferes.
+      if (ctx.path.startsWith('/unavailable/')) {
+        ctx.status = 503;
+        ctx.set('retry-after', '3600');
+        return void (ctx.body = '');
+      }
+      return next();
+  };
+  return { plugin, middleware };
+}
+
+const { plugin, middleware } = backend();
 
 export default {
   rootDir: '.',
   files: ['test/browser/**/*.test.js'],
   nodeResolve: true,
   concurrency: 1,
+  hostname: '127.0.0.1',
   browsers: [playwrightLauncher({ product: 'chromium', launchOptions: chromiumLaunchOptions })],
+  plugins: [plugin],
+  middleware: [middleware],
   testFramework: { config: { timeout: 20000 } },
 };

@@ -1,7 +1,8 @@
 import { createStore, values } from 'idb-keyval';
 
 /** A fresh endpoint per test, so each test gets its own IndexedDB queue. */
-export const uniqueEndpoint = () => `/api/profiles/${Math.random().toString(36).slice(2)}`;
+// The endpoint answers 503 with Retry-After: 3600, so delivery backs off and leaves the queue to the test.
+export const uniqueEndpoint = () => `/unavailable/${Math.random().toString(36).slice(2)}`;
 
 /** The records a client's queue holds, read straight from IndexedDB, oldest first. */
 export const storedRecords = (endpoint) => values(createStore(`idcapture:${endpoint}`, 'queue'));

@@ -18,7 +18,7 @@ describe('script tag', () => {
   afterEach(() => delete window.idcapture);
 
   it('replays calls pushed before it loaded, in order, then keeps accepting push()', async () => {
-    const endpoint = '/api/profiles/script-tag';
+    const endpoint = '/unavailable/script-tag';
     window.idcapture = window.idcapture || [];
     const queued = [];
     window.idcapture.push(['on', 'queued', ({ upsert }) => queued.push(upsert.attributes.email)]);
@@ -38,7 +38,7 @@ describe('script tag', () => {
   it('reports bad calls on the console and as error events, and never throws into the page', async () => {
     window.idcapture = [['identify', { email: 'not-an-email' }]];
     const errors = await capturingConsole('error', async () => {
-      await loadTag({ 'data-endpoint': '/api/profiles/script-tag-errors' });
+      await loadTag({ 'data-endpoint': '/unavailable/script-tag-errors' });
       const events = [];
       window.idcapture.on('error', ({ error }) => events.push(error.name));
       window.idcapture.push(['nonsense', 1]);
@@ -50,7 +50,7 @@ describe('script tag', () => {
   });
 
   it('reads consent and cookie options from data-* attributes', async () => {
-    const endpoint = '/api/profiles/script-tag-consent';
+    const endpoint = '/unavailable/script-tag-consent';
     window.idcapture = [['identify', { email: 'held@test.com' }]];
     await loadTag({ 'data-endpoint': endpoint, 'data-consent': 'denied', 'data-cookie-domain': location.hostname });
     await new Promise((resolve) => setTimeout(resolve, 50));

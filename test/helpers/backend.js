@@ -1,0 +1,53 @@
+// The server side of the end-to-end path on loopback: the emulator over real HTTP, and proxies in front of it that a
+// page's own server mounts at their paths. Used by the @web/test-runner config and by the Playwright suites.
+import { startEmulator } from '../../dist/emulator.js';
+import { createProxy } from '../../dist/proxy.js';
+import { toNodeListener } from '../../dist/proxy-node.js';
+
+export const API_KEY = 'example.apiKey';
+
+/**
+ * Starts the emulator and returns `{ emulator, emulatorUrl, routes, forwarded, requests, reset, close }`: `routes` maps each proxy path to a
+ * node request listener; `forwarded` lists every batch a proxy sent upstream, in order (observed on the way to the
+ * real emulator, not answered for it).
+ */
+export async function startBackend({ origin, emulator: emulatorOptions = {} }) {
+  const running = await startEmulator({ rateLimit: false, ...emulatorOptions });
+  const forwarded = [];
+  const observe = async (input, init) => {
+    forwarded.push(JSON.parse(init?.body ?? (await input.clone().text())));
+    return fetch(input, init);
+  };
+  const requests = {};
+  const proxy = (path, options = {}) => {
+    const listener = toNodeListener(
+      createProxy({ apiKey: API_KEY, upstream: running.url, allowedOrigins: [origin], rateLimit: false, path, fetch: observe, ...options }),
+    );
+    return (req, res) => {
+      requests[path] = (requests[path] ?? 0) + 1;
+      listener(req, res);
+    };
+  };
+  const routes = {
+    '/api/profiles': proxy('/api/profiles'),
+    // A proxy with a small body limit, to see the client split batches on 413.
+    '/api/small': proxy('/api/small', { maxBodyBytes: 2048 }),
+    // A proxy that does not list the page's origin: a misconfiguration the client must report, not spin on.
+    '/api/misconfigured': proxy('/api/misconfigured', { allowedOrigins: ['https://elsewhere.example'] }),
+  };
+  return {
+    emulator: running.emulator,
+    emulatorUrl: running.url,
+    routes,
+    forwarded,
+    /** Requests each proxy path received (preflights included). */
+    requests,
+    reset() {
+      forwarded.length = 0;
+      for (const path of Object.keys(requests)) delete requests[path];
+      running.emulator.reset();
+      running.emulator.setFaults({});
+    },
+    close: () => running.close(),
+  };
+}
