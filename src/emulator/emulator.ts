@@ -2,7 +2,8 @@ import { isIdentifier } from '../profile/rules';
 import { accepted, forbidden, json, message, problem, tooManyRequests } from './answers';
 import { FaultPlan, type Faults } from './faults';
 import { resolveOptions, type EmulatorOptions } from './options';
-import { parsePayload, readBody, UNPARSEABLE } from './payload';
+import { readBody, TOO_LARGE } from '../http/read-body';
+import { parsePayload, UNPARSEABLE } from './payload';
 import { RateLimiter } from './rate-limit';
 import { ProfileStore, type ProfileView } from './store';
 
@@ -65,7 +66,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   async function post(request: Request, now: number): Promise<Response> {
     const body = await readBody(request, o.maxBodyBytes);
-    if (!body) return message(413, now, `Request body is larger than ${o.maxBodyBytes} bytes.`);
+    if (body === TOO_LARGE) return message(413, now, `Request body is larger than ${o.maxBodyBytes} bytes.`);
+    if (!body) return message(400, now, UNPARSEABLE);
     const payload = parsePayload(body, o.maxBatch, o.known);
     if ('message' in payload) return message(400, now, payload.message);
     if ('invalids' in payload) return problem(400, now, { invalids: payload.invalids });

@@ -15,33 +15,6 @@ export type Payload =
 
 export const UNPARSEABLE = 'Unable to parse request body.';
 
-/** Reads at most `max` bytes of `request`'s body; undefined when it is larger (declared or as it streams in). */
-export async function readBody(request: Request, max: number): Promise<Uint8Array | undefined> {
-  if (Number(request.headers.get('content-length')) > max) return;
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    // A chunked body or a lying Content-Length is stopped here, without buffering the rest.
-    if (size > max) {
-      await reader.cancel();
-      return;
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return body;
-}
-
 const describe = (field: string, reason: string) => {
   if (field == 'identifiers') return 'Missing required identifier';
   if (reason == 'is not a known field') return `Unknown field \`${field}\``;

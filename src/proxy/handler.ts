@@ -1,6 +1,6 @@
 /** The request pipeline, step by step in the order of issue 4; each step ends in a reason code or the next step. */
 import { respond, ANSWERS, type Outcome } from './answers';
-import { readBody, TOO_LARGE } from './body';
+import { readBody, TOO_LARGE } from '../http/read-body';
 import { originAllowed } from './cors';
 import { resolveOptions, type Config, type LogEntry, type ProxyOptions } from './options';
 import { overLimit } from './rate-limit';

@@ -1,4 +1,4 @@
-/** Reading the request body without ever holding more than the limit. */
+/** Reading a request body without ever holding more than a limit: shared by the proxy and the emulator (Web APIs only). */
 
 /** Returned instead of bytes when the body is over the limit. */
 export const TOO_LARGE = Symbol('too large');
