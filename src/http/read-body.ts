@@ -8,7 +8,7 @@ export const TOO_LARGE = Symbol('too large');
  * checked first, so a declared oversize body is refused unread; bytes are still counted while streaming, because a
  * chunked body declares nothing and a declared length is only a claim.
  */
-export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array | typeof TOO_LARGE | undefined> {
+export async function readBody(request: Pick<Request, 'headers' | 'body'>, maxBytes: number): Promise<Uint8Array | typeof TOO_LARGE | undefined> {
   const declared = request.headers.get('content-length');
   if (declared !== null && !(Number(declared) <= maxBytes)) return TOO_LARGE;
   if (!request.body) return new Uint8Array(0);

@@ -22,6 +22,7 @@ export const ANSWERS = {
   rate_limited: { status: 429, title: 'Too Many Requests', message: 'Too many requests; retry after Retry-After seconds.' },
   internal_error: { status: 500, title: 'Internal Server Error', message: 'The proxy failed.' },
   upstream_error: { status: 502, title: 'Bad Gateway', message: 'The profiles API failed.' },
+  upstream_invalid: { status: 400, title: 'Bad Request', message: 'The profiles API refused some records; none was applied. Drop those in invalids and resend the rest.' },
   upstream_rejected: { status: 502, title: 'Bad Gateway', message: 'The profiles API refused the request.' },
   upstream_busy: { status: 503, title: 'Service Unavailable', message: 'The profiles API is busy; retry after Retry-After seconds.' },
   upstream_timeout: { status: 504, title: 'Gateway Timeout', message: 'The profiles API did not answer in time.' },

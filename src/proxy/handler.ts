@@ -65,6 +65,7 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
   // 7–8. Forward a body rebuilt from the validated records, and map the upstream's answer.
   const forwarded = await forward(JSON.stringify(records), {
     ...config,
+    records: records.length,
     mayRetry: async () => !(await overLimit(limiters.global, 'global')),
   });
   return { ...facts, ...forwarded };

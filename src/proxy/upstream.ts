@@ -1,10 +1,14 @@
 /** The one request the proxy makes: a fresh POST to the profiles API, with a deadline and at most one retry. */
+import { readBody, TOO_LARGE } from '../http/read-body';
+import type { Invalid } from './validate';
 
 /** The fetch the proxy calls; any function of this shape will do (tests, instrumentation). */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface Forwarded {
-  reason: 'accepted' | 'upstream_busy' | 'upstream_error' | 'upstream_rejected' | 'upstream_timeout';
+  reason: 'accepted' | 'upstream_busy' | 'upstream_error' | 'upstream_invalid' | 'upstream_rejected' | 'upstream_timeout';
+  /** Records the upstream refused, by index, with a fixed message (the upstream's own words are not relayed). */
+  invalids?: Invalid[];
   /** The last upstream status, when there was one. */
   upstreamStatus?: number;
   retryAfterS?: number;
@@ -13,6 +17,8 @@ export interface Forwarded {
 
 export interface ForwardOptions {
   url: string;
+  /** Records in `body`, to check the indices an upstream 400 names. */
+  records: number;
   apiKey: string;
   timeoutMs: number;
   fetch: FetchLike;
@@ -48,6 +54,25 @@ const classify = (response: Response, attempts: number): Forwarded => {
   return { reason: 'upstream_error', upstreamStatus, attempts };
 };
 
+/** Largest upstream 400 body read for its `detail.invalids`. */
+const MAX_REFUSAL_BYTES = 64 * 1024;
+
+/**
+ * The records an upstream 400 names in `detail.invalids`, as in-range indices only: without them the client could not
+ * drop the one record the API refuses and would retry its whole batch for ever. Nothing else of the body is kept.
+ */
+async function refusedRecords(response: Response, records: number): Promise<Invalid[]> {
+  const bytes = await readBody(response, MAX_REFUSAL_BYTES);
+  let events: unknown[] = [];
+  try {
+    if (bytes && bytes !== TOO_LARGE) events = JSON.parse(new TextDecoder().decode(bytes))?.detail?.invalids?.map((i: { event?: unknown }) => i?.event) ?? [];
+  } catch {
+    // Not the API's JSON: treated as any other refusal.
+  }
+  const valid = events.filter((e): e is number => Number.isInteger(e) && (e as number) >= 0 && (e as number) < records);
+  return [...new Set(valid)].map((event) => ({ event, message: 'refused by the profiles API' }));
+}
+
 const retryable = ({ reason, upstreamStatus: status }: Forwarded) =>
   reason == 'upstream_error' && (status === undefined || (status >= 502 && status <= 504));
 
@@ -67,6 +92,10 @@ export async function forward(body: string, options: ForwardOptions): Promise<Fo
   const attempt = async (attempts: number): Promise<Forwarded> => {
     try {
       const response = await options.fetch(options.url, init);
+      if (response.status == 400) {
+        const invalids = await refusedRecords(response, options.records);
+        if (invalids.length) return { reason: 'upstream_invalid', invalids, upstreamStatus: 400, attempts };
+      }
       // Never read: the upstream body is not relayed, only released.
       response.body?.cancel().catch(() => {});
       return classify(response, attempts);

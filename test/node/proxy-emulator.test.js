@@ -125,3 +125,15 @@ test('the key appears in no answer of this suite', () => {
   assert.ok(watch.count >= 35, `only ${watch.count} answers seen`);
   watch.assertClean();
 });
+
+test('a record the emulator refuses but the proxy allows comes back as 400 naming only that record', async () => {
+  // The proxy allows a custom field the account (the emulator) was never given.
+  const handle = proxy({ allowedAttributes: ['vuid', 'email', 'first_name', 'loyalty_tier'] });
+  const response = await send(handle, [
+    { attributes: { email: 'fine@test.com', first_name: 'Fine' } },
+    { attributes: { email: 'tier@test.com', loyalty_tier: 'gold' } },
+  ]);
+  assert.equal(response.status, 400);
+  assert.deepEqual((await response.json()).detail.invalids, [{ event: 1, message: 'refused by the profiles API' }]);
+  assert.equal(await profile('email=fine@test.com'), 404, 'the API applied nothing of the refused request');
+});

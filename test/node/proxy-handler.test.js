@@ -173,12 +173,27 @@ describe('the upstream request', () => {
     assert.equal(upstream.requests.length, 1);
   });
 
-  test('an upstream 400 is answered 502, not passed to the browser as its own fault', async () => {
+  test('an upstream 400 naming records is answered 400 with their indices only, so the client drops just those', async () => {
     upstream.reset();
-    upstream.setReply((req, res) => res.writeHead(400).end('{"detail":{"invalids":[{"event":0,"message":"no"}]}}'));
+    upstream.setReply((req, res) =>
+      res.writeHead(400).end('{"detail":{"invalids":[{"event":0,"message":"upstream secret words"},{"event":0},{"event":7},{"event":"0"}]}}'),
+    );
     const response = await send(proxy(), valid());
-    assert.equal(response.status, 502);
-    assert.equal((await bodyOf(response)).detail.invalids, undefined);
+    assert.equal(response.status, 400);
+    const body = await bodyOf(response);
+    assert.equal(body.detail.reason, 'upstream_invalid');
+    assert.deepEqual(body.detail.invalids, [{ event: 0, message: 'refused by the profiles API' }]);
+    assert.doesNotMatch(JSON.stringify(body), /secret/);
+  });
+
+  test('an upstream 400 that names no record of the batch is answered 502, not passed to the browser as its fault', async () => {
+    for (const reply of ['{"detail":{"invalids":[{"event":5}]}}', '{"detail":{"message":"no"}}', 'not json']) {
+      upstream.reset();
+      upstream.setReply((req, res) => res.writeHead(400).end(reply));
+      const response = await send(proxy(), valid());
+      assert.equal(response.status, 502, reply);
+      assert.equal((await bodyOf(response)).detail.invalids, undefined);
+    }
   });
 
   test('an upstream redirect is not followed', async () => {
