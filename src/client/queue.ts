@@ -16,10 +16,17 @@ export interface QueueRecord {
   attempts: number;
 }
 
+/** What `add` did: the stored record, the record it was merged into (now gone), and what `max` pushed out. */
+export interface Added {
+  record: QueueRecord;
+  replaced?: number;
+  dropped: QueueRecord[];
+}
+
 /** The durable queue the delivery layer drains. Records leave it only through `remove`, after acknowledgement. */
 export interface Queue {
-  /** Appends, coalescing with the newest record when both name the same identifiers; returns what `max` pushed out. */
-  add(upsert: Upsert, max: number): Promise<QueueRecord[]>;
+  /** Appends, coalescing with the newest record when both name the same identifiers, and keeps at most `max`. */
+  add(upsert: Upsert, max: number): Promise<Added>;
   /** The `n` oldest records, oldest first. */
   oldest(n: number): Promise<QueueRecord[]>;
   remove(ids: number[]): Promise<void>;
@@ -31,40 +38,48 @@ export interface Queue {
 const identifiersOf = ({ attributes }: Upsert) =>
   JSON.stringify(Object.keys(attributes).filter(isIdentifier).sort().map((k) => [k, attributes[k]]));
 
-/** The record `next` becomes when appended after `last`: merged into it (later wins) or new. */
-const follow = (last: QueueRecord | undefined, upsert: Upsert): [QueueRecord, boolean] => {
-  const merge = !!last && identifiersOf(last.upsert) == identifiersOf(upsert);
+/**
+ * The record `upsert` becomes after `last`, with id `seq + 1`: merged into `last` (later wins) or new. Ids only grow,
+ * even when the queue empties: an acknowledgement that arrives late (an unload hand-off, another tab) must never
+ * match a newer record. A merged record takes a new id rather than changing in place for the same reason.
+ */
+const follow = (last: QueueRecord | undefined, upsert: Upsert, seq: number): [QueueRecord, number | undefined] => {
+  const merge = last && identifiersOf(last.upsert) == identifiersOf(upsert);
   return [
     {
-      // A merged record takes a new id rather than changing in place: a flush in flight may be carrying the old one,
-      // and its acknowledgement must not delete attributes it never sent.
-      id: (last?.id ?? 0) + 1,
-      upsert: merge ? { attributes: { ...last!.upsert.attributes, ...upsert.attributes } } : upsert,
+      id: seq + 1,
+      upsert: merge ? { attributes: { ...last.upsert.attributes, ...upsert.attributes } } : upsert,
       at: Date.now(),
       attempts: 0,
     },
-    merge,
+    merge ? last.id : undefined,
   ];
 };
 
 const request = promisifyRequest;
 
+/** Where the last id given out is kept, beside the records. Number keys sort before strings, so ranges skip it. */
+const SEQ = 'seq';
+
 function indexedDbQueue(store: UseStore): Queue {
+  // Created on use: IDBKeyRange is missing where IndexedDB is (server-side rendering imports this module too).
+  const records = () => IDBKeyRange.upperBound(Infinity);
   return {
     // One readwrite transaction: IndexedDB runs them one at a time per store, across tabs, so ids stay in order.
     add: (upsert, max) =>
       store('readwrite', async (os) => {
-        const last = (await request(os.openCursor(null, 'prev')))?.value as QueueRecord | undefined;
-        const [record, merged] = follow(last, upsert);
-        if (merged) os.delete(last!.id);
+        const last = (await request(os.openCursor(records(), 'prev')))?.value as QueueRecord | undefined;
+        const [record, replaced] = follow(last, upsert, Math.max((await request(os.get(SEQ))) ?? 0, last?.id ?? 0));
+        if (replaced) os.delete(replaced);
         os.add(record, record.id);
-        const excess = (await request(os.count())) - max;
-        const dropped: QueueRecord[] = excess > 0 ? await request(os.getAll(null, excess)) : [];
+        os.put(record.id, SEQ);
+        const excess = (await request(os.count(records()))) - max;
+        const dropped: QueueRecord[] = excess > 0 ? await request(os.getAll(records(), excess)) : [];
         dropped.forEach((r) => os.delete(r.id));
         await request(os.transaction);
-        return dropped;
+        return { record, replaced, dropped };
       }),
-    oldest: (n) => store('readonly', (os) => request(os.getAll(null, n))),
+    oldest: (n) => store('readonly', (os) => request(os.getAll(records(), n))),
     remove: (ids) =>
       store('readwrite', (os) => {
         ids.forEach((id) => os.delete(id));
@@ -77,18 +92,19 @@ function indexedDbQueue(store: UseStore): Queue {
         }
         await request(os.transaction);
       }),
-    size: () => store('readonly', (os) => request(os.count())),
+    size: () => store('readonly', (os) => request(os.count(records()))),
   };
 }
 
 function memoryQueue(): Queue {
   let records: QueueRecord[] = [];
+  let seq = 0;
   return {
     async add(upsert, max) {
-      const [record, merged] = follow(records[records.length - 1], upsert);
-      if (merged) records.pop();
+      const [record, replaced] = follow(records[records.length - 1], upsert, seq++);
+      if (replaced) records.pop();
       records.push(record);
-      return records.splice(0, Math.max(0, records.length - max));
+      return { record, replaced, dropped: records.splice(0, Math.max(0, records.length - max)) };
     },
     oldest: async (n) => records.slice(0, n),
     async remove(ids) {
