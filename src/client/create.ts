@@ -13,12 +13,16 @@ export interface IdCapture {
   readonly vuid: string;
   /**
    * Queues one profile upsert carrying the vuid, `identifiers` and `attributes`. Resolves once it is durably
-   * queued; rejects with a ValidationError naming the field for bad input.
+   * queued (while consent is pending: once it is held in memory; while denied: at once, with nothing queued);
+   * rejects with a ValidationError naming the field for bad input.
    */
   identify(identifiers: Identifiers, attributes?: Attributes): Promise<void>;
   /** Sends what is queued now (unless another tab is already sending it) and reports what happened. */
   flush(): Promise<FlushResult>;
-  /** Changes consent: `'granted'` queues what waited while pending, `'denied'` discards it. */
+  /**
+   * Changes consent. `'granted'` queues what waited while pending and lets delivery run; `'pending'` and `'denied'`
+   * stop sending (the durable queue waits), and `'denied'` discards what waited in memory.
+   */
   setConsent(state: ConsentState): void;
   /** Starts a new anonymous visitor (call on logout); upserts already queued keep the identity they were made with. */
   reset(): void;
@@ -38,17 +42,18 @@ export function createClient(options: IdCaptureOptions) {
     console.warn(`[idcapture] ${message}`, cause);
     events.emit('error', { error: cause });
   });
-  const delivery = createDelivery({ ...o, queue, emit: events.emit, log });
   let consent = o.consent;
   let held: Upsert[] = [];
   let destroyed = false;
+  // Nothing is sent without consent, queued earlier or not; the queue waits for it.
+  const delivery = createDelivery({ ...o, queue, allowed: () => consent == 'granted', emit: events.emit, log });
 
   const enqueue = async (upsert: Upsert) => {
-    const dropped = await queue.add(upsert, o.maxQueueSize);
+    const added = await queue.add(upsert, o.maxQueueSize);
     log('queued', upsert);
     events.emit('queued', { upsert });
-    delivery.queued();
-    dropped.forEach((r) => events.emit('drop', { upsert: r.upsert, reason: 'maxQueueSize' }));
+    delivery.queued(added);
+    added.dropped.forEach((r) => events.emit('drop', { upsert: r.upsert, reason: 'maxQueueSize' }));
   };
 
   const client: IdCapture = {
@@ -68,12 +73,17 @@ export function createClient(options: IdCaptureOptions) {
     },
     setConsent(state) {
       if (!CONSENT_STATES.includes(state)) throw new TypeError(`idcapture: consent must be one of ${CONSENT_STATES}`);
+      if (destroyed) return;
       consent = state;
       const waiting = state == 'pending' ? [] : held;
       held = state == 'pending' ? held : [];
-      if (state == 'granted') waiting.reduce((done, u) => done.then(() => enqueue(u)), Promise.resolve()).catch(report);
+      if (state == 'granted') {
+        delivery.resume();
+        waiting.reduce((done, u) => done.then(() => enqueue(u)), Promise.resolve()).catch(report);
+      }
     },
     reset() {
+      if (destroyed) return;
       identity.reset();
       held = [];
       log('reset: new vuid', identity.vuid);
@@ -82,6 +92,7 @@ export function createClient(options: IdCaptureOptions) {
     destroy() {
       destroyed = true;
       delivery.stop();
+      identity.stop();
       events.clear();
     },
   };

@@ -1,7 +1,8 @@
 import { attempt } from './attempt';
 import { HttpError } from './errors';
 import type { IdCaptureEvents } from './events';
-import type { Queue, QueueRecord } from './queue';
+import type { Added, Queue, QueueRecord } from './queue';
+import { createTabLock } from './tab-lock';
 
 /** What one `flush()` did. */
 export interface FlushResult {
@@ -19,6 +20,8 @@ export interface DeliveryOptions {
   flushInterval: number;
   fetch: typeof fetch;
   queue: Queue;
+  /** Whether sending is allowed now (consent). */
+  allowed: () => boolean;
   emit: <K extends keyof IdCaptureEvents>(type: K, detail: IdCaptureEvents[K]) => void;
   log: (...args: unknown[]) => void;
 }
@@ -29,8 +32,12 @@ const DEBOUNCE = 250;
 const AFTER_ONLINE = 1000;
 const BACKOFF_BASE = 1000;
 const BACKOFF_CAP = 300_000;
-/** Without Web Locks, a flushing tab holds a lease in localStorage for this long (a dead tab's lease expires). */
-const LEASE = 30_000;
+/** The longest `Retry-After` honoured: a server asking for days is asking for an hour. */
+const MAX_RETRY_AFTER = 3_600_000;
+/** A request unanswered this long is abandoned, so a hung server cannot hold the queue's lock. */
+const REQUEST_TIMEOUT = 30_000;
+/** setTimeout fires at once for delays past 2^31 - 1 ms. */
+const MAX_TIMER = 2 ** 31 - 1;
 
 const size = (text: string) => new TextEncoder().encode(text).length;
 
@@ -50,10 +57,11 @@ const fit = (records: QueueRecord[], max = MAX_BODY): [QueueRecord[], string] =>
 /** `Retry-After` in ms, in either form (delta seconds or HTTP date); 0 when absent. */
 const retryAfter = (response?: Response) => {
   const value = response?.headers.get('retry-after');
-  return value ? Math.max(0, isNaN(+value) ? Date.parse(value) - Date.now() : +value * 1000) || 0 : 0;
+  const ms = value ? (isNaN(+value) ? Date.parse(value) - Date.now() : +value * 1000) : 0;
+  return Math.min(MAX_RETRY_AFTER, Math.max(0, ms || 0));
 };
 
-/** Thrown for answers that only time can fix: network failure, 408, 429, 5xx. */
+/** Thrown for answers that only time can fix: network failure, timeout, 408, 429, 5xx. */
 class Transient {
   constructor(readonly response?: Response) {}
 }
@@ -64,26 +72,35 @@ class Transient {
  * when the page is hidden.
  */
 export function createDelivery(o: DeliveryOptions) {
-  const lockName = `idcapture:${o.endpoint}`;
+  const lock = createTabLock(o.endpoint);
+  // Shared by the origin's tabs: when the last backoff ends, and the newest id known to have left the queue.
+  const retryKey = `idcapture-retry:${o.endpoint}`;
+  const ackedKey = `idcapture-acked:${o.endpoint}`;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let due = Infinity;
-  let notBefore = 0;
+  let notBefore = +(attempt(() => localStorage.getItem(retryKey)) ?? 0);
   let failures = 0;
+  let acked = 0;
+  let stopped = false;
   let running: Promise<FlushResult> | undefined;
+  /** What a keepalive hand-off would send: the oldest records at the last flush, plus those queued since. */
   let snapshot: QueueRecord[] = [];
 
   /** Asks for a flush in `ms`, never before a running backoff ends, and never later than one already planned. */
   const schedule = (ms: number) => {
     const at = Math.max(Date.now() + ms, notBefore);
-    if (at >= due) return;
+    if (stopped || !o.allowed() || at >= due) return;
     clearTimeout(timer);
     due = at;
-    timer = setTimeout(() => {
-      due = Infinity;
-      // A backoff that began after this timer was set still holds.
-      if (Date.now() < notBefore) schedule(0);
-      else flush().catch((error) => o.emit('error', { error }));
-    }, at - Date.now());
+    timer = setTimeout(
+      () => {
+        due = Infinity;
+        // A backoff that began after this timer was set still holds; so does a wait longer than one timer.
+        if (Date.now() < Math.max(notBefore, at)) schedule(at - Date.now());
+        else run(false).catch((error) => o.emit('error', { error }));
+      },
+      Math.min(MAX_TIMER, at - Date.now()),
+    );
   };
 
   /** Deletes acknowledged or refused records, from the queue and from what an unload would resend. */
@@ -93,33 +110,45 @@ export function createDelivery(o: DeliveryOptions) {
   };
 
   const post = (body: string, keepalive = false) =>
-    o.fetch(o.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, keepalive });
+    o.fetch(o.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      keepalive,
+      signal: keepalive ? undefined : AbortSignal.timeout?.(REQUEST_TIMEOUT),
+    });
 
   /** Settles one answer for `batch`; resolves with a smaller batch size to try next, or throws Transient/HttpError. */
   async function settle(response: Response, batch: QueueRecord[], result: FlushResult): Promise<number | void> {
     const { status } = response;
     if (response.ok) {
-      await forget(batch.map((r) => r.id));
+      const ids = batch.map((r) => r.id);
+      await forget(ids);
+      // A batch is the oldest of the queue, so everything up to its newest id has left it.
+      acked = Math.max(acked, ...ids);
+      attempt(() => localStorage.setItem(ackedKey, `${Math.max(acked, +(localStorage.getItem(ackedKey) ?? 0))}`));
       result.sent += batch.length;
       failures = 0;
+      attempt(() => localStorage.removeItem(retryKey));
       o.log('sent', batch.length);
       return o.emit('sent', { count: batch.length });
     }
     if (status == 408 || status == 429 || status >= 500) throw new Transient(response);
     if (status == 413 && batch.length > 1) return Math.ceil(batch.length / 2);
     // 400 names the bad records by index; only those leave the queue, and the rest is sent again.
-    const invalid: [QueueRecord, string][] =
+    const invalid = new Map<QueueRecord, string>(
       status == 413
         ? [[batch[0], 'too large for the endpoint']]
         : ((await response.json().catch(() => 0))?.detail?.invalids ?? [])
-            .filter((i: { event: number }) => batch[i?.event])
-            .map((i: { event: number; message: string }) => [batch[i.event], String(i.message)]);
-    if (!invalid.length) {
+            .filter((i: { event: unknown }) => Number.isInteger(i?.event) && batch[i.event as number])
+            .map((i: { event: number; message: unknown }) => [batch[i.event], String(i.message)]),
+    );
+    if (!invalid.size) {
       throw new HttpError(status, `idcapture: ${o.endpoint} answered ${status}; check the endpoint URL and the proxy's allowedOrigins`);
     }
-    await forget(invalid.map(([r]) => r.id));
-    result.dropped += invalid.length;
-    invalid.forEach(([r, reason]) => {
+    await forget([...invalid.keys()].map((r) => r.id));
+    result.dropped += invalid.size;
+    invalid.forEach((reason, r) => {
       o.log('drop', reason, r.upsert);
       o.emit('drop', { upsert: r.upsert, reason });
     });
@@ -127,39 +156,33 @@ export function createDelivery(o: DeliveryOptions) {
 
   async function drain(result: FlushResult) {
     let limit = o.batchSize;
-    while (navigator.onLine !== false) {
+    // Consent can be withdrawn between batches.
+    while (navigator.onLine !== false && o.allowed()) {
       const [batch, body] = fit(await o.queue.oldest(limit));
       if (!batch.length) return;
       try {
         limit = (await settle(await post(body), batch, result)) || limit;
       } catch (error) {
         await o.queue.retried(batch.map((r) => r.id));
-        // Anything but a refusal (a network error, a failing custom fetch) is worth retrying.
+        // Anything but a refusal (a network error, a timeout, a failing custom fetch) is worth retrying.
         throw error instanceof HttpError || error instanceof Transient ? error : new Transient();
       }
     }
   }
 
-  /** Runs `fn` in the one tab that holds the queue's lock; other tabs skip, the holder drains for them. */
-  const exclusively = (fn: () => Promise<void>): Promise<unknown> => {
-    if (navigator.locks) return navigator.locks.request(lockName, { ifAvailable: true }, (lock) => lock && fn());
-    const key = `idcapture-lease:${o.endpoint}`;
-    if (+(attempt(() => localStorage.getItem(key)) ?? 0) > Date.now()) return Promise.resolve();
-    attempt(() => localStorage.setItem(key, `${Date.now() + LEASE}`));
-    return fn().finally(() => attempt(() => localStorage.removeItem(key)));
-  };
-
-  async function flushOnce(): Promise<FlushResult> {
+  /** One flush: `wait` for the lock (explicit flush) or skip when another tab holds it (scheduled flush). */
+  async function flushOnce(wait: boolean): Promise<FlushResult> {
     const result = { sent: 0, pending: 0, dropped: 0 };
     let next = o.flushInterval;
     try {
-      await exclusively(() => drain(result));
+      if (o.allowed()) await lock(() => drain(result), wait);
     } catch (error) {
       failures++;
       const response = (error as Transient).response;
       const status = response?.status ?? (error as HttpError).status;
       const delay = Math.max(retryAfter(response), Math.random() * Math.min(BACKOFF_CAP, BACKOFF_BASE * 2 ** failures));
       notBefore = Date.now() + delay;
+      attempt(() => localStorage.setItem(retryKey, `${notBefore}`));
       next = 0;
       o.log('retry in', Math.round(delay), 'ms', status ?? 'network error');
       o.emit('retry', { delay, status });
@@ -173,24 +196,26 @@ export function createDelivery(o: DeliveryOptions) {
     return result;
   }
 
-  /** Sends what is queued now; a flush already under way in this tab is finished first. */
-  const flush = async (): Promise<FlushResult> => {
+  /** Runs a flush after the one under way in this tab, if any. */
+  const run = async (wait: boolean): Promise<FlushResult> => {
     await running;
-    return (running ??= flushOnce().finally(() => (running = undefined)));
+    return (running ??= flushOnce(wait).finally(() => (running = undefined)));
   };
 
-  /**
-   * The page may be going away: hand the oldest records known at the last flush to keepalive requests, which outlive
-   * the page. They stay queued; an answer that arrives while the page lives settles them as usual.
-   */
   // Fired as visibilitychange (hidden) and again as pagehide when a tab closes: one hand-off per hiding.
   let handedOff = false;
+  /**
+   * The page may be going away: hand the oldest records this tab knows of to keepalive requests, which outlive the
+   * page. They stay queued; an answer that arrives while the page lives settles them as usual. Records another tab
+   * has since delivered are left out, so a late resend cannot undo a newer update of the same profile.
+   */
   const onHidden = (e: Event) => {
     if (e.type != 'pagehide' && document.visibilityState != 'hidden') return (handedOff = false);
     // Offline, a keepalive request could only fail, or be replayed by the browser later beside a normal flush.
-    if (handedOff || navigator.onLine === false) return;
+    if (handedOff || stopped || navigator.onLine === false || !o.allowed()) return;
     handedOff = true;
-    let records = snapshot;
+    const delivered = Math.max(acked, +(attempt(() => localStorage.getItem(ackedKey)) ?? 0));
+    let records = snapshot.filter((r) => r.id > delivered);
     let budget = MAX_BODY;
     while (records.length) {
       const [batch, body] = fit(records.slice(0, o.batchSize), budget);
@@ -217,12 +242,19 @@ export function createDelivery(o: DeliveryOptions) {
   schedule(DEBOUNCE);
 
   return {
-    flush,
-    /** A new upsert is queued. */
-    queued: () => schedule(DEBOUNCE),
+    /** Sends what is queued now, waiting for another tab's flush to finish first. */
+    flush: () => run(true),
+    /** A new upsert is queued: send it soon, and on unload if it comes to that. */
+    queued({ record, replaced, dropped }: Added) {
+      const gone = [replaced, ...dropped.map((r) => r.id)];
+      snapshot = snapshot.filter((r) => !gone.includes(r.id)).concat(record);
+      schedule(DEBOUNCE);
+    },
+    /** Sending became allowed (consent granted). */
+    resume: () => schedule(DEBOUNCE),
     stop() {
+      stopped = true;
       clearTimeout(timer);
-      due = Infinity;
       removeEventListener('online', onOnline);
       removeEventListener('pageshow', onPageShow);
       removeEventListener('pagehide', onHidden);

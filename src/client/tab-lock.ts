@@ -1,0 +1,44 @@
+import { attempt } from './attempt';
+
+/** Without Web Locks, the flushing tab holds a lease in localStorage this long, renewed while it works. */
+const LEASE = 30_000;
+
+/**
+ * Makes the tabs of an origin take turns: `run(fn, wait)` runs `fn` only while this tab holds the lock `name`, and
+ * resolves false without running it when another tab holds it and `wait` is false. Web Locks are released by the
+ * browser when a tab dies, so another tab takes over at once. Where they are missing or refused (opaque-origin
+ * frames), a lease in localStorage that expires stands in: at-least-once still holds, exclusivity is best effort.
+ */
+export function createTabLock(name: string) {
+  const lease = async (fn: () => Promise<void>) => {
+    const key = `idcapture-lease:${name}`;
+    if (+(attempt(() => localStorage.getItem(key)) ?? 0) > Date.now()) return false;
+    const renew = () => attempt(() => localStorage.setItem(key, `${Date.now() + LEASE}`));
+    renew();
+    const renewing = setInterval(renew, LEASE / 3);
+    try {
+      await fn();
+      return true;
+    } finally {
+      clearInterval(renewing);
+      attempt(() => localStorage.removeItem(key));
+    }
+  };
+
+  return async (fn: () => Promise<void>, wait: boolean): Promise<boolean> => {
+    let started = false;
+    try {
+      if (navigator.locks) {
+        return await navigator.locks.request(`idcapture:${name}`, { ifAvailable: !wait }, async (lock) => {
+          if (!lock) return false;
+          started = true;
+          await fn();
+          return true;
+        });
+      }
+    } catch (error) {
+      if (started || (error as Error)?.name != 'SecurityError') throw error;
+    }
+    return lease(fn);
+  };
+}
