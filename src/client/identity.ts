@@ -15,6 +15,8 @@ export interface Identity {
   readonly vuid: string;
   /** Mints a new vuid and stores it: the next visitor on this device is a stranger. */
   reset(): void;
+  /** Stops following the other tabs' resets. */
+  stop(): void;
 }
 
 /** The Zaius tag stores `<uuid with dashes>|<epoch ms>`, URL-encoded; ODP knows the id as the 32 hex digits. */
@@ -58,6 +60,13 @@ export function createIdentity(cookie: Required<Omit<CookieOptions, 'domain'>> &
   const fromLocal = readLocal();
   let vuid = toVuid(store(toVuid(fromCookie) ? decodeURIComponent(fromCookie!) : toVuid(fromLocal) ? fromLocal! : mint()))!;
 
+  // A reset (logout) in another tab reaches this one through the localStorage mirror, so the next customer's login
+  // here is not tied to the previous one's device history.
+  const follow = (e: StorageEvent) => {
+    if (e.key == key && toVuid(e.newValue)) vuid = toVuid(e.newValue)!;
+  };
+  addEventListener('storage', follow);
+
   return {
     get vuid() {
       return vuid;
@@ -65,5 +74,6 @@ export function createIdentity(cookie: Required<Omit<CookieOptions, 'domain'>> &
     reset() {
       vuid = toVuid(store(mint()))!;
     },
+    stop: () => removeEventListener('storage', follow),
   };
 }
