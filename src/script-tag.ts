@@ -9,27 +9,36 @@ declare global {
   }
 }
 
-const data = (document.currentScript as HTMLScriptElement | null)?.dataset ?? {};
+/** Creates the client from the tag's data-* attributes and replays `queued`; a failure is logged, never thrown. */
+function start(data: DOMStringMap, queued?: unknown[]) {
+  try {
+    const { client, report } = createClient({
+      endpoint: data.endpoint!,
+      consent: data.consent as never,
+      debug: data.debug != null && data.debug != 'false',
+      cookie: data.cookieDomain ? { domain: data.cookieDomain } : undefined,
+    });
+    const call = (entry: unknown) => {
+      try {
+        if (!Array.isArray(entry)) throw new TypeError("idcapture: push(['method', ...args])");
+        const [method, ...args] = entry as Call;
+        const fn = (client as unknown as Record<string, unknown>)[method];
+        if (typeof fn != 'function') throw new TypeError(`idcapture: unknown method ${method}`);
+        Promise.resolve(fn(...args)).catch(report);
+      } catch (error) {
+        report(error);
+      }
+    };
+    window.idcapture = Object.assign(client, { push: (...calls: unknown[]) => calls.forEach(call) });
+    queued?.forEach(call);
+  } catch (error) {
+    // A page with a broken tag keeps working; only the console knows.
+    console.error('[idcapture]', error);
+  }
+}
+
 const queued = window.idcapture;
-try {
-  const { client, report } = createClient({
-    endpoint: data.endpoint!,
-    consent: data.consent as never,
-    debug: data.debug != null && data.debug != 'false',
-    cookie: data.cookieDomain ? { domain: data.cookieDomain } : undefined,
-  });
-  const call = ([method, ...args]: Call) => {
-    try {
-      const fn = (client as unknown as Record<string, unknown>)[method];
-      if (typeof fn != 'function') throw new TypeError(`idcapture: unknown method ${method}`);
-      Promise.resolve(fn(...args)).catch(report);
-    } catch (error) {
-      report(error);
-    }
-  };
-  window.idcapture = Object.assign(client, { push: (...calls: Call[]) => calls.forEach(call) });
-  if (Array.isArray(queued)) queued.forEach(call);
-} catch (error) {
-  // A page with a broken tag keeps working; only the console knows.
-  console.error('[idcapture]', error);
+// Loaded twice, the second copy leaves the first client in charge.
+if (!queued || Array.isArray(queued)) {
+  start((document.currentScript as HTMLScriptElement | null)?.dataset ?? {}, queued as unknown[] | undefined);
 }
