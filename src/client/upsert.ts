@@ -23,10 +23,14 @@ export function buildUpsert(vuid: string, identifiers: unknown, attributes: unkn
         : checkField(field, value);
     if (reason) throw new ValidationError(field, reason);
   }
-  const problem = checkAttributes(identifiers) ?? checkAttributes({ vuid, ...attributes, ...identifiers });
+  // The vuid is added to every upsert, so it cannot be the one identifier the caller gives.
+  if (!Object.values(identifiers).some((v) => v !== '')) {
+    throw new ValidationError('identifiers', 'has no identifier (email, phone or a custom *_id)');
+  }
+  const merged: Attributes = { vuid, ...attributes, ...(identifiers as Identifiers) };
+  const problem = checkAttributes(merged);
   if (problem) throw new ValidationError(problem.field, problem.reason);
 
-  const merged: Attributes = { vuid, ...attributes, ...(identifiers as Identifiers) };
   if (typeof merged.email == 'string') merged.email = normalizeEmail(merged.email);
   return { attributes: merged };
 }
