@@ -16,6 +16,7 @@ const readBody = (req) =>
  */
 function backend() {
   let server, api;
+  const stubHits = {};
   const plugin = {
     name: 'idcapture-backend',
     async serverStart({ config }) {
@@ -42,6 +43,23 @@ function backend() {
       }
       if (ctx.path == '/__backend/forwarded') return void (ctx.body = server.forwarded);
       if (ctx.path == '/__backend/reset') return void (server.reset(), (ctx.body = {}));
+      // Endpoints that misbehave in ways the real proxy never does, for the client's defences.
+      if (ctx.path.startsWith('/stub/')) {
+        const name = ctx.path.slice('/stub/'.length);
+        stubHits[name] = (stubHits[name] ?? 0) + 1;
+        if (name == 'retry-after-30-days') {
+          ctx.status = 503;
+          ctx.set('retry-after', String(30 * 86400));
+          return void (ctx.body = '');
+        }
+        if (name == 'junk-invalids') {
+          const batch = JSON.parse(await readBody(ctx.req));
+          ctx.status = batch.length > 1 ? 400 : 202;
+          const invalids = [{ event: 'length' }, { event: 0, message: 'bad' }, { event: 0 }, { event: -1 }, { event: 1.5 }, { event: 9 }];
+          return void (ctx.body = batch.length > 1 ? { detail: { invalids } } : {});
+        }
+      }
+      if (ctx.path == '/__backend/stub-hits') return void (ctx.body = stubHits);
       // An endpoint that is always busy for an hour: storage tests use it so no delivery interferes.
       if (ctx.path.startsWith('/unavailable/')) {
         ctx.status = 503;

@@ -2,7 +2,7 @@
 // the test runner (test/web-test-runner.config.mjs). Offline, multi-tab and unload cases are Playwright suites under test/e2e.
 import { createIdCapture, HttpError } from '../../dist/index.js';
 import { assert, deepEqual, equal } from './assert.js';
-import { storedRecords } from './helpers.js';
+import { holdQueue, storedRecords } from './helpers.js';
 
 const json = async (path, body) =>
   (await fetch(path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) })).json();
@@ -14,14 +14,22 @@ const forwardedEmails = async () => (await json('/__backend/forwarded')).map((ba
 
 const api = (await json('/__backend/api')).url;
 
-/** A client of the proxy at `path`, with a queue of its own (the proxy matches the path; the query names the queue). */
-function client(path = '/api/profiles', options = {}) {
-  const endpoint = `${api}${path}?run=${Math.random().toString(36).slice(2)}`;
+/**
+ * A client of the proxy at `path` (or of a stub on this page's origin), with a queue of its own: the proxy matches
+ * the path, the query only names the queue. With `held`, the queue's flush lock is taken first, so scheduled
+ * flushes skip until the test calls `release()` and flushes itself: counts are then exact.
+ */
+async function client(path = '/api/profiles', options = {}, { held = false } = {}) {
+  const base = path.startsWith('/stub/') ? '' : api;
+  const endpoint = `${base}${path}?run=${Math.random().toString(36).slice(2)}`;
+  const release = held ? await holdQueue(endpoint) : () => {};
   const idc = createIdCapture({ endpoint, ...options });
   const events = { sent: [], retry: [], drop: [], error: [] };
   for (const type of Object.keys(events)) idc.on(type, (detail) => events[type].push(detail));
-  return { idc, endpoint, events };
+  return { idc, endpoint, events, release };
 }
+const stubHits = async (name) => (await json('/__backend/stub-hits'))[name] ?? 0;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const emailsFor = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}-${i}-${Date.now()}@test.com`);
 
@@ -30,9 +38,10 @@ describe('delivery', () => {
   afterEach(() => setFaults({}));
 
   it('delivers identified profiles; the emulator then holds exactly what was identified', async () => {
-    const { idc } = client();
+    const { idc, release } = await client('/api/profiles', {}, { held: true });
     await idc.identify({ email: 'johnny@test.com' }, { first_name: 'Johnny', last_name: 'Zaius', zip: '02101' });
     await idc.identify({ email: 'jenny@test.com', phone: '555-555-5555' }, { first_name: 'Jenny', dob_year: 1990 });
+    release();
     deepEqual(await idc.flush(), { sent: 2, pending: 0, dropped: 0 });
 
     const johnny = await profileOf('johnny@test.com');
@@ -47,7 +56,7 @@ describe('delivery', () => {
   });
 
   it('sends by itself shortly after identify(), without flush()', async () => {
-    const { idc, events } = client();
+    const { idc, events } = await client();
     const sent = new Promise((resolve) => idc.on('sent', resolve));
     await idc.identify({ email: 'auto@test.com' });
     deepEqual(await sent, { count: 1 });
@@ -56,21 +65,23 @@ describe('delivery', () => {
   });
 
   it('sends in batches of batchSize, oldest first', async () => {
-    const { idc, endpoint } = client('/api/profiles', { batchSize: 2 });
+    const { idc, endpoint, release } = await client('/api/profiles', { batchSize: 2 }, { held: true });
     const emails = emailsFor('batch', 5);
     for (const email of emails) await idc.identify({ email });
+    release();
     deepEqual(await idc.flush(), { sent: 5, pending: 0, dropped: 0 });
     deepEqual(await forwardedEmails(), [emails.slice(0, 2), emails.slice(2, 4), emails.slice(4)]);
     equal((await storedRecords(endpoint)).length, 0, 'queue empty:');
   });
 
   it('drops only the records the proxy names invalid, and resends the rest', async () => {
-    const { idc, events } = client();
+    const { idc, events, release } = await client('/api/profiles', {}, { held: true });
     const [a, b, c] = emailsFor('invalid', 3);
     await idc.identify({ email: a });
     // Valid for the client (a custom field), refused by the proxy's default allowlist.
     await idc.identify({ email: b }, { loyalty_tier: 'gold' });
     await idc.identify({ email: c });
+    release();
     deepEqual(await idc.flush(), { sent: 2, pending: 0, dropped: 1 });
     equal(events.drop.length, 1);
     equal(events.drop[0].upsert.attributes.email, b);
@@ -80,10 +91,11 @@ describe('delivery', () => {
 
   // Scheduled flushes may run beside the explicit ones here, so the assertions are about outcomes, not call counts.
   it('keeps the batch through 5xx answers, retrying with backoff, and delivers it once they stop', async () => {
-    const { idc, endpoint, events } = client();
+    const { idc, endpoint, events, release } = await client('/api/profiles', {}, { held: true });
     const emails = emailsFor('errors', 3);
     await setFaults({ errorRate: 1 });
     for (const email of emails) await idc.identify({ email });
+    release();
     deepEqual(await idc.flush(), { sent: 0, pending: 3, dropped: 0 });
     assert(events.retry.length >= 1, 'a retry is planned');
     assert(events.retry.every((r) => r.status === 502), `the proxy reports upstream failure as 502: ${JSON.stringify(events.retry)}`);
@@ -99,9 +111,10 @@ describe('delivery', () => {
   });
 
   it('honours Retry-After when the API is rate limiting', async () => {
-    const { idc, events } = client();
+    const { idc, events, release } = await client('/api/profiles', {}, { held: true });
     await setFaults({ burstRate: 1, burstLength: 1 });
     await idc.identify({ email: 'limited@test.com' });
+    release();
     deepEqual(await idc.flush(), { sent: 0, pending: 1, dropped: 0 });
     const [retry] = events.retry;
     assert([429, 503].includes(retry.status), `status ${retry.status}`);
@@ -113,9 +126,10 @@ describe('delivery', () => {
   });
 
   it('retries when the upstream drops the connection', async () => {
-    const { idc, events } = client();
+    const { idc, events, release } = await client('/api/profiles', {}, { held: true });
     await setFaults({ dropRate: 1 });
     await idc.identify({ email: 'dropped@test.com' });
+    release();
     equal((await idc.flush()).pending, 1);
     assert(events.retry.length >= 1 && events.retry.every((r) => r.status >= 502), JSON.stringify(events.retry));
     await setFaults({});
@@ -124,9 +138,10 @@ describe('delivery', () => {
   });
 
   it('halves the batch on 413 until it fits', async () => {
-    const { idc } = client('/api/small');
+    const { idc, release } = await client('/api/small', {}, { held: true });
     const emails = emailsFor('split', 12);
     for (const email of emails) await idc.identify({ email }, { street1: 'x'.repeat(200) });
+    release();
     deepEqual(await idc.flush(), { sent: 12, pending: 0, dropped: 0 });
     const batches = await forwardedEmails();
     deepEqual(batches.flat(), emails, 'all, in order:');
@@ -134,9 +149,10 @@ describe('delivery', () => {
   });
 
   it('drops a single upsert that is too large for the endpoint, with a drop event', async () => {
-    const { idc, events } = client('/api/small');
+    const { idc, events, release } = await client('/api/small', {}, { held: true });
     await idc.identify({ email: 'huge@test.com' }, { street1: 'x'.repeat(1000), street2: 'y'.repeat(1000), city: 'z'.repeat(1000) });
     await idc.identify({ email: 'small@test.com' });
+    release();
     deepEqual(await idc.flush(), { sent: 1, pending: 0, dropped: 1 });
     equal(events.drop[0].upsert.attributes.email, 'huge@test.com');
     assert(events.drop[0].reason.includes('too large'), events.drop[0].reason);
@@ -144,8 +160,9 @@ describe('delivery', () => {
 
   it('keeps the records and backs off when a cross-origin proxy refuses this origin', async () => {
     // Refused without CORS headers, the answer is unreadable: to the page it is a network error.
-    const { idc, endpoint, events } = client('/api/misconfigured');
+    const { idc, endpoint, events, release } = await client('/api/misconfigured', {}, { held: true });
     await idc.identify({ email: 'kept@test.com' });
+    release();
     deepEqual(await idc.flush(), { sent: 0, pending: 1, dropped: 0 });
     assert(events.retry.length >= 1 && events.retry[0].status === undefined, JSON.stringify(events.retry));
     assert(events.retry[0].delay > 0, 'backs off instead of spinning');
@@ -153,7 +170,7 @@ describe('delivery', () => {
   });
 
   it('resolves flush() with zeros when nothing is queued', async () => {
-    const { idc } = client();
+    const { idc } = await client();
     deepEqual(await idc.flush(), { sent: 0, pending: 0, dropped: 0 });
   });
 
@@ -161,7 +178,7 @@ describe('delivery', () => {
     const locks = Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks');
     Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
     try {
-      const { idc } = client();
+      const { idc } = await client();
       await idc.identify({ email: 'nolocks@test.com' });
       deepEqual(await idc.flush(), { sent: 1, pending: 0, dropped: 0 });
     } finally {
@@ -169,15 +186,88 @@ describe('delivery', () => {
     }
   });
 
-  it('does not send while another holder has the queue lock, and sends once it is released', async () => {
-    const { idc, endpoint } = client();
+  it('waits in flush() while another tab holds the queue lock, and sends once it is released', async () => {
+    const { idc, endpoint } = await client();
+    const release = await holdQueue(endpoint);
     await idc.identify({ email: 'locked@test.com' });
-    let release;
-    const held = new Promise((resolve) => (release = resolve));
-    const locked = new Promise((resolve) => navigator.locks.request(`idcapture:${endpoint}`, () => (resolve(), held)));
-    await locked;
-    deepEqual(await idc.flush(), { sent: 0, pending: 1, dropped: 0 });
+    let settled = false;
+    const flushed = idc.flush().then((result) => ((settled = true), result));
+    await sleep(500);
+    equal(settled, false, 'flush() waits for the lock:');
+    deepEqual((await forwardedEmails()).flat().filter((e) => e == 'locked@test.com'), [], 'nothing sent meanwhile:');
+    release();
+    deepEqual(await flushed, { sent: 1, pending: 0, dropped: 0 });
+  });
+
+  it('gives ids that keep growing after the queue empties, so a late acknowledgement cannot match a newer upsert', async () => {
+    const { idc, endpoint, release } = await client('/api/profiles', {}, { held: true });
+    await idc.identify({ email: 'first@test.com' });
+    const [first] = await storedRecords(endpoint);
     release();
     deepEqual(await idc.flush(), { sent: 1, pending: 0, dropped: 0 });
+    await idc.identify({ email: 'second@test.com' });
+    const [second] = await storedRecords(endpoint);
+    assert(second.id > first.id, `id ${second.id} after ${first.id}`);
+  });
+
+  it('sends nothing while consent is not granted, queued earlier or not, and resumes when granted', async () => {
+    const { idc: before, endpoint, release } = await client('/api/profiles', {}, { held: true });
+    await before.identify({ email: 'consented-earlier@test.com' });
+    before.destroy();
+    release();
+    const idc = createIdCapture({ endpoint, consent: 'denied' });
+    deepEqual(await idc.flush(), { sent: 0, pending: 1, dropped: 0 });
+    idc.setConsent('pending');
+    await sleep(600);
+    deepEqual((await forwardedEmails()).flat().filter((e) => e.startsWith('consented')), [], 'nothing sent without consent:');
+    const sent = new Promise((resolve) => idc.on('sent', resolve));
+    idc.setConsent('granted');
+    await sent;
+    assert(await profileOf('consented-earlier@test.com'));
+  });
+
+  it('stops for good on destroy(): no scheduled flush runs afterwards', async () => {
+    const { idc, endpoint } = await client();
+    await idc.identify({ email: 'destroyed@test.com' });
+    idc.destroy();
+    await sleep(800);
+    deepEqual((await forwardedEmails()).flat().filter((e) => e == 'destroyed@test.com'), [], 'nothing sent after destroy:');
+    equal((await storedRecords(endpoint)).length, 1, 'the upsert waits for the next page:');
+  });
+
+  it('caps a Retry-After of 30 days at an hour, and does not spin while waiting', async () => {
+    const { idc, events, release } = await client('/stub/retry-after-30-days', {}, { held: true });
+    await idc.identify({ email: 'patient@test.com' });
+    release();
+    await idc.flush();
+    equal(events.retry[0].delay, 3_600_000);
+    const hits = await stubHits('retry-after-30-days');
+    await sleep(1000);
+    equal(await stubHits('retry-after-30-days'), hits, 'no request while the backoff runs:');
+    idc.destroy();
+  });
+
+  it('remembers a backoff across pages: a new client on the endpoint waits for it too', async () => {
+    const { idc, endpoint, release } = await client('/stub/retry-after-30-days', {}, { held: true });
+    await idc.identify({ email: 'remembered@test.com' });
+    release();
+    await idc.flush();
+    idc.destroy();
+    const hits = await stubHits('retry-after-30-days');
+    const next = createIdCapture({ endpoint });
+    await sleep(800);
+    equal(await stubHits('retry-after-30-days'), hits, 'the next page did not retry early:');
+    next.destroy();
+  });
+
+  it('trusts only integer, in-range, distinct indices in detail.invalids', async () => {
+    const { idc, events, release } = await client('/stub/junk-invalids', {}, { held: true });
+    await idc.identify({ email: 'zero@test.com' });
+    await idc.identify({ email: 'one@test.com' });
+    release();
+    const result = await idc.flush();
+    equal(result.dropped, 1);
+    deepEqual(events.drop.map((d) => d.upsert.attributes.email), ['zero@test.com']);
+    idc.destroy();
   });
 });

@@ -1,11 +1,27 @@
 import { createStore, values } from 'idb-keyval';
 
 /** A fresh endpoint per test, so each test gets its own IndexedDB queue. */
-// The endpoint answers 503 with Retry-After: 3600, so delivery backs off and leaves the queue to the test.
-export const uniqueEndpoint = () => `/unavailable/${Math.random().toString(36).slice(2)}`;
+/**
+ * A fresh endpoint per test, so each test gets its own queue. Its flush lock is held for the page's life, so no
+ * delivery touches the queue while the test inspects it (and the path answers 503 should one ever be tried).
+ */
+export function uniqueEndpoint() {
+  const endpoint = `/unavailable/${Math.random().toString(36).slice(2)}`;
+  navigator.locks.request(`idcapture:${endpoint}`, () => new Promise(() => {}));
+  return endpoint;
+}
 
-/** The records a client's queue holds, read straight from IndexedDB, oldest first. */
-export const storedRecords = (endpoint) => values(createStore(`idcapture:${endpoint}`, 'queue'));
+/** The records a client's queue holds, read straight from IndexedDB, oldest first (the id counter left out). */
+export const storedRecords = async (endpoint) =>
+  (await values(createStore(`idcapture:${endpoint}`, 'queue'))).filter((value) => typeof value == 'object');
+
+/** Holds the flush lock of `endpoint` until the returned function is called: scheduled flushes skip meanwhile. */
+export async function holdQueue(endpoint) {
+  let release;
+  const released = new Promise((resolve) => (release = resolve));
+  await new Promise((held) => navigator.locks.request(`idcapture:${endpoint}`, () => (held(), released)));
+  return release;
+}
 
 export const cookieValue = (name) =>
   document.cookie

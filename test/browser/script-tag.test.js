@@ -43,18 +43,37 @@ describe('script tag', () => {
       window.idcapture.on('error', ({ error }) => events.push(error.name));
       window.idcapture.push(['nonsense', 1]);
       window.idcapture.push(['identify', { username: 'x' }]);
+      window.idcapture.push(null, {}, 'identify');
       await new Promise((resolve) => setTimeout(resolve, 50));
-      deepEqual(events, ['TypeError', 'ValidationError']);
+      deepEqual(events, ['TypeError', 'TypeError', 'TypeError', 'TypeError', 'ValidationError']);
     });
-    deepEqual(errors.map((args) => args[1].name), ['ValidationError', 'TypeError', 'ValidationError']);
+    deepEqual(
+      errors.map((args) => args[1].name),
+      ['ValidationError', 'TypeError', 'TypeError', 'TypeError', 'TypeError', 'ValidationError'],
+    );
   });
 
-  it('reads consent and cookie options from data-* attributes', async () => {
+  it('reads consent from data-consent', async () => {
     const endpoint = '/unavailable/script-tag-consent';
-    window.idcapture = [['identify', { email: 'held@test.com' }]];
-    await loadTag({ 'data-endpoint': endpoint, 'data-consent': 'denied', 'data-cookie-domain': location.hostname });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    equal((await storedRecords(endpoint)).length, 0, 'nothing stored under denied consent:');
+    const later = new Promise((resolve) => {
+      window.idcapture = [
+        ['identify', { email: 'held@test.com' }],
+        ['on', 'queued', ({ upsert }) => upsert.attributes.email == 'later@test.com' && resolve()],
+        ['setConsent', 'granted'],
+        ['identify', { email: 'later@test.com' }],
+      ];
+    });
+    await loadTag({ 'data-endpoint': endpoint, 'data-consent': 'denied' });
+    await later;
+    deepEqual((await storedRecords(endpoint)).map((r) => r.upsert.attributes.email), ['later@test.com']);
+  });
+
+  it('loaded twice, leaves the first client in charge', async () => {
+    window.idcapture = [];
+    await loadTag({ 'data-endpoint': '/unavailable/script-tag-twice' });
+    const first = window.idcapture;
+    await loadTag({ 'data-endpoint': '/unavailable/script-tag-other' });
+    equal(window.idcapture, first);
   });
 
   it('without data-endpoint logs the problem instead of breaking the page', async () => {

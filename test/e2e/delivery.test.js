@@ -105,11 +105,20 @@ test('unload hands a backlog larger than 64 KB to keepalive requests within the 
   // About 330 bytes each: some 100 KB in all.
   await identifyMany(page, 'unload', n, { street1: 's'.repeat(280) });
   await context.setOffline(false);
+  // The page learns it is online a moment later; offline, it would rightly hand nothing off.
+  await page.waitForFunction(() => navigator.onLine);
   await page.goto(e2e.url('/test/e2e/pages/blank.html'));
   // Only this test's upserts count: a late request of an earlier test may still land.
   const ours = () => e2e.backend.forwarded.filter((batch) => batch[0].attributes.email.startsWith('unload-'));
   await until(() => ours().length > 0, 'the keepalive requests to arrive', 5000);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // Settled once no further request has arrived for half a second.
+  let seen = -1;
+  await until(async () => {
+    const settled = seen === ours().length;
+    seen = ours().length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return settled;
+  }, 'the keepalive requests to settle', 10000);
 
   const bytes = ours().reduce((sum, batch) => sum + Buffer.byteLength(JSON.stringify(batch)), 0);
   const handedOff = ours().flat().map((u) => u.attributes.email);
@@ -122,6 +131,26 @@ test('unload hands a backlog larger than 64 KB to keepalive requests within the 
   const next = await openClient(context);
   await until(() => emailsInEmulator('unload-').size === n, `all ${n} upserts to arrive`);
   await until(async () => (await next.evaluate(() => window.storedRecords())).length === 0, 'the queue to empty');
+  await context.close();
+});
+
+test('a tab that leaves does not resend what another tab has delivered since it last looked', async () => {
+  const context = await e2e.browser.newContext();
+  await cacheForOffline(context);
+  const a = await openClient(context);
+  await context.setOffline(true);
+  await identifyMany(a, 'stale', 3);
+  // B's first flush, offline, notes the three as pending: what it would hand off on leaving.
+  const b = await openClient(context);
+  await b.waitForTimeout(600);
+  await context.setOffline(false);
+  await Promise.all([a, b].map((page) => page.waitForFunction(() => navigator.onLine)));
+  // A delivers at once; B leaves before its own flush (1 s after online) could see the queue empty.
+  assert.equal((await a.evaluate(() => window.idc.flush())).sent, 3);
+  const requests = e2e.backend.forwarded.length;
+  await b.goto(e2e.url('/test/e2e/pages/blank.html'));
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.equal(e2e.backend.forwarded.length, requests, 'no keepalive resend of delivered upserts');
   await context.close();
 });
 

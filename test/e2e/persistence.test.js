@@ -54,3 +54,17 @@ test('upserts queued in a tab that is closed right after identify() resolves are
   assert.deepEqual(records.map((r) => r.upsert.attributes.email), ['closing@test.com']);
   await context.close();
 });
+
+test("reset() in one tab gives every open tab the new vuid, so the next customer's login is not tied to the last", async () => {
+  const context = await browser.newContext();
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  for (const page of [a, b]) {
+    await page.goto(`${server.url}/test/e2e/pages/identify.html`);
+    await page.evaluate(() => window.ready);
+  }
+  const before = await b.evaluate(() => window.idcapture.vuid);
+  const after = await a.evaluate(() => (window.idcapture.reset(), window.idcapture.vuid));
+  assert.notEqual(after, before);
+  await b.waitForFunction((vuid) => window.idcapture.vuid === vuid, after, { timeout: 5000 });
+  await context.close();
+});

@@ -4,7 +4,8 @@ window.storedRecords = (endpoint = '/api/profiles') =>
     const open = indexedDB.open(`idcapture:${endpoint}`);
     open.onupgradeneeded = () => open.result.createObjectStore('queue');
     open.onsuccess = () => {
-      const all = open.result.transaction('queue').objectStore('queue').getAll();
+      // Numbers only: the store also keeps the last id given out, under a string key.
+      const all = open.result.transaction('queue').objectStore('queue').getAll(IDBKeyRange.upperBound(Infinity));
       all.onsuccess = () => {
         resolve(all.result);
         open.result.close();
