@@ -21,8 +21,15 @@ test('the emulator validates with the shared profile rules, not a copy of them',
   for (const [file, code] of files('emulator/')) assert.doesNotMatch(code, /\[a-z\]\[a-z0-9_\]|length > \d|\{1,64\}@/, file);
 });
 
+test('the helpers shared by the proxy and the emulator use Web-standard APIs only', () => {
+  for (const [file, code] of [...files('http/'), ...files('profile/')]) assert.doesNotMatch(code, /from 'node:/, file);
+  for (const [file, code] of files('proxy/').filter(([file]) => file != 'proxy/node.ts')) {
+    assert.doesNotMatch(code, /from 'node:/, file);
+  }
+});
+
 test('no browser or proxy source imports the emulator', () => {
-  for (const [file, code] of [...files('client/'), ...files('proxy/'), ...files('profile/')]) {
+  for (const [file, code] of [...files('client/'), ...files('proxy/'), ...files('profile/'), ...files('http/')]) {
     assert.doesNotMatch(code, /from '[^']*emulator/, file);
   }
 });

@@ -182,12 +182,15 @@ test('concurrent POSTs lose no upsert', async () => {
 });
 
 test('with applyDelayMs the 202 comes first and the upsert is applied after the delay', async () => {
-  const delayed = await startEmulator({ rateLimit: false, applyDelayMs: 150 });
+  // A delay far longer than a loopback round trip, so "not yet applied" holds on a loaded machine too.
+  const delayed = await startEmulator({ rateLimit: false, applyDelayMs: 1000 });
   try {
     await upsert(delayed.url, { email: 'later@test.com', first_name: 'one' }, { email: 'later@test.com', first_name: 'two' });
     assert.equal(await profile(delayed.url, 'email=later@test.com'), undefined);
     assert.equal(delayed.emulator.stats().pending, 2);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    for (let waited = 0; delayed.emulator.stats().pending && waited < 5000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     assert.equal((await profile(delayed.url, 'email=later@test.com')).first_name, 'two');
     assert.equal(delayed.emulator.stats().pending, 0);
   } finally {
