@@ -28,7 +28,8 @@ export interface DeliveryOptions {
 
 /** Browsers allow 64 KiB of keepalive bodies in flight per page; stay under it with headers to spare. */
 const MAX_BODY = 60_000;
-const DEBOUNCE = 250;
+/** A flush follows an enqueue this soon; later enqueues join it rather than postpone it. */
+const SOON = 250;
 const AFTER_ONLINE = 1000;
 const BACKOFF_BASE = 1000;
 const BACKOFF_CAP = 300_000;
@@ -233,13 +234,13 @@ export function createDelivery(o: DeliveryOptions) {
   };
   const onPageShow = (e: PageTransitionEvent) => {
     handedOff = false;
-    if (e.persisted) schedule(DEBOUNCE);
+    if (e.persisted) schedule(SOON);
   };
   addEventListener('online', onOnline);
   addEventListener('pageshow', onPageShow);
   addEventListener('pagehide', onHidden);
   document.addEventListener('visibilitychange', onHidden);
-  schedule(DEBOUNCE);
+  schedule(SOON);
 
   return {
     /** Sends what is queued now, waiting for another tab's flush to finish first. */
@@ -248,10 +249,10 @@ export function createDelivery(o: DeliveryOptions) {
     queued({ record, replaced, dropped }: Added) {
       const gone = [replaced, ...dropped.map((r) => r.id)];
       snapshot = snapshot.filter((r) => !gone.includes(r.id)).concat(record);
-      schedule(DEBOUNCE);
+      schedule(SOON);
     },
     /** Sending became allowed (consent granted). */
-    resume: () => schedule(DEBOUNCE),
+    resume: () => schedule(SOON),
     stop() {
       stopped = true;
       clearTimeout(timer);
