@@ -79,9 +79,8 @@ export function createDelivery(o: DeliveryOptions) {
   const ackedKey = `idcapture-acked:${o.endpoint}`;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let due = Infinity;
-  let notBefore = +(attempt(() => localStorage.getItem(retryKey)) ?? 0);
+  let notBefore = 0;
   let failures = 0;
-  let acked = 0;
   let stopped = false;
   let running: Promise<FlushResult> | undefined;
   /** What a keepalive hand-off would send: the oldest records at the last flush, plus those queued since. */
@@ -89,6 +88,7 @@ export function createDelivery(o: DeliveryOptions) {
 
   /** Asks for a flush in `ms`, never before a running backoff ends, and never later than one already planned. */
   const schedule = (ms: number) => {
+    notBefore = Math.max(notBefore, +(attempt(() => localStorage.getItem(retryKey)) ?? 0) || 0);
     const at = Math.max(Date.now() + ms, notBefore);
     if (stopped || !o.allowed() || at >= due) return;
     clearTimeout(timer);
@@ -110,26 +110,35 @@ export function createDelivery(o: DeliveryOptions) {
     return o.queue.remove(ids);
   };
 
-  const post = (body: string, keepalive = false) =>
-    o.fetch(o.endpoint, {
+  const post = (body: string, keepalive = false) => {
+    // AbortSignal.timeout is missing from Safari 15, which has Web Locks: a hung request would hold them for good.
+    const abort = new AbortController();
+    if (!keepalive) setTimeout(() => abort.abort(), REQUEST_TIMEOUT);
+    return o.fetch(o.endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body,
       keepalive,
-      signal: keepalive ? undefined : AbortSignal.timeout?.(REQUEST_TIMEOUT),
+      signal: abort.signal,
     });
+  };
 
-  /** Settles one answer for `batch`; resolves with a smaller batch size to try next, or throws Transient/HttpError. */
-  async function settle(response: Response, batch: QueueRecord[], result: FlushResult): Promise<number | void> {
+  /**
+   * Settles one answer for `batch`; resolves with a smaller batch size to try next, or throws Transient/HttpError.
+   * `drained`: the batch was the oldest of the queue, sent under the lock (not a keepalive hand-off).
+   */
+  async function settle(response: Response, batch: QueueRecord[], result: FlushResult, drained = true): Promise<number | void> {
     const { status } = response;
     if (response.ok) {
-      const ids = batch.map((r) => r.id);
-      await forget(ids);
-      // A batch is the oldest of the queue, so everything up to its newest id has left it.
-      acked = Math.max(acked, ...ids);
-      attempt(() => localStorage.setItem(ackedKey, `${Math.max(acked, +(localStorage.getItem(ackedKey) ?? 0))}`));
+      await forget(batch.map((r) => r.id));
+      // Everything up to the newest id of a drained batch has left the queue: later hand-offs may skip it. Hand-off
+      // answers arrive in any order and do not count; a watermark left low only costs a harmless resend.
+      if (drained && !o.queue.inMemory()) {
+        const newest = batch[batch.length - 1].id;
+        attempt(() => localStorage.setItem(ackedKey, `${Math.max(newest, +(localStorage.getItem(ackedKey) ?? 0) || 0)}`));
+      }
       result.sent += batch.length;
-      failures = 0;
+      failures = notBefore = 0;
       attempt(() => localStorage.removeItem(retryKey));
       o.log('sent', batch.length);
       return o.emit('sent', { count: batch.length });
@@ -158,7 +167,7 @@ export function createDelivery(o: DeliveryOptions) {
   async function drain(result: FlushResult) {
     let limit = o.batchSize;
     // Consent can be withdrawn between batches.
-    while (navigator.onLine !== false && o.allowed()) {
+    while (!stopped && navigator.onLine !== false && o.allowed()) {
       const [batch, body] = fit(await o.queue.oldest(limit));
       if (!batch.length) return;
       try {
@@ -199,8 +208,8 @@ export function createDelivery(o: DeliveryOptions) {
 
   /** Runs a flush after the one under way in this tab, if any. */
   const run = async (wait: boolean): Promise<FlushResult> => {
-    await running;
-    return (running ??= flushOnce(wait).finally(() => (running = undefined)));
+    while (running) await running.catch(() => {});
+    return (running = flushOnce(wait).finally(() => (running = undefined)));
   };
 
   // Fired as visibilitychange (hidden) and again as pagehide when a tab closes: one hand-off per hiding.
@@ -215,7 +224,8 @@ export function createDelivery(o: DeliveryOptions) {
     // Offline, a keepalive request could only fail, or be replayed by the browser later beside a normal flush.
     if (handedOff || stopped || navigator.onLine === false || !o.allowed()) return;
     handedOff = true;
-    const delivered = Math.max(acked, +(attempt(() => localStorage.getItem(ackedKey)) ?? 0));
+    // In memory the hand-off is the only way out, and ids restart with the page: no watermark applies.
+    const delivered = o.queue.inMemory() ? 0 : +(attempt(() => localStorage.getItem(ackedKey)) ?? 0) || 0;
     let records = snapshot.filter((r) => r.id > delivered);
     let budget = MAX_BODY;
     while (records.length) {
@@ -223,7 +233,7 @@ export function createDelivery(o: DeliveryOptions) {
       if ((budget -= size(body)) < 0) return;
       records = records.slice(batch.length);
       post(body, true)
-        .then((response) => settle(response, batch, { sent: 0, pending: 0, dropped: 0 }))
+        .then((response) => settle(response, batch, { sent: 0, pending: 0, dropped: 0 }, false))
         .catch(() => {});
     }
   };
@@ -246,9 +256,12 @@ export function createDelivery(o: DeliveryOptions) {
     /** Sends what is queued now, waiting for another tab's flush to finish first. */
     flush: () => run(true),
     /** A new upsert is queued: send it soon, and on unload if it comes to that. */
-    queued({ record, replaced, dropped }: Added) {
+    queued({ record, replaced, dropped, size }: Added) {
       const gone = [replaced, ...dropped.map((r) => r.id)];
-      snapshot = snapshot.filter((r) => !gone.includes(r.id)).concat(record);
+      const next = snapshot.filter((r) => !gone.includes(r.id)).concat(record);
+      // Appended only while the snapshot still holds the whole queue: a gap (another tab's records, a queue longer
+      // than the snapshot) would let a hand-off send newer updates before older ones.
+      if (next.length == size) snapshot = next;
       schedule(SOON);
     },
     /** Sending became allowed (consent granted). */

@@ -16,11 +16,12 @@ export interface QueueRecord {
   attempts: number;
 }
 
-/** What `add` did: the stored record, the record it was merged into (now gone), and what `max` pushed out. */
+/** What `add` did: the stored record, the record it was merged into (now gone), what `max` pushed out, the size. */
 export interface Added {
   record: QueueRecord;
   replaced?: number;
   dropped: QueueRecord[];
+  size: number;
 }
 
 /** The durable queue the delivery layer drains. Records leave it only through `remove`, after acknowledgement. */
@@ -33,6 +34,8 @@ export interface Queue {
   /** Counts a failed delivery of these records. */
   retried(ids: number[]): Promise<void>;
   size(): Promise<number>;
+  /** Whether the queue fell back to memory: its records then live and die with the page. */
+  inMemory(): boolean;
 }
 
 const identifiersOf = ({ attributes }: Upsert) =>
@@ -73,11 +76,11 @@ function indexedDbQueue(store: UseStore): Queue {
         if (replaced) os.delete(replaced);
         os.add(record, record.id);
         os.put(record.id, SEQ);
-        const excess = (await request(os.count(records()))) - max;
-        const dropped: QueueRecord[] = excess > 0 ? await request(os.getAll(records(), excess)) : [];
+        const size = await request(os.count(records()));
+        const dropped: QueueRecord[] = size > max ? await request(os.getAll(records(), size - max)) : [];
         dropped.forEach((r) => os.delete(r.id));
         await request(os.transaction);
-        return { record, replaced, dropped };
+        return { record, replaced, dropped, size: size - dropped.length };
       }),
     oldest: (n) => store('readonly', (os) => request(os.getAll(records(), n))),
     remove: (ids) =>
@@ -93,6 +96,7 @@ function indexedDbQueue(store: UseStore): Queue {
         await request(os.transaction);
       }),
     size: () => store('readonly', (os) => request(os.count(records()))),
+    inMemory: () => false,
   };
 }
 
@@ -104,7 +108,8 @@ function memoryQueue(): Queue {
       const [record, replaced] = follow(records[records.length - 1], upsert, seq++);
       if (replaced) records.pop();
       records.push(record);
-      return { record, replaced, dropped: records.splice(0, Math.max(0, records.length - max)) };
+      const dropped = records.splice(0, Math.max(0, records.length - max));
+      return { record, replaced, dropped, size: records.length };
     },
     oldest: async (n) => records.slice(0, n),
     async remove(ids) {
@@ -114,6 +119,7 @@ function memoryQueue(): Queue {
       records.forEach((r) => ids.includes(r.id) && r.attempts++);
     },
     size: async () => records.length,
+    inMemory: () => true,
   };
 }
 
@@ -156,5 +162,6 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
     remove: run((q) => q.remove),
     retried: run((q) => q.retried),
     size: run((q) => q.size),
+    inMemory: () => !!memory,
   };
 }
