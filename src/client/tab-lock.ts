@@ -10,10 +10,21 @@ const LEASE = 30_000;
  * frames), a lease in localStorage that expires stands in: at-least-once still holds, exclusivity is best effort.
  */
 export function createTabLock(name: string) {
-  const lease = async (fn: () => Promise<void>) => {
-    const key = `idcapture-lease:${name}`;
-    if (+(attempt(() => localStorage.getItem(key)) ?? 0) > Date.now()) return false;
-    const renew = () => attempt(() => localStorage.setItem(key, `${Date.now() + LEASE}`));
+  const key = `idcapture-lease:${name}`;
+  const token = Math.random().toString(36).slice(2);
+  /** The lease as `[owner, expiry]`; an expired or unreadable one is nobody's. */
+  const holder = () => {
+    const [owner, until] = (attempt(() => localStorage.getItem(key)) ?? '').split(' ');
+    return +until > Date.now() ? owner : undefined;
+  };
+
+  const lease = async (fn: () => Promise<void>, wait: boolean) => {
+    while (holder() && holder() != token) {
+      if (!wait) return false;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    // Renewed only while still ours: a throttled tab whose lease ran out must not take it back from its successor.
+    const renew = () => (holder() ?? token) == token && attempt(() => localStorage.setItem(key, `${token} ${Date.now() + LEASE}`));
     renew();
     const renewing = setInterval(renew, LEASE / 3);
     try {
@@ -21,7 +32,7 @@ export function createTabLock(name: string) {
       return true;
     } finally {
       clearInterval(renewing);
-      attempt(() => localStorage.removeItem(key));
+      if (holder() == token) attempt(() => localStorage.removeItem(key));
     }
   };
 
@@ -39,6 +50,6 @@ export function createTabLock(name: string) {
     } catch (error) {
       if (started || (error as Error)?.name != 'SecurityError') throw error;
     }
-    return lease(fn);
+    return lease(fn, wait);
   };
 }
