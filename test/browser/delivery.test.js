@@ -247,17 +247,35 @@ describe('delivery', () => {
     idc.destroy();
   });
 
-  it('remembers a backoff across pages: a new client on the endpoint waits for it too', async () => {
+  it("shares a backoff with the site's other tabs and pages: none of them retries early", async () => {
     const { idc, endpoint, release } = await client('/stub/retry-after-30-days', {}, { held: true });
+    const open = createIdCapture({ endpoint });
     await idc.identify({ email: 'remembered@test.com' });
     release();
     await idc.flush();
     idc.destroy();
     const hits = await stubHits('retry-after-30-days');
-    const next = createIdCapture({ endpoint });
+    const later = createIdCapture({ endpoint });
+    await open.identify({ email: 'open-tab@test.com' });
     await sleep(800);
-    equal(await stubHits('retry-after-30-days'), hits, 'the next page did not retry early:');
-    next.destroy();
+    equal(await stubHits('retry-after-30-days'), hits, 'neither the open tab nor the next page retried early:');
+    open.destroy();
+    later.destroy();
+  });
+
+  it('where Web Locks are missing, flush() waits for another tab\'s lease to end', async () => {
+    const locks = Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks');
+    Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
+    try {
+      const { idc, endpoint } = await client();
+      localStorage.setItem(`idcapture-lease:${endpoint}`, `another-tab ${Date.now() + 1500}`);
+      await idc.identify({ email: 'leased@test.com' });
+      const started = Date.now();
+      deepEqual(await idc.flush(), { sent: 1, pending: 0, dropped: 0 });
+      assert(Date.now() - started >= 1000, 'waited for the lease');
+    } finally {
+      Object.defineProperty(Navigator.prototype, 'locks', locks);
+    }
   });
 
   it('trusts only integer, in-range, distinct indices in detail.invalids', async () => {

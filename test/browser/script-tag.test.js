@@ -68,6 +68,19 @@ describe('script tag', () => {
     deepEqual((await storedRecords(endpoint)).map((r) => r.upsert.attributes.email), ['later@test.com']);
   });
 
+  it('does not start, and says so, when window.idcapture is taken by something else', async () => {
+    const element = Object.assign(document.createElement('div'), { id: 'idcapture' });
+    document.body.append(element);
+    try {
+      const errors = await capturingConsole('error', () => loadTag({ 'data-endpoint': '/unavailable/script-tag-taken' }));
+      equal(window.idcapture, element);
+      equal(errors.length, 1);
+      assert(String(errors[0][0]).includes('taken'), String(errors[0][0]));
+    } finally {
+      element.remove();
+    }
+  });
+
   it('loaded twice, leaves the first client in charge', async () => {
     window.idcapture = [];
     await loadTag({ 'data-endpoint': '/unavailable/script-tag-twice' });

@@ -99,6 +99,12 @@ test('a tab closed while its flush is in flight: the next visit delivers what wa
 
 test('unload hands a backlog larger than 64 KB to keepalive requests within the budget; the rest follows next visit', async () => {
   const context = await e2e.browser.newContext();
+  // Another tab holds the queue's lock, so no ordinary flush runs beside the hand-off being measured.
+  const holder = await context.newPage();
+  await holder.goto(e2e.url('/test/e2e/pages/blank.html'));
+  await holder.evaluate(
+    () => new Promise((held) => navigator.locks.request('idcapture:/api/profiles', () => (held(), new Promise(() => {})))),
+  );
   const page = await openClient(context);
   await context.setOffline(true);
   const n = 300;
@@ -128,6 +134,7 @@ test('unload hands a backlog larger than 64 KB to keepalive requests within the 
   // Concurrent keepalive requests may arrive in any order; which records went is what matters: the oldest.
   assert.deepEqual(new Set(handedOff), new Set(Array.from({ length: handedOff.length }, (_, i) => `unload-${i}@test.com`)));
 
+  await holder.close();
   const next = await openClient(context);
   await until(() => emailsInEmulator('unload-').size === n, `all ${n} upserts to arrive`);
   await until(async () => (await next.evaluate(() => window.storedRecords())).length === 0, 'the queue to empty');
@@ -151,6 +158,18 @@ test('a tab that leaves does not resend what another tab has delivered since it 
   await b.goto(e2e.url('/test/e2e/pages/blank.html'));
   await new Promise((resolve) => setTimeout(resolve, 1000));
   assert.equal(e2e.backend.forwarded.length, requests, 'no keepalive resend of delivered upserts');
+  await context.close();
+});
+
+test('with IndexedDB unavailable, the unload hand-off still sends what this page queued', async () => {
+  const context = await e2e.browser.newContext();
+  await context.addInitScript(() => Object.defineProperty(window, 'indexedDB', { value: undefined }));
+  const page = await openClient(context);
+  // A watermark left by earlier pages that had IndexedDB: memory ids start again at 1 and must not be held to it.
+  await page.evaluate(() => localStorage.setItem('idcapture-acked:/api/profiles', '5000'));
+  await page.evaluate(() => window.idc.identify({ email: 'memory-only@test.com' }));
+  await page.goto(e2e.url('/test/e2e/pages/blank.html'));
+  await until(() => emailsInEmulator('memory-only').size === 1, 'the hand-off to deliver it', 5000);
   await context.close();
 });
 
