@@ -62,6 +62,9 @@ const retryAfter = (response?: Response) => {
   return Math.min(MAX_RETRY_AFTER, Math.max(0, ms || 0));
 };
 
+/** A number the origin's tabs share in localStorage; 0 when absent, unreadable or garbled. */
+const stored = (key: string) => +(attempt(() => localStorage.getItem(key)) ?? 0) || 0;
+
 /** Thrown for answers that only time can fix: network failure, timeout, 408, 429, 5xx. */
 class Transient {
   constructor(readonly response?: Response) {}
@@ -88,7 +91,7 @@ export function createDelivery(o: DeliveryOptions) {
 
   /** Asks for a flush in `ms`, never before a running backoff ends, and never later than one already planned. */
   const schedule = (ms: number) => {
-    notBefore = Math.max(notBefore, +(attempt(() => localStorage.getItem(retryKey)) ?? 0) || 0);
+    notBefore = Math.max(notBefore, stored(retryKey));
     const at = Math.max(Date.now() + ms, notBefore);
     if (stopped || !o.allowed() || at >= due) return;
     clearTimeout(timer);
@@ -134,8 +137,8 @@ export function createDelivery(o: DeliveryOptions) {
       // Everything up to the newest id of a drained batch has left the queue: later hand-offs may skip it. Hand-off
       // answers arrive in any order and do not count; a watermark left low only costs a harmless resend.
       if (drained && !o.queue.inMemory()) {
-        const newest = batch[batch.length - 1].id;
-        attempt(() => localStorage.setItem(ackedKey, `${Math.max(newest, +(localStorage.getItem(ackedKey) ?? 0) || 0)}`));
+        const newest = Math.max(batch[batch.length - 1].id, stored(ackedKey));
+        attempt(() => localStorage.setItem(ackedKey, `${newest}`));
       }
       result.sent += batch.length;
       failures = notBefore = 0;
@@ -225,7 +228,7 @@ export function createDelivery(o: DeliveryOptions) {
     if (handedOff || stopped || navigator.onLine === false || !o.allowed()) return;
     handedOff = true;
     // In memory the hand-off is the only way out, and ids restart with the page: no watermark applies.
-    const delivered = o.queue.inMemory() ? 0 : +(attempt(() => localStorage.getItem(ackedKey)) ?? 0) || 0;
+    const delivered = o.queue.inMemory() ? 0 : stored(ackedKey);
     let records = snapshot.filter((r) => r.id > delivered);
     let budget = MAX_BODY;
     while (records.length) {
