@@ -40,7 +40,8 @@ const REQUEST_TIMEOUT = 30_000;
 /** setTimeout fires at once for delays past 2^31 - 1 ms. */
 const MAX_TIMER = 2 ** 31 - 1;
 
-const size = (text: string) => new TextEncoder().encode(text).length;
+const encoder = new TextEncoder();
+const size = (text: string) => encoder.encode(text).length;
 
 /** The oldest records whose JSON array stays within `max` bytes (always at least one), and that array. */
 const fit = (records: QueueRecord[], max = MAX_BODY): [QueueRecord[], string] => {
@@ -107,6 +108,12 @@ export function createDelivery(o: DeliveryOptions) {
     );
   };
 
+  /** Ends the backoff here and for the other tabs: the endpoint answered, or the network came back. */
+  const clearBackoff = () => {
+    failures = notBefore = 0;
+    attempt(() => localStorage.removeItem(retryKey));
+  };
+
   /** Deletes acknowledged or refused records, from the queue and from what an unload would resend. */
   const forget = (ids: number[]) => {
     snapshot = snapshot.filter((r) => !ids.includes(r.id));
@@ -141,8 +148,7 @@ export function createDelivery(o: DeliveryOptions) {
         attempt(() => localStorage.setItem(ackedKey, `${newest}`));
       }
       result.sent += batch.length;
-      failures = notBefore = 0;
-      attempt(() => localStorage.removeItem(retryKey));
+      clearBackoff();
       o.log('sent', batch.length);
       return o.emit('sent', { count: batch.length });
     }
@@ -242,7 +248,7 @@ export function createDelivery(o: DeliveryOptions) {
   };
 
   const onOnline = () => {
-    failures = notBefore = 0;
+    clearBackoff();
     schedule(AFTER_ONLINE);
   };
   const onPageShow = (e: PageTransitionEvent) => {

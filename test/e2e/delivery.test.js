@@ -173,6 +173,18 @@ test('with IndexedDB unavailable, the unload hand-off still sends what this page
   await context.close();
 });
 
+test("coming back online ends a backoff another page left behind", async () => {
+  const context = await e2e.browser.newContext();
+  const page = await openClient(context);
+  await context.setOffline(true);
+  // A page that failed earlier left an hour's backoff for the whole origin.
+  await page.evaluate(() => localStorage.setItem('idcapture-retry:/api/profiles', `${Date.now() + 3_600_000}`));
+  await identifyMany(page, 'back-online', 1);
+  await context.setOffline(false);
+  await until(() => emailsInEmulator('back-online').size === 1, 'delivery soon after online', 5000);
+  await context.close();
+});
+
 test('maxQueueSize reached while offline: the oldest are dropped with events, the newest delivered', async () => {
   const context = await e2e.browser.newContext();
   const page = await openClient(context, { maxQueueSize: 50 });
