@@ -23,7 +23,7 @@ export function buildUpsert(vuid: string, identifiers: unknown, attributes: unkn
         : checkField(field, value);
     if (reason) throw new ValidationError(field, reason);
   }
-  // The vuid is added to every upsert, so it cannot be the one identifier the caller gives.
+  // checkAttributes below would count the vuid added to every upsert, so the caller's own identifier is checked here.
   if (!Object.values(identifiers).some((v) => v !== '')) {
     throw new ValidationError('identifiers', 'has no identifier (email, phone or a custom *_id)');
   }
