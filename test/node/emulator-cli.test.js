@@ -62,6 +62,24 @@ test('it stops on SIGINT too, and refuses a bad option naming it', BOUNDED, asyn
   assert.match(err, /port/);
 });
 
+test('--unknown-fields drop applies a record without its undeclared fields; a bad mode is named', BOUNDED, async () => {
+  const { child, line, exited } = start(['--port', '0', '--rate-limit', 'off', '--unknown-fields', 'drop']);
+  try {
+    const url = (await line).match(/(http:\/\/127\.0\.0\.1:\d+\/v3)$/)[1];
+    const body = JSON.stringify({ attributes: { email: 'cli@test.com', store_view: 'en_US' } });
+    const headers = { 'x-api-key': 'example.apiKey', 'content-type': 'application/json' };
+    const response = await fetch(`${url}/profiles`, { method: 'POST', headers, body });
+    assert.equal(response.status, 202);
+    assert.equal(response.headers.get('x-emulator-dropped-fields'), 'store_view');
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+  const bad = await start(['--port', '0', '--unknown-fields', 'ignore']).exited;
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /unknownFields/);
+});
+
 test('--help prints the usage', BOUNDED, async () => {
   const { out, code } = await start(['--help']).exited;
   assert.equal(code, 0);

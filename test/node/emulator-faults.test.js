@@ -138,12 +138,20 @@ test('GET /__emulator/profiles and /__emulator/stats show the store; POST /__emu
     pending: 0,
     merges: 1,
     profiles: 1,
+    droppedFields: {},
   });
 
   const reset = await fetch(`${server.root}/__emulator/reset`, { method: 'POST' });
   assert.equal(reset.status, 200);
   assert.deepEqual(await (await fetch(`${server.root}/__emulator/profiles`)).json(), []);
-  assert.deepEqual(server.emulator.stats(), { requests: {}, recordsApplied: 0, pending: 0, merges: 0, profiles: 0 });
+  assert.deepEqual(server.emulator.stats(), {
+    requests: {},
+    recordsApplied: 0,
+    pending: 0,
+    merges: 0,
+    profiles: 0,
+    droppedFields: {},
+  });
   assert.equal((await fetch(`${server.root}/__emulator/nothing`)).status, 404);
 });
 
