@@ -18,6 +18,8 @@ A local Zaius/ODP /v3/profiles API.
   --max-batch <n>       profiles per POST (default 500)
   --max-body-bytes <n>  POST body size (default 1048576)
   --apply-delay-ms <n>  apply upserts this long after the 202 (default 0)
+  --headers-timeout-ms <n>  time for a request's headers to arrive, else 408 (default 10000)
+  --body-timeout-ms <n>     time for a POST body to arrive, else 408 (default 10000)
   -h, --help            show this help`;
 
 function options(): StartOptions | undefined {
@@ -32,6 +34,8 @@ function options(): StartOptions | undefined {
       'max-batch': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'apply-delay-ms': { type: 'string' },
+      'headers-timeout-ms': { type: 'string' },
+      'body-timeout-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -50,6 +54,8 @@ function options(): StartOptions | undefined {
     maxBatch: number(values['max-batch']),
     maxBodyBytes: number(values['max-body-bytes']),
     applyDelayMs: number(values['apply-delay-ms']),
+    headersTimeoutMs: number(values['headers-timeout-ms']),
+    bodyTimeoutMs: number(values['body-timeout-ms']),
   };
 }
 

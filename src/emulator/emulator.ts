@@ -42,6 +42,7 @@ export interface Emulator {
 const API = '/v3/profiles';
 /** Names the undeclared fields left out of an accepted batch under `unknownFields: 'drop'`. */
 const DROPPED_HEADER = 'x-emulator-dropped-fields';
+const TIMED_OUT = Symbol('timed out');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Creates a profiles API emulator; see `EmulatorOptions` for the defaults. Throws on a bad option. */
@@ -69,8 +70,26 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     pending.add(timer);
   }
 
+  /**
+   * The body, or TIMED_OUT when it has not all arrived within `bodyTimeoutMs`. The read left pending then ends when
+   * the server closes the connection, which the 408's `connection: close` asks for.
+   */
+  async function readWithin(request: Request) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, o.bodyTimeoutMs, TIMED_OUT)));
+    try {
+      return await Promise.race([readBody(request, o.maxBodyBytes), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async function post(request: Request, now: number): Promise<Response> {
-    const body = await readBody(request, o.maxBodyBytes);
+    const body = await readWithin(request);
+    if (body === TIMED_OUT) {
+      const text = `Request body not received within ${o.bodyTimeoutMs} ms.`;
+      return message(408, o.clock(), text, { connection: 'close' });
+    }
     if (body === TOO_LARGE) return message(413, now, `Request body is larger than ${o.maxBodyBytes} bytes.`);
     if (!body) return message(400, now, UNPARSEABLE);
     const payload = parsePayload(body, o.maxBatch, o.known, o.dropUnknown);

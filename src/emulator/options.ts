@@ -25,6 +25,11 @@ export interface EmulatorOptions {
   maxBatch?: number;
   /** Largest POST body in bytes. Default 1 MiB (1048576). */
   maxBodyBytes?: number;
+  /**
+   * How long the whole body of a POST may take to arrive once the emulator starts reading it, in ms; a slower
+   * body is answered 408 and its connection closed. Default 10000.
+   */
+  bodyTimeoutMs?: number;
   /** Failures to inject from the start; see `Faults`. Default none. */
   faults?: Faults;
   /** Current time in epoch ms, for timestamps and the rate limit. Default `Date.now`. */
@@ -36,10 +41,12 @@ export interface EmulatorOptions {
   applyDelayMs?: number;
 }
 
-const defaults = {
+/** Every default, in one place. */
+export const defaults = {
   apiKeys: ['example.apiKey'],
   fields: [] as string[],
   unknownFields: 'reject' as 'reject' | 'drop',
+  bodyTimeoutMs: 10_000,
   lowConfidence: ['vuid'],
   rateLimit: 10,
   maxBatch: 500,
@@ -94,6 +101,7 @@ export function resolveOptions(options: EmulatorOptions = {}) {
     rateLimit,
     maxBatch: positiveInteger('maxBatch', options.maxBatch ?? defaults.maxBatch),
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes),
+    bodyTimeoutMs: positiveInteger('bodyTimeoutMs', options.bodyTimeoutMs ?? defaults.bodyTimeoutMs),
     faults: options.faults,
     clock,
     applyDelayMs,

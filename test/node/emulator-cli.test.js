@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sendRaw } from './helpers/raw-http.js';
 
 const CLI = fileURLToPath(new URL('../../dist/emulator-cli.js', import.meta.url));
 
@@ -78,6 +79,22 @@ test('--unknown-fields drop applies a record without its undeclared fields; a ba
   const bad = await start(['--port', '0', '--unknown-fields', 'ignore']).exited;
   assert.equal(bad.code, 1);
   assert.match(bad.err, /unknownFields/);
+});
+
+test('--headers-timeout-ms and --body-timeout-ms set the deadlines', BOUNDED, async () => {
+  const { child, line, exited } = start(['--port', '0', '--headers-timeout-ms', '50', '--body-timeout-ms', '60']);
+  try {
+    const url = (await line).match(/(http:\/\/127\.0\.0\.1:\d+\/v3)$/)[1];
+    const headers = await sendRaw(url, 'GET /v3/profiles?email=a@test.com HTTP/1.1\r\nHost: x\r\n');
+    assert.equal(headers.status, 408);
+    assert.match(headers.body, /within 50 ms/);
+    const body = await sendRaw(url, 'POST /v3/profiles HTTP/1.1\r\nHost: x\r\nx-api-key: example.apiKey\r\ncontent-length: 9\r\n\r\n[');
+    assert.equal(body.status, 408);
+    assert.match(body.body, /within 60 ms/);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
 });
 
 test('--help prints the usage', BOUNDED, async () => {
