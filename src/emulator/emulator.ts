@@ -19,7 +19,7 @@ export interface EmulatorStats {
   merges: number;
   /** Profiles in the store. */
   profiles: number;
-  /** With `unknownFields: 'drop'`: each undeclared field name → how many applied records it was dropped from. */
+  /** With `unknownFields: 'drop'`: each undeclared field name → how many accepted records it was dropped from. */
   droppedFields: Record<string, number>;
 }
 
