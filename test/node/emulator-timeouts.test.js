@@ -1,6 +1,8 @@
 // The server's deliberate deadlines: headers and body that never finish get a 408 in the API's shape (where HTTP
 // still allows an answer) and a closed connection, never an open socket waiting forever. Small deadlines are set
-// here so each test waits on the server closing the connection, bounded, instead of on the defaults.
+// here so each test waits on the server closing the connection, bounded, instead of on the defaults. Each server
+// makes only one deadline small: a busy machine may stall between accepting a connection and reading its bytes,
+// which must not turn a test of the body's deadline into one of the headers'.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator } from '../../dist/emulator.js';
@@ -9,7 +11,10 @@ import { ISO_WITH_OFFSET, KEY, useEmulator } from './helpers/emulator.js';
 
 const HEADERS_MS = 100;
 const BODY_MS = 150;
-const server = useEmulator({ rateLimit: false, headersTimeoutMs: HEADERS_MS, bodyTimeoutMs: BODY_MS, maxBodyBytes: 1024 });
+/** Longer than BOUNDED: never what ends a test. */
+const LONG = 30_000;
+const slowHeaders = useEmulator({ rateLimit: false, headersTimeoutMs: HEADERS_MS, bodyTimeoutMs: LONG });
+const server = useEmulator({ rateLimit: false, headersTimeoutMs: LONG, bodyTimeoutMs: BODY_MS, maxBodyBytes: 1024 });
 /** Every test here ends when the server closes the connection; this bounds the wait if it never does. */
 const BOUNDED = { timeout: 5_000 };
 
@@ -28,9 +33,9 @@ function assertTimeout(answer, message) {
 }
 
 test('headers that stop part-way are answered 408 and the connection is closed', BOUNDED, async () => {
-  const answer = await sendRaw(server.url, 'POST /v3/profiles HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-');
+  const answer = await sendRaw(slowHeaders.url, 'POST /v3/profiles HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-');
   assertTimeout(answer, `Request headers not received within ${HEADERS_MS} ms.`);
-  assert.deepEqual(server.emulator.stats().requests, {}, 'no request reached the API');
+  assert.deepEqual(slowHeaders.emulator.stats().requests, {}, 'no request reached the API');
 });
 
 test('a body shorter than its Content-Length is answered 408, counted, and applies nothing', BOUNDED, async () => {
