@@ -127,10 +127,10 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       void serve(emulator, req, res, bodyTimeoutMs);
     },
   );
+  const clock = rest.clock ?? Date.now;
   // Replaces Node's own answers to a broken request, which carry no body, with the API's shape.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (socket.writable && !answering.get(socket)) {
-      const clock = rest.clock ?? Date.now;
       // RFC 9110 15.5.9: a server may answer 408 to a request it did not receive in time, and close.
       if (error.code == 'ERR_HTTP_REQUEST_TIMEOUT') {
         return refuse(socket, 408, clock(), `Request headers not received within ${headersTimeoutMs} ms.`);

@@ -71,6 +71,12 @@ test('a malformed request line is answered 400 in the same JSON shape', BOUNDED,
   assert.equal(JSON.parse(answer.body).detail.message, 'Malformed HTTP request.');
 });
 
+test('headers over Node\'s size limit are answered 431 in the same JSON shape', BOUNDED, async () => {
+  const answer = await sendRaw(server.url, `GET /v3/profiles?email=a@test.com HTTP/1.1\r\nx-big: ${'x'.repeat(20_000)}\r\n\r\n`);
+  assert.equal(answer.status, 431, answer.raw.slice(0, 200));
+  assert.equal(JSON.parse(answer.body).detail.message, 'Request headers are too large.');
+});
+
 test('the deadlines are checked like every other option', async () => {
   await assert.rejects(startEmulator({ headersTimeoutMs: 0 }), (e) => e instanceof RangeError && /headersTimeoutMs/.test(e.message));
   await assert.rejects(startEmulator({ bodyTimeoutMs: 2.5 }), (e) => e instanceof RangeError && /bodyTimeoutMs/.test(e.message));
