@@ -21,12 +21,13 @@ const TITLES: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 
-/** The `{title, status, timestamp, detail?}` shape of the documented 202, 400 and 404 answers. */
+/** The `{title, status, timestamp, detail?}` shape of the documented 202, 400 and 404 answers (and our others). */
 export const problem = (status: number, now: number, detail?: object, headers?: Record<string, string>): Response =>
   json(status, { title: TITLES[status], status, timestamp: timestamp(now), ...(detail && { detail }) }, headers);
 
@@ -34,7 +35,7 @@ export const problem = (status: number, now: number, detail?: object, headers?: 
 export const message = (status: number, now: number, text: string, headers?: Record<string, string>): Response =>
   problem(status, now, { message: text }, headers);
 
-export const accepted = (now: number): Response => problem(202, now);
+export const accepted = (now: number, headers?: Record<string, string>): Response => problem(202, now, undefined, headers);
 
 /** The API gateway's bare bodies: documented for 403, inferred for 429. */
 export const forbidden = (): Response => json(403, { message: 'Forbidden' });

@@ -11,10 +11,15 @@ A local Zaius/ODP /v3/profiles API.
   --host <address>      interface to listen on (default 127.0.0.1)
   --api-key <key>       accepted x-api-key, repeatable (default example.apiKey)
   --field <name>        custom customer field to accept, repeatable (e.g. customer_id)
+  --unknown-fields <reject|drop>
+                        a field neither default nor declared refuses its record, or
+                        is dropped and named in x-emulator-dropped-fields (default reject)
   --rate-limit <n|off>  requests per second per key (default 10)
   --max-batch <n>       profiles per POST (default 500)
   --max-body-bytes <n>  POST body size (default 1048576)
   --apply-delay-ms <n>  apply upserts this long after the 202 (default 0)
+  --headers-timeout-ms <n>  time for a request's headers to arrive, else 408 (default 10000)
+  --body-timeout-ms <n>     time for a POST body to arrive, else 408 (default 10000)
   -h, --help            show this help`;
 
 function options(): StartOptions | undefined {
@@ -24,10 +29,13 @@ function options(): StartOptions | undefined {
       host: { type: 'string' },
       'api-key': { type: 'string', multiple: true },
       field: { type: 'string', multiple: true },
+      'unknown-fields': { type: 'string' },
       'rate-limit': { type: 'string' },
       'max-batch': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'apply-delay-ms': { type: 'string' },
+      'headers-timeout-ms': { type: 'string' },
+      'body-timeout-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -40,10 +48,14 @@ function options(): StartOptions | undefined {
     host: values.host,
     apiKeys: values['api-key'],
     fields: values.field,
+    // Checked by the emulator, which names the option in its error.
+    unknownFields: values['unknown-fields'] as StartOptions['unknownFields'],
     rateLimit: rate == 'off' || rate == 'false' ? false : number(rate),
     maxBatch: number(values['max-batch']),
     maxBodyBytes: number(values['max-body-bytes']),
     applyDelayMs: number(values['apply-delay-ms']),
+    headersTimeoutMs: number(values['headers-timeout-ms']),
+    bodyTimeoutMs: number(values['body-timeout-ms']),
   };
 }
 

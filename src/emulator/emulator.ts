@@ -1,4 +1,4 @@
-import { isIdentifier } from '../profile/rules';
+import { isIdentifier, normalizeVuid } from '../profile/rules';
 import { accepted, forbidden, json, message, problem, tooManyRequests } from './answers';
 import { FaultPlan, type Faults } from './faults';
 import { resolveOptions, type EmulatorOptions } from './options';
@@ -19,6 +19,8 @@ export interface EmulatorStats {
   merges: number;
   /** Profiles in the store. */
   profiles: number;
+  /** With `unknownFields: 'drop'`: each undeclared field name → how many accepted records it was dropped from. */
+  droppedFields: Record<string, number>;
 }
 
 /** A profiles API emulator, served by any Fetch-API server through `fetch`. */
@@ -38,6 +40,9 @@ export interface Emulator {
 }
 
 const API = '/v3/profiles';
+/** Names the undeclared fields left out of an accepted batch under `unknownFields: 'drop'`. */
+const DROPPED_HEADER = 'x-emulator-dropped-fields';
+const TIMED_OUT = Symbol('timed out');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Creates a profiles API emulator; see `EmulatorOptions` for the defaults. Throws on a bad option. */
@@ -49,6 +54,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   let requests: Record<string, number> = {};
   let pending = new Set<ReturnType<typeof setTimeout>>();
   let pendingRecords = 0;
+  let droppedFields: Record<string, number> = {};
 
   const count = (status: string) => (requests[status] = (requests[status] ?? 0) + 1);
 
@@ -64,15 +70,35 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     pending.add(timer);
   }
 
+  /**
+   * The body, or TIMED_OUT when it has not all arrived within `bodyTimeoutMs`. The read left pending then ends when
+   * the server closes the connection, which the 408's `connection: close` asks for.
+   */
+  async function readWithin(request: Request) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, o.bodyTimeoutMs, TIMED_OUT)));
+    try {
+      return await Promise.race([readBody(request, o.maxBodyBytes), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async function post(request: Request, now: number): Promise<Response> {
-    const body = await readBody(request, o.maxBodyBytes);
+    const body = await readWithin(request);
+    if (body === TIMED_OUT) {
+      const text = `Request body not received within ${o.bodyTimeoutMs} ms.`;
+      return message(408, o.clock(), text, { connection: 'close' });
+    }
     if (body === TOO_LARGE) return message(413, now, `Request body is larger than ${o.maxBodyBytes} bytes.`);
     if (!body) return message(400, now, UNPARSEABLE);
-    const payload = parsePayload(body, o.maxBatch, o.known);
+    const payload = parsePayload(body, o.maxBatch, o.known, o.dropUnknown);
     if ('message' in payload) return message(400, now, payload.message);
     if ('invalids' in payload) return problem(400, now, { invalids: payload.invalids });
     apply(payload.records);
-    return accepted(now);
+    const dropped = payload.dropped.flat();
+    for (const name of dropped) droppedFields[name] = (droppedFields[name] ?? 0) + 1;
+    return accepted(now, dropped.length ? { [DROPPED_HEADER]: [...new Set(dropped)].join(', ') } : {});
   }
 
   function get(url: URL, now: number): Response {
@@ -83,7 +109,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return message(400, now, `\`${name}\` is not an identifier.`);
     }
     if (!value) return message(400, now, `Identifier \`${name}\` has no value.`);
-    const attributes = store.find(name, value);
+    const attributes = store.find(name, name == 'vuid' ? normalizeVuid(value) : value);
     return attributes ? json(200, { attributes }) : message(404, now, `Unable to find profile for ${name} = ${value}`);
   }
 
@@ -111,11 +137,17 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     pendingRecords = 0;
     store = new ProfileStore(o.lowConfidence);
     requests = {};
+    droppedFields = {};
     limiter?.reset();
     faults = new FaultPlan(o.faults);
   }
 
-  const stats = (): EmulatorStats => ({ requests: { ...requests }, ...store.counts, pending: pendingRecords });
+  const stats = (): EmulatorStats => ({
+    requests: { ...requests },
+    ...store.counts,
+    pending: pendingRecords,
+    droppedFields: { ...droppedFields },
+  });
 
   async function inspect(request: Request, path: string): Promise<Response> {
     const route = `${request.method} ${path}`;

@@ -1,4 +1,4 @@
-import { checkField, DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, isIdentifier } from '../profile/rules';
+import { checkField, DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, isIdentifier, SERVER_FIELDS } from '../profile/rules';
 import type { Faults } from './faults';
 
 /** Options of `createEmulator`. All are optional. */
@@ -6,10 +6,17 @@ export interface EmulatorOptions {
   /** Keys accepted in `x-api-key`. Default `['example.apiKey']`, the key of the API docs' example. */
   apiKeys?: string[];
   /**
-   * Custom customer fields accepted besides the default ones (first_name ... dob_year, email, phone, vuid), such as
-   * `'loyalty_tier'` or a custom identifier `'customer_id'`. Default none: any other field is refused.
+   * Custom customer fields accepted besides the default ones (first_name ... dob_year, ccpa_opted_out, the
+   * data_source fields, email, phone, vuid), such as `'loyalty_tier'` or a custom identifier `'customer_id'`.
+   * Default none.
    */
   fields?: string[];
+  /**
+   * What happens to a well-formed field that is neither a default nor a declared one (the API does not document
+   * it): `'reject'` refuses the record with "Unknown field"; `'drop'` applies the rest of the record and names the
+   * dropped fields in the `x-emulator-dropped-fields` header and in `stats().droppedFields`. Default `'reject'`.
+   */
+  unknownFields?: 'reject' | 'drop';
   /** Identifiers that move to the profile they are seen with instead of merging profiles. Default `['vuid']`. */
   lowConfidence?: string[];
   /** Requests per second per API key, with bursts of as many; `false` turns the limit off. Default 10. */
@@ -18,6 +25,11 @@ export interface EmulatorOptions {
   maxBatch?: number;
   /** Largest POST body in bytes. Default 1 MiB (1048576). */
   maxBodyBytes?: number;
+  /**
+   * How long the whole body of a POST may take to arrive once the emulator starts reading it, in ms; a slower
+   * body is answered 408 and its connection closed. Default 10000.
+   */
+  bodyTimeoutMs?: number;
   /** Failures to inject from the start; see `Faults`. Default none. */
   faults?: Faults;
   /** Current time in epoch ms, for timestamps and the rate limit. Default `Date.now`. */
@@ -29,9 +41,12 @@ export interface EmulatorOptions {
   applyDelayMs?: number;
 }
 
-const defaults = {
+/** Every default, in one place. */
+export const defaults = {
   apiKeys: ['example.apiKey'],
   fields: [] as string[],
+  unknownFields: 'reject' as 'reject' | 'drop',
+  bodyTimeoutMs: 10_000,
   lowConfidence: ['vuid'],
   rateLimit: 10,
   maxBatch: 500,
@@ -73,15 +88,20 @@ export function resolveOptions(options: EmulatorOptions = {}) {
   if (typeof applyDelayMs != 'number' || !(applyDelayMs >= 0 && applyDelayMs < Infinity)) {
     fail('applyDelayMs', 'a finite number of at least 0', RangeError);
   }
-  const known = new Set([...DEFAULT_FIELDS, ...DEFAULT_IDENTIFIERS, ...fields]);
+  const unknownFields = options.unknownFields ?? defaults.unknownFields;
+  if (unknownFields != 'reject' && unknownFields != 'drop') fail('unknownFields', "'reject' or 'drop'");
+  const known = new Set([...DEFAULT_FIELDS, ...SERVER_FIELDS, ...DEFAULT_IDENTIFIERS, ...fields]);
   return {
     apiKeys: new Set(apiKeys),
     /** Whether a field may be sent: a default customer field, an identifier everyone has, or a declared one. */
     known: (name: string) => known.has(name),
+    /** Whether undeclared fields are dropped from a record rather than refusing it. */
+    dropUnknown: unknownFields == 'drop',
     lowConfidence: new Set(lowConfidence),
     rateLimit,
     maxBatch: positiveInteger('maxBatch', options.maxBatch ?? defaults.maxBatch),
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes),
+    bodyTimeoutMs: positiveInteger('bodyTimeoutMs', options.bodyTimeoutMs ?? defaults.bodyTimeoutMs),
     faults: options.faults,
     clock,
     applyDelayMs,

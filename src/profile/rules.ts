@@ -15,6 +15,16 @@ const CUSTOM_IDENTIFIER = /_(id|hash|number|token|alias|address|key)$/;
 /** The anonymous visitor id as ODP stores it: a UUIDv4 without dashes. */
 export const VUID = /^[0-9a-f]{32}$/;
 
+/** The same id as the Zaius tag's cookie holds it, dashes and all (what some integrations send). */
+const DASHED_VUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * A vuid in the 32-hex form ODP stores, queries and shows: the dashed cookie form loses its dashes; anything else is
+ * returned unchanged for `checkField` to judge. Only the emulator applies it: the snippet sends 32 hex already.
+ */
+export const normalizeVuid = <T>(value: T): T | string =>
+  typeof value == 'string' && DASHED_VUID.test(value) ? value.replace(/-/g, '') : value;
+
 /**
  * Deliberately permissive: unlike the API's legacy consent regex it accepts `+` tags and international domains, but
  * still needs one `@`, a local part of at most 64 characters and a dotted domain.
@@ -25,6 +35,16 @@ const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/u;
 export const DEFAULT_FIELDS = [
   'first_name', 'last_name', 'gender', 'timezone', 'image_url', 'phone', 'street1', 'street2', 'city', 'state', 'zip',
   'country', 'dob_day', 'dob_month', 'dob_year',
+];
+
+/**
+ * Default customer fields that integrations set from a server (ODP "Customers"): where a record came from, and the
+ * CCPA opt-out. Settable like any default field, but kept out of the proxy's default allowlist: a browser has no
+ * business claiming a data source or switching someone's opt-out; a site that wants them lists them.
+ */
+export const SERVER_FIELDS = [
+  'ccpa_opted_out', 'data_source', 'data_source_type', 'data_source_details', 'data_source_instance',
+  'data_source_version',
 ];
 
 /** Identifiers every account knows; custom ones are recognised by their suffix. */
@@ -42,9 +62,9 @@ export interface Problem {
 export const isIdentifier = (name: string): boolean =>
   DEFAULT_IDENTIFIERS.includes(name) || CUSTOM_IDENTIFIER.test(name);
 
-/** `zaius_id`, the plural identifier arrays (`emails`, `vuids`, `customer_ids`) and `data_source*` belong to ODP. */
+/** `zaius_id` and the plural identifier arrays (`emails`, `vuids`, `customer_ids`) are ODP's to fill. */
 const isReserved = (name: string): boolean =>
-  name == 'zaius_id' || name.startsWith('data_source') || (name.endsWith('s') && isIdentifier(name.replace(/e?s$/, '')));
+  name == 'zaius_id' || (name.endsWith('s') && isIdentifier(name.replace(/e?s$/, '')));
 
 /** Emails match case-insensitively and without surrounding blanks. */
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
@@ -63,19 +83,29 @@ export function checkField(name: string, value: unknown): string | undefined {
   if (name == 'vuid' && !VUID.test(value)) return 'is not 32 lowercase hex characters';
 }
 
+/** The reason given for a well-formed name that `known` does not accept. */
+export const UNKNOWN_FIELD = 'is not a known field';
+
 /**
- * Checks one upsert's attributes: an object of valid fields carrying at least one identifier with a value.
+ * Every problem of one upsert's attributes, in field order: each bad field, then `identifiers` when no identifier
+ * has a value. An identifier with a bad value still counts as given, so fixing the fields named fixes the record.
  * `known` narrows the accepted names (the proxy's allowlist, the emulator's schema).
  */
-export function checkAttributes(attributes: unknown, known?: (name: string) => boolean): Problem | undefined {
+export function listProblems(attributes: unknown, known?: (name: string) => boolean): Problem[] {
   if (typeof attributes != 'object' || !attributes || Array.isArray(attributes)) {
-    return { field: 'attributes', reason: 'is not an object' };
+    return [{ field: 'attributes', reason: 'is not an object' }];
   }
+  const problems: Problem[] = [];
   let identified = false;
   for (const [field, value] of Object.entries(attributes)) {
-    const reason = checkField(field, value) ?? (known && !known(field) ? 'is not a known field' : undefined);
-    if (reason) return { field, reason };
+    const reason = checkField(field, value) ?? (known && !known(field) ? UNKNOWN_FIELD : undefined);
+    if (reason) problems.push({ field, reason });
     identified ||= isIdentifier(field) && value !== null && value !== '';
   }
-  if (!identified) return { field: 'identifiers', reason: 'has no identifier (email, phone, vuid or a custom *_id)' };
+  if (!identified) problems.push({ field: 'identifiers', reason: 'has no identifier (email, phone, vuid or a custom *_id)' });
+  return problems;
 }
+
+/** The first problem of one upsert's attributes (see `listProblems`), or undefined when it is valid. */
+export const checkAttributes = (attributes: unknown, known?: (name: string) => boolean): Problem | undefined =>
+  listProblems(attributes, known)[0];

@@ -29,10 +29,11 @@ const invalid = [
   ['an identifier over 1024 characters', { customer_id: long }, undefined, 'customer_id'],
   ['a vuid override that is not 32 hex', { email: 'a@b.co' }, { vuid: 'abc' }, 'vuid'],
   ['a vuid identifier in capitals', { vuid: 'A'.repeat(32) }, undefined, 'vuid'],
+  // Only the emulator takes the Zaius cookie's dashed form: the snippet sends what ODP stores (issue 11).
+  ['a dashed vuid override', { email: 'a@b.co' }, { vuid: '3fdb5249-4fc3-4060-b87a-680be86aeb57' }, 'vuid'],
   ['the reserved zaius_id', { email: 'a@b.co' }, { zaius_id: '1' }, 'zaius_id'],
   ['a plural identifier array', { email: 'a@b.co' }, { emails: 'x' }, 'emails'],
   ['a plural custom identifier', { email: 'a@b.co' }, { customer_ids: 'x' }, 'customer_ids'],
-  ['a data_source field', { email: 'a@b.co' }, { data_source: 'x' }, 'data_source'],
   ['an empty email', { email: '' }, undefined, 'email'],
   ['a numeric email', { email: 5 }, undefined, 'email'],
   ['a numeric vuid override', { email: 'a@b.co' }, { vuid: 42 }, 'vuid'],
@@ -53,6 +54,9 @@ const valid = [
     { first_name: 'Johnny', dob_year: 1990, ccpa_opted_out: false, city: null, email: 'a@b.co' }],
   ['text of exactly 1024 characters', { email: 'a@b.co' }, { first_name: 'y'.repeat(1024) },
     { first_name: 'y'.repeat(1024), email: 'a@b.co' }],
+  // Default customer fields since issue 11; the proxy's default allowlist still leaves them out.
+  ['a data_source field and ccpa_opted_out', { email: 'a@b.co' }, { data_source: 'x', ccpa_opted_out: true },
+    { data_source: 'x', ccpa_opted_out: true, email: 'a@b.co' }],
   ['a custom lower snake_case attribute', { email: 'a@b.co' }, { favourite_colour_2: 'green' },
     { favourite_colour_2: 'green', email: 'a@b.co' }],
 ];

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sendRaw } from './helpers/raw-http.js';
 
 const CLI = fileURLToPath(new URL('../../dist/emulator-cli.js', import.meta.url));
 
@@ -60,6 +61,43 @@ test('it stops on SIGINT too, and refuses a bad option naming it', BOUNDED, asyn
   const { code, err } = await bad.exited;
   assert.equal(code, 1);
   assert.match(err, /port/);
+});
+
+test('--unknown-fields drop applies a record without its undeclared fields; a bad mode is named', BOUNDED, async () => {
+  const { child, line, exited } = start(['--port', '0', '--rate-limit', 'off', '--unknown-fields', 'drop']);
+  try {
+    const url = (await line).match(/(http:\/\/127\.0\.0\.1:\d+\/v3)$/)[1];
+    const body = JSON.stringify({ attributes: { email: 'cli@test.com', store_view: 'en_US' } });
+    const headers = { 'x-api-key': 'example.apiKey', 'content-type': 'application/json' };
+    const response = await fetch(`${url}/profiles`, { method: 'POST', headers, body });
+    assert.equal(response.status, 202);
+    assert.equal(response.headers.get('x-emulator-dropped-fields'), 'store_view');
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+  const bad = await start(['--port', '0', '--unknown-fields', 'ignore']).exited;
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /unknownFields/);
+});
+
+test('--headers-timeout-ms and --body-timeout-ms set the deadlines', BOUNDED, async () => {
+  // One small deadline per process, so a stall on a busy machine cannot make the other one expire first.
+  for (const [flag, request, message] of [
+    ['--headers-timeout-ms', 'GET /v3/profiles?email=a@test.com HTTP/1.1\r\nHost: x\r\n', 'headers not received within 50 ms'],
+    ['--body-timeout-ms', 'POST /v3/profiles HTTP/1.1\r\nHost: x\r\nx-api-key: example.apiKey\r\ncontent-length: 9\r\n\r\n[', 'body not received within 50 ms'],
+  ]) {
+    const { child, line, exited } = start(['--port', '0', flag, '50']);
+    try {
+      const url = (await line).match(/(http:\/\/127\.0\.0\.1:\d+\/v3)$/)[1];
+      const answer = await sendRaw(url, request);
+      assert.equal(answer.status, 408, flag);
+      assert.match(answer.body, new RegExp(message), flag);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
 });
 
 test('--help prints the usage', BOUNDED, async () => {

@@ -61,7 +61,9 @@ test('setFaults restarts the sequence from its seed', async () => {
   assert.deepEqual(await fetchStatuses(emulator, 30), first);
 });
 
-test('latencyMs delays every answer, fixed or drawn from [min, max]', async () => {
+// Only lower bounds are timed (a timer never fires early); that the latency ends is shown by a request that would
+// otherwise wait a minute, inside the test's bounded time.
+test('latencyMs delays every answer, fixed or drawn from [min, max]', { timeout: 20_000 }, async () => {
   server.emulator.setFaults({ latencyMs: 150 });
   let started = performance.now();
   assert.equal((await get(server.url, 'email=x@test.com')).status, 404);
@@ -71,12 +73,11 @@ test('latencyMs delays every answer, fixed or drawn from [min, max]', async () =
   started = performance.now();
   for (let i = 0; i < 5; i++) await get(server.url, 'email=x@test.com');
   const each = (performance.now() - started) / 5;
-  assert.ok(each >= 38 && each < 150, `${each} ms each`);
+  assert.ok(each >= 38, `${each} ms each`);
 
+  server.emulator.setFaults({ latencyMs: 60_000 });
   server.emulator.setFaults({});
-  started = performance.now();
-  await get(server.url, 'email=x@test.com');
-  assert.ok(performance.now() - started < 40, 'no latency once the faults are off');
+  assert.equal((await get(server.url, 'email=x@test.com')).status, 404, 'no latency once the faults are off');
 });
 
 test('429 bursts: runs of burstLength answers with Retry-After, then service resumes', async () => {
@@ -138,12 +139,20 @@ test('GET /__emulator/profiles and /__emulator/stats show the store; POST /__emu
     pending: 0,
     merges: 1,
     profiles: 1,
+    droppedFields: {},
   });
 
   const reset = await fetch(`${server.root}/__emulator/reset`, { method: 'POST' });
   assert.equal(reset.status, 200);
   assert.deepEqual(await (await fetch(`${server.root}/__emulator/profiles`)).json(), []);
-  assert.deepEqual(server.emulator.stats(), { requests: {}, recordsApplied: 0, pending: 0, merges: 0, profiles: 0 });
+  assert.deepEqual(server.emulator.stats(), {
+    requests: {},
+    recordsApplied: 0,
+    pending: 0,
+    merges: 0,
+    profiles: 0,
+    droppedFields: {},
+  });
   assert.equal((await fetch(`${server.root}/__emulator/nothing`)).status, 404);
 });
 

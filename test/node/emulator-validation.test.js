@@ -42,7 +42,7 @@ const CASES = [
   ['a vuid that is not 32 hex characters', { vuid: 'ABC' }, /^Invalid field `vuid`/],
   ['zaius_id, which ODP assigns', { ...ok, zaius_id: 5 }, /^Invalid field `zaius_id`: is reserved/],
   ['a plural identifier array', { ...ok, emails: 'a@b.co' }, /^Invalid field `emails`: is reserved/],
-  ['a data_source field', { ...ok, data_source: 'api' }, /^Invalid field `data_source`: is reserved/],
+  ['a plural custom identifier array', { ...ok, customer_ids: 'c-1' }, /^Invalid field `customer_ids`: is reserved/],
 ];
 
 for (const [what, attributes, message] of CASES) {
@@ -64,7 +64,7 @@ test('the limits themselves are accepted: 1024 characters, declared fields, numb
   assert.equal(response.status, 202, await response.text());
 });
 
-test('records other than {attributes: {...}} are refused by index', async () => {
+test('records other than {attributes: {...}} are refused by index, with every problem of each', async () => {
   const response = await post(server.url, [
     { attributes: ok },
     42,
@@ -77,6 +77,7 @@ test('records other than {attributes: {...}} are refused by index', async () => 
   assert.deepEqual((await response.json()).detail.invalids, [
     { event: 1, message: 'Invalid record: not an object' },
     { event: 2, message: 'Unknown field `email`' },
+    { event: 2, message: 'Missing required field `attributes`' },
     { event: 3, message: 'Invalid field `attributes`: is not an object' },
     { event: 4, message: 'Unknown field `identifiers`' },
     { event: 5, message: 'Invalid record: not an object' },

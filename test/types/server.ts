@@ -28,3 +28,7 @@ export const applied: number = emulator.stats().recordsApplied;
 export const running: Promise<RunningEmulator> = startEmulator({ port: 0, host: '127.0.0.1' });
 // @ts-expect-error rateLimit is a number of requests per second or false
 createEmulator({ rateLimit: true });
+export const dropped: Record<string, number> = createEmulator({ unknownFields: 'drop', bodyTimeoutMs: 5000 }).stats().droppedFields;
+export const timed: Promise<RunningEmulator> = startEmulator({ headersTimeoutMs: 5000, unknownFields: 'reject' });
+// @ts-expect-error unknownFields is 'reject' or 'drop'
+createEmulator({ unknownFields: 'ignore' });
