@@ -3,7 +3,8 @@
 // Offline: the dependencies come from this repository's node_modules, linked in by `npm install --offline`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,28 @@ before(async () => {
     { cwd: dir },
   );
 });
-after(() => dir && rm(dir, { recursive: true, force: true }));
+const children = [];
+after(async () => {
+  for (const child of children) child.kill();
+  await Promise.all(children.map((child) => child.exitCode ?? once(child, 'exit')));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Starts `node args` in the scratch project; resolves the first stdout line that matches `ready`. */
+async function start(args, ready) {
+  const env = { ...process.env };
+  delete env.ZAIUS_API_KEY;
+  const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stderr.on('data', (chunk) => (out += chunk));
+  for await (const chunk of child.stdout) {
+    out += chunk;
+    const match = ready.exec(out);
+    if (match) return match;
+  }
+  throw new Error(`${args.join(' ')} exited: ${out}`);
+}
 
 /** Every export path that declares types, e.g. `idcapture/proxy`: a new entry is checked without editing this test. */
 const typedExports = Object.entries(manifest.exports)
@@ -109,4 +131,30 @@ const entry = { createIdCapture: JSON.parse('0') as any, VERSION: 1 };
 export const typed: Typed<typeof entry> = true;
 `;
   await assert.rejects(typeCheck('untyped', source, MODES.nodenext), /TS2322/);
+});
+
+test("README's Node proxy example runs as pasted beside the emulator and keeps the examples' fields", async () => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Node (`idcapture/proxy/node`)'));
+  const example = /```js\n([\s\S]*?)```/.exec(section)[1];
+  const emulatorCommand = /`npx (idcapture-emulator [^`]*)`/.exec(section)[1].split(' ');
+  // Free ports instead of the fixed ones a reader uses: other suites run beside this one.
+  const args = emulatorCommand.slice(1).map((arg) => (arg == '8787' ? '0' : arg));
+  const [, emulatorUrl] = await start([join('node_modules/.bin', emulatorCommand[0]), ...args], /listening on (\S+)\n/);
+  await writeFile(join(dir, 'proxy.mjs'), example.replace('http://127.0.0.1:8787/v3', emulatorUrl).replace('listen(8788,', 'listen(0,'));
+  const [, endpoint] = await start(['proxy.mjs'], /proxy on (\S+)\n/);
+
+  // What README's examples send: an email and the customer_id identifier, a first name.
+  const record = { attributes: { vuid: '0123456789abcdef0123456789abcdef', email: 'sample@test.com', customer_id: 'c-42', first_name: 'Johnny' } };
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: { origin: 'http://127.0.0.1:8080', 'content-type': 'application/json' },
+    body: JSON.stringify([record]),
+  });
+  const answer = await response.json();
+  assert.equal(response.status, 202, JSON.stringify(answer));
+  assert.equal(answer.detail, undefined, 'nothing removed');
+  const stored = await fetch(`${emulatorUrl}/profiles?customer_id=c-42`, { headers: { 'x-api-key': 'example.apiKey' } });
+  assert.equal(stored.status, 200);
+  assert.equal((await stored.json()).attributes.email, 'sample@test.com');
 });
