@@ -158,3 +158,30 @@ test("README's Node proxy example runs as pasted beside the emulator and keeps t
   assert.equal(stored.status, 200);
   assert.equal((await stored.json()).attributes.email, 'sample@test.com');
 });
+
+test('the tarball holds the license, every exported file, and neither the demo nor its types', () => {
+  const files = packed.files.map((f) => f.path);
+  assert.ok(files.includes('LICENSE'), 'the LICENSE that "license": "MIT" promises');
+  const targets = Object.values(manifest.exports).flatMap((t) => (typeof t == 'string' ? [t] : Object.values(t)));
+  for (const target of [...targets, manifest.bin['idcapture-emulator']]) {
+    assert.ok(files.includes(target.replace(/^\.\//, '')), `${target} is packed`);
+  }
+  assert.deepEqual(files.filter((f) => /^dist\/(types\/)?(demo|edge)\//.test(f)), []);
+});
+
+test("a bundler keeps `import 'idcapture/idcapture.js'`, and the other files stay free of side effects", async () => {
+  const { rollup } = await import('rollup');
+  const { nodeResolve } = await import('@rollup/plugin-node-resolve');
+  const bundle = async (code) => {
+    // A file in the scratch project, so the package is found in its node_modules as an app's bundler would.
+    await writeFile(join(dir, 'entry.js'), code);
+    const build = await rollup({ input: join(dir, 'entry.js'), plugins: [nodeResolve({ browser: true })], onwarn: () => {} });
+    const { output } = await build.generate({ format: 'es' });
+    return output[0].code;
+  };
+  const tag = await bundle("import 'idcapture/idcapture.js';");
+  const script = await readFile(join(dir, 'node_modules/idcapture/dist/idcapture.js'), 'utf8');
+  assert.ok(tag.length >= script.length * 0.9, `the script-tag file was dropped: ${tag.length} bytes bundled`);
+  const dropped = await bundle("import 'idcapture'; import 'idcapture/proxy';");
+  assert.equal(dropped.replace(/\/\*[\s\S]*?\*\//g, '').trim(), '', 'only comments are left');
+});
