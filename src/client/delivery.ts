@@ -255,8 +255,9 @@ export function createDelivery(o: DeliveryOptions) {
    */
   const onHidden = (e: Event) => {
     if (e.type != 'pagehide' && document.visibilityState != 'hidden') return (handedOff = false);
-    // Offline, a keepalive request could only fail, or be replayed by the browser later beside a normal flush.
-    if (handedOff || stopped || navigator.onLine === false || !o.allowed()) return;
+    // With the network known down (the browser says so, or this page's last request got no answer), a keepalive
+    // request could only fail, or be replayed by the browser later beside a normal flush.
+    if (handedOff || stopped || navigator.onLine === false || unanswered || !o.allowed()) return;
     handedOff = true;
     // In memory the hand-off is the only way out, and ids restart with the page: no watermark applies.
     const delivered = o.queue.inMemory() ? 0 : stored(ackedKey);
