@@ -75,7 +75,7 @@ export function resolveOptions(options: IdCaptureOptions) {
   };
   // Checked after the options, so server-side rendering reports a bad option too, not only where it runs.
   if (typeof document == 'undefined') {
-    throw new IdCaptureError('idcapture: createIdCapture needs a browser; create the client there (e.g. in an effect or on mount), not during server-side rendering');
+    throw new IdCaptureError('idcapture: create the client in the browser (e.g. on mount), not during server-side rendering');
   }
   const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
   const respectGpc = options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl;

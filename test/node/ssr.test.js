@@ -14,6 +14,6 @@ test('createIdCapture outside a browser checks the options, then says to create 
   assert.throws(() => createIdCapture({ endpoint: '/api/profiles', batchSize: 0 }), { name: 'RangeError', message: /batchSize/ });
   assert.throws(
     () => createIdCapture({ endpoint: '/api/profiles' }),
-    (error) => error instanceof IdCaptureError && error.name == 'IdCaptureError' && /needs a browser/.test(error.message) && /server-side rendering/.test(error.message),
+    (error) => error instanceof IdCaptureError && error.name == 'IdCaptureError' && /create the client in the browser/.test(error.message) && /server-side rendering/.test(error.message),
   );
 });
