@@ -1,8 +1,35 @@
 import typescript from '@rollup/plugin-typescript';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import { posix } from 'node:path';
 
 const ts = (options = {}) => typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts', 'demo/**/*.ts'], ...options });
+
+/**
+ * TypeScript writes declarations with the extensionless relative imports of the sources, which `moduleResolution`
+ * `node16`/`nodenext` cannot follow (every import then turns into `any` under `skipLibCheck`). This gives each
+ * relative import in an emitted `.d.ts` the path Node would load: `./x.js`, or `./x/index.js` for a folder. It works
+ * on whatever declarations the build emits, so a new entry needs nothing beyond its `input` and `exports` lines.
+ */
+const nodeDeclarations = () => ({
+  name: 'node-declarations',
+  generateBundle(_, bundle) {
+    const declared = new Set(Object.keys(bundle).filter((name) => name.endsWith('.d.ts')));
+    for (const name of declared) {
+      const file = bundle[name];
+      const resolve = (quote, spec) => {
+        const target = posix.join(posix.dirname(name), spec);
+        if (declared.has(`${target}.d.ts`)) return `${quote}${spec}.js${quote}`;
+        if (declared.has(`${target}/index.d.ts`)) return `${quote}${spec}/index.js${quote}`;
+        this.error(`${name}: cannot resolve the declaration import ${spec}`);
+      };
+      file.source = String(file.source).replace(
+        /(\bfrom\s*|\bimport\s*\(\s*|^import\s+)(['"])(\.\.?\/[^'"]*?)(?<!\.js)\2/gm,
+        (_, before, quote, spec) => before + resolve(quote, spec),
+      );
+    }
+  },
+});
 
 export default [
   // The script-tag file: one minified IIFE with ky and idb-keyval inside, the artefact the size budget is about.
@@ -22,7 +49,8 @@ export default [
     },
     output: { dir: 'dist', format: 'es', chunkFileNames: 'chunks/[name].js' },
     external: (id) => /^(node:|idb-keyval$)/.test(id),
-    plugins: [ts({ declaration: true, declarationDir: 'dist/types', rootDir: '.', outDir: 'dist' })],
+    // Declarations of src only: the demo is no part of the package.
+    plugins: [ts({ include: ['src/**/*.ts'], declaration: true, declarationDir: 'dist/types', rootDir: '.', outDir: 'dist' }), nodeDeclarations()],
   },
   // The example Cloudflare Worker, self-contained so workerd (and wrangler) can load it as is.
   {

@@ -47,6 +47,12 @@ export function createClient(options: IdCaptureOptions) {
   let destroyed = false;
   // Nothing is sent without consent, queued earlier or not; the queue waits for it.
   const delivery = createDelivery({ ...o, queue, allowed: () => consent == 'granted', emit: events.emit, log });
+  // Once the queue knows whether IndexedDB opened.
+  if (o.debug) {
+    queue.size().then((n) =>
+      log(`started: endpoint ${o.endpoint}, consent ${consent}, vuid ${identity.vuid}, queue in ${queue.inMemory() ? 'memory' : 'IndexedDB'} (${n} waiting)`),
+    );
+  }
 
   const enqueue = async (upsert: Upsert) => {
     const added = await queue.add(upsert, o.maxQueueSize);

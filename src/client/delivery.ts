@@ -1,5 +1,5 @@
 import { attempt } from './attempt';
-import { HttpError } from './errors';
+import { HttpError, IdCaptureError } from './errors';
 import type { IdCaptureEvents } from './events';
 import type { Added, Queue, QueueRecord } from './queue';
 import { createTabLock } from './tab-lock';
@@ -39,6 +39,11 @@ const MAX_RETRY_AFTER = 3_600_000;
 const REQUEST_TIMEOUT = 30_000;
 /** setTimeout fires at once for delays past 2^31 - 1 ms. */
 const MAX_TIMER = 2 ** 31 - 1;
+/** Network failures in a row, while the browser says it is online, that make a misconfiguration likely. */
+const UNREACHABLE_AFTER = 3;
+
+/** A misconfigured endpoint is said on the console once per page, whatever the number of clients or failures. */
+let warned = false;
 
 const encoder = new TextEncoder();
 const size = (text: string) => encoder.encode(text).length;
@@ -85,6 +90,8 @@ export function createDelivery(o: DeliveryOptions) {
   let due = Infinity;
   let notBefore = 0;
   let failures = 0;
+  /** Requests in a row that got no answer at all: the endpoint, or the network, is down. */
+  let unanswered = 0;
   let stopped = false;
   let running: Promise<FlushResult> | undefined;
   /** What a keepalive hand-off would send: the oldest records at the last flush, plus those queued since. */
@@ -139,6 +146,7 @@ export function createDelivery(o: DeliveryOptions) {
    */
   async function settle(response: Response, batch: QueueRecord[], result: FlushResult, drained = true): Promise<number | void> {
     const { status } = response;
+    unanswered = 0;
     if (response.ok) {
       await forget(batch.map((r) => r.id));
       // Everything up to the newest id of a drained batch has left the queue: later hand-offs may skip it. Hand-off
@@ -176,7 +184,8 @@ export function createDelivery(o: DeliveryOptions) {
   async function drain(result: FlushResult) {
     let limit = o.batchSize;
     // Consent can be withdrawn between batches.
-    while (!stopped && navigator.onLine !== false && o.allowed()) {
+    while (!stopped && o.allowed()) {
+      if (navigator.onLine === false) return o.log('offline: sending waits for the network');
       const [batch, body] = fit(await o.queue.oldest(limit));
       if (!batch.length) return;
       try {
@@ -199,13 +208,22 @@ export function createDelivery(o: DeliveryOptions) {
       failures++;
       const response = (error as Transient).response;
       const status = response?.status ?? (error as HttpError).status;
+      if (error instanceof Transient && !response) unanswered++;
       const delay = Math.max(retryAfter(response), Math.random() * Math.min(BACKOFF_CAP, BACKOFF_BASE * 2 ** failures));
       notBefore = Date.now() + delay;
       attempt(() => localStorage.setItem(retryKey, `${notBefore}`));
       next = 0;
       o.log('retry in', Math.round(delay), 'ms', status ?? 'network error');
       o.emit('retry', { delay, status });
-      if (error instanceof HttpError) o.emit('error', { error });
+      if (error instanceof HttpError) misconfigured(error);
+      else if (unanswered >= UNREACHABLE_AFTER) {
+        // The browser shows only its own network or CORS error, which names neither cause nor cure.
+        misconfigured(
+          new IdCaptureError(
+            `idcapture: ${o.endpoint} did not answer ${unanswered} times in a row; check the endpoint URL, that the proxy is running, and that its allowedOrigins lists ${location.origin}`,
+          ),
+        );
+      }
     }
     result.pending = await o.queue.size();
     // Unload handlers cannot wait for IndexedDB, so keep what a keepalive hand-off would send at hand.
@@ -214,6 +232,13 @@ export function createDelivery(o: DeliveryOptions) {
     if (result.pending) schedule(next);
     return result;
   }
+
+  /** Reports a delivery that cannot succeed as configured: an 'error' event each time, the console once per page. */
+  const misconfigured = (error: IdCaptureError) => {
+    o.emit('error', { error });
+    if (!warned) console.warn(`${error.message} (still retrying, with backoff)`);
+    warned = true;
+  };
 
   /** Runs a flush after the one under way in this tab, if any. */
   const run = async (wait: boolean): Promise<FlushResult> => {
@@ -230,8 +255,9 @@ export function createDelivery(o: DeliveryOptions) {
    */
   const onHidden = (e: Event) => {
     if (e.type != 'pagehide' && document.visibilityState != 'hidden') return (handedOff = false);
-    // Offline, a keepalive request could only fail, or be replayed by the browser later beside a normal flush.
-    if (handedOff || stopped || navigator.onLine === false || !o.allowed()) return;
+    // With the network known down (the browser says so, or this page's last request got no answer), a keepalive
+    // request could only fail, or be replayed by the browser later beside a normal flush.
+    if (handedOff || stopped || navigator.onLine === false || unanswered || !o.allowed()) return;
     handedOff = true;
     // In memory the hand-off is the only way out, and ids restart with the page: no watermark applies.
     const delivered = o.queue.inMemory() ? 0 : stored(ackedKey);
@@ -248,6 +274,7 @@ export function createDelivery(o: DeliveryOptions) {
   };
 
   const onOnline = () => {
+    unanswered = 0;
     clearBackoff();
     schedule(AFTER_ONLINE);
   };

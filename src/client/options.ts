@@ -1,3 +1,4 @@
+import { IdCaptureError } from './errors';
 import type { CookieOptions } from './identity';
 
 /** Whether the visitor allows identity capture. */
@@ -62,10 +63,8 @@ export function resolveOptions(options: IdCaptureOptions) {
     if (!/^[\w.-]+$/.test(cookie.name)) throw new TypeError('idcapture: option cookie.name must be a cookie name');
     positive('cookie.maxAgeDays', cookie.maxAgeDays, false);
   }
-  const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
-  return {
+  const resolved = {
     endpoint: options.endpoint,
-    consent: gpc && (options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl) ? 'denied' : consent,
     batchSize: positive('batchSize', options.batchSize ?? defaults.batchSize),
     flushInterval: positive('flushInterval', options.flushInterval ?? defaults.flushInterval),
     maxQueueSize: positive('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),
@@ -74,4 +73,11 @@ export function resolveOptions(options: IdCaptureOptions) {
     cookie,
     debug: !!options.debug,
   };
+  // Checked after the options, so server-side rendering reports a bad option too, not only where it runs.
+  if (typeof document == 'undefined') {
+    throw new IdCaptureError('idcapture: create the client in the browser (e.g. on mount), not during server-side rendering');
+  }
+  const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
+  const respectGpc = options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl;
+  return { ...resolved, consent: gpc && respectGpc ? 'denied' : consent };
 }

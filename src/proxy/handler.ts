@@ -52,8 +52,12 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
   // 6. Parse and validate.
   const batch = parseBatch(bytes, config.maxBatch, config.allowed);
   if (!('records' in batch)) return batch;
-  const { records } = batch;
-  const facts = { attributes: [...new Set(records.flatMap((r) => Object.keys(r.attributes)))], records: records.length };
+  const { records, removed } = batch;
+  const facts = {
+    attributes: [...new Set(records.flatMap((r) => Object.keys(r.attributes)))],
+    records: records.length,
+    removed: removed.length ? removed : undefined,
+  };
   // 4, continued. The per-vuid budget: the vuid lives in the body, so it is known only now.
   for (const vuid of new Set(records.map((r) => r.attributes.vuid).filter((v) => typeof v == 'string'))) {
     retryAfterS = await overLimit(limiters.vuid, `vuid:${vuid}`);
@@ -88,8 +92,8 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     const origin = request.headers.get('origin');
     const response = respond(result, originAllowed(origin, config.origins) ? origin : null);
     if (config.log) {
-      const { reason, attributes, records, invalids, scope, upstreamStatus, attempts } = result;
-      const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, scope, upstreamStatus, attempts };
+      const { reason, attributes, records, removed, invalids, scope, upstreamStatus, attempts } = result;
+      const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, removed, scope, upstreamStatus, attempts };
       try {
         config.log({ ...entry, invalidRecords: invalids?.length });
       } catch {

@@ -15,6 +15,8 @@ export interface LogEntry {
   attributes?: string[];
   /** Records in a valid batch. */
   records?: number;
+  /** Attribute names removed from the batch because `allowedAttributes` does not list them (names only). */
+  removed?: string[];
   /** Bad records in a refused batch. */
   invalidRecords?: number;
   /** Which budget refused a `rate_limited` request. */
@@ -35,7 +37,10 @@ export interface ProxyOptions {
   path?: string;
   /** Origins allowed to post, each exactly `scheme://host[:port]`, or `'*'` for any. Required. */
   allowedOrigins: readonly string[] | '*';
-  /** Attribute names a record may carry. Default: the default customer fields plus `vuid`, `email` and `phone`. */
+  /**
+   * Attribute names a record may carry; any other name is removed from its record (and named in the answer and the
+   * log), never a reason to refuse the record. Default: the default customer fields plus `vuid`, `email` and `phone`.
+   */
   allowedAttributes?: readonly string[];
   /** Largest body accepted, in bytes. Default 65536 (64 KiB). */
   maxBodyBytes?: number;

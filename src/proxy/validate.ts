@@ -13,17 +13,12 @@ export interface Invalid {
 }
 
 export type Batch =
-  | { records: ProfileRecord[] }
+  /** `removed`: the attribute names outside the allowlist that were taken out of the records, each named once. */
+  | { records: ProfileRecord[]; removed: string[] }
   | { reason: 'invalid_json' | 'invalid_batch' | 'too_many_records' }
   | { reason: 'invalid_records'; invalids: Invalid[] };
 
-/**
- * Keys that could reach an object's prototype in careless code downstream. `__proto__` already fails the name
- * pattern, but `constructor` and `prototype` are valid snake_case, so they are refused by name.
- */
-const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** Attacker-chosen names are echoed in messages; this keeps an answer small whatever the name. */
+/** Attacker-chosen names are echoed in answers and logs; this keeps each small whatever the name. */
 const ECHO_MAX = 64;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -33,21 +28,27 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 const echo = (name: string) => (name.length > ECHO_MAX ? `${name.slice(0, ECHO_MAX)}…` : name);
 
-function checkRecord(record: unknown, allowed: ReadonlySet<string>): string | undefined {
+/**
+ * The record's attributes without the names outside `allowed`, and those names; or what makes it unusable. A name the
+ * proxy does not allow costs only itself, never the identifiers beside it; the record is refused only when what is
+ * left has no identifier or a bad value. `__proto__`, `constructor` and `prototype` can never be allowed (the option
+ * check refuses them), so they are always taken out before anything downstream could trip on them.
+ */
+function checkRecord(record: unknown, allowed: ReadonlySet<string>): { attributes: ProfileRecord['attributes']; removed: string[] } | string {
   if (!isObject(record)) return 'record is not an object';
   if (Object.keys(record).some((key) => key != 'attributes')) return 'record has keys other than attributes';
-  const attributes = record.attributes;
-  if (isObject(attributes)) {
-    const forbidden = Object.keys(attributes).find((key) => FORBIDDEN.has(key));
-    if (forbidden) return `${forbidden} is a forbidden key`;
-  }
-  const problem = checkAttributes(attributes, (name) => allowed.has(name));
-  return problem && `${echo(problem.field)} ${problem.reason}`;
+  if (!isObject(record.attributes)) return 'attributes is not an object';
+  const entries = Object.entries(record.attributes);
+  const attributes = Object.fromEntries(entries.filter(([name]) => allowed.has(name)));
+  const problem = checkAttributes(attributes);
+  if (problem) return `${problem.field} ${problem.reason}`;
+  const removed = entries.filter(([name]) => !allowed.has(name)).map(([name]) => echo(name));
+  return { attributes: attributes as ProfileRecord['attributes'], removed };
 }
 
 /**
  * An array of `{ attributes }` or one such object. Every bad record is reported, so the client can drop exactly
- * those and resend the rest; the upstream body is built anew from the checked fields, never passed through.
+ * those and resend the rest; the upstream body is built anew from the checked, allowed fields, never passed through.
  */
 export function parseBatch(bytes: Uint8Array, maxBatch: number, allowed: ReadonlySet<string>): Batch {
   let data: unknown;
@@ -61,10 +62,12 @@ export function parseBatch(bytes: Uint8Array, maxBatch: number, allowed: Readonl
   if (list.length > maxBatch) return { reason: 'too_many_records' };
   const invalids: Invalid[] = [];
   const records: ProfileRecord[] = [];
+  const removed = new Set<string>();
   list.forEach((record: unknown, event) => {
-    const message = checkRecord(record, allowed);
-    if (message) invalids.push({ event, message });
-    else records.push({ attributes: { ...(record as ProfileRecord).attributes } });
+    const checked = checkRecord(record, allowed);
+    if (typeof checked == 'string') return invalids.push({ event, message: checked });
+    records.push({ attributes: checked.attributes });
+    checked.removed.forEach((name) => removed.add(name));
   });
-  return invalids.length ? { reason: 'invalid_records', invalids } : { records };
+  return invalids.length ? { reason: 'invalid_records', invalids } : { records, removed: [...removed] };
 }

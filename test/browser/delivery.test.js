@@ -75,18 +75,29 @@ describe('delivery', () => {
   });
 
   it('drops only the records the proxy names invalid, and resends the rest', async () => {
-    const { idc, events, release } = await client('/api/profiles', {}, { held: true });
+    const { idc, events, release } = await client('/api/lenient', {}, { held: true });
     const [a, b, c] = emailsFor('invalid', 3);
     await idc.identify({ email: a });
-    // Valid for the client (a custom field), refused by the proxy's default allowlist.
+    // Allowed by this proxy, refused by the profiles API, which has no such field.
     await idc.identify({ email: b }, { loyalty_tier: 'gold' });
     await idc.identify({ email: c });
     release();
     deepEqual(await idc.flush(), { sent: 2, pending: 0, dropped: 1 });
     equal(events.drop.length, 1);
     equal(events.drop[0].upsert.attributes.email, b);
-    assert(events.drop[0].reason.includes('loyalty_tier'), events.drop[0].reason);
-    deepEqual(await forwardedEmails(), [[a, c]]);
+    assert(events.drop[0].reason.includes('refused by the profiles API'), events.drop[0].reason);
+    deepEqual(await forwardedEmails(), [[a, b, c], [a, c]]);
+  });
+
+  it("delivers an upsert carrying a field the proxy does not allow, without that field", async () => {
+    const { idc, events, release } = await client('/api/profiles', {}, { held: true });
+    const [a] = emailsFor('removed', 1);
+    await idc.identify({ email: a, customer_id: 'c-42' }, { first_name: 'Johnny', loyalty_tier: 'gold' });
+    release();
+    deepEqual(await idc.flush(), { sent: 1, pending: 0, dropped: 0 });
+    equal(events.drop.length, 0);
+    const [[upsert]] = await json('/__backend/forwarded');
+    deepEqual(Object.keys(upsert.attributes).sort(), ['email', 'first_name', 'vuid']);
   });
 
   // Scheduled flushes may run beside the explicit ones here, so the assertions are about outcomes, not call counts.

@@ -32,6 +32,8 @@ export async function startBackend({ origin, emulator: emulatorOptions = {} }) {
     '/api/profiles': proxy('/api/profiles'),
     // A proxy with a small body limit, to see the client split batches on 413.
     '/api/small': proxy('/api/small', { maxBodyBytes: 2048 }),
+    // A proxy that allows a field the account (the emulator) lacks: the API refuses that record, named by index.
+    '/api/lenient': proxy('/api/lenient', { allowedAttributes: ['vuid', 'email', 'loyalty_tier'] }),
     // A proxy that does not list the page's origin: a misconfiguration the client must report, not spin on.
     '/api/misconfigured': proxy('/api/misconfigured', { allowedOrigins: ['https://elsewhere.example'] }),
   };

@@ -366,6 +366,49 @@ describe('the body limit', () => {
   });
 });
 
+describe('attributes outside allowedAttributes', () => {
+  test("cost only themselves: README's customer_id example reaches the API with its email, and the answer names what went", async () => {
+    upstream.reset();
+    logs.length = 0;
+    const response = await send(proxy(), valid({ customer_id: 'c-42', first_name: 'Johnny', loyalty_tier: 'gold' }));
+    assert.equal(response.status, 202);
+    const { detail } = await bodyOf(response);
+    assert.equal(detail.reason, 'accepted');
+    assert.deepEqual(detail.removed, ['customer_id', 'loyalty_tier']);
+    assert.match(detail.message, /allowedAttributes/);
+    const [forwarded] = upstream.requests.map((r) => JSON.parse(r.body));
+    assert.deepEqual(forwarded, [{ attributes: { vuid: VUID, email: 'sample@test.com', first_name: 'Johnny' } }]);
+    assert.deepEqual(logs.at(-1).removed, ['customer_id', 'loyalty_tier']);
+    assert.deepEqual(logs.at(-1).attributes, ['vuid', 'email', 'first_name']);
+  });
+
+  test('are kept when allowedAttributes lists them', async () => {
+    upstream.reset();
+    logs.length = 0;
+    const response = await send(proxy({ allowedAttributes: ['vuid', 'email', 'customer_id'] }), valid({ customer_id: 'c-42' }));
+    assert.equal(response.status, 202);
+    assert.deepEqual(Object.keys(await bodyOf(response)).sort(), ['status', 'timestamp', 'title']);
+    assert.equal(JSON.parse(upstream.requests[0].body)[0].attributes.customer_id, 'c-42');
+    assert.equal(logs.at(-1).removed, undefined);
+  });
+
+  test('are named once across a batch, and a bad value beside them still refuses only its record', async () => {
+    upstream.reset();
+    const body = JSON.stringify([
+      { attributes: { vuid: VUID, customer_id: 'c-1' } },
+      { attributes: { vuid: VUID, customer_id: 'c-2', city: { name: 'Oslo' } } },
+    ]);
+    const response = await send(proxy(), { ...valid(), body });
+    assert.equal(response.status, 400);
+    assert.deepEqual((await bodyOf(response)).detail.invalids.map((i) => i.event), [1]);
+    upstream.reset();
+    const twice = JSON.stringify([{ attributes: { vuid: VUID, customer_id: 'c-1' } }, { attributes: { email: 'b@test.com', customer_id: 'c-2' } }]);
+    const accepted = await send(proxy(), { ...valid(), body: twice });
+    assert.deepEqual((await bodyOf(accepted)).detail.removed, ['customer_id']);
+    assert.deepEqual(JSON.parse(upstream.requests[0].body), [{ attributes: { vuid: VUID } }, { attributes: { email: 'b@test.com' } }]);
+  });
+});
+
 describe('the log hook', () => {
   test('gets status, reason, latency and attribute names, never values or the key', async () => {
     logs.length = 0;

@@ -1,0 +1,193 @@
+// The package as a new user gets it: `npm pack` of the build, installed from the tarball into a scratch project in a
+// temp dir, then type-checked under each module resolution a TypeScript app may use. Needs `npm run build` first.
+// Offline: the dependencies come from this repository's node_modules, linked in by `npm install --offline`.
+// Every export path with types is checked, so a new entry (its `input` in rollup.config.mjs, its `exports` line) is
+// covered without editing this file.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const modules = join(root, 'node_modules');
+const tsc = join(modules, 'typescript/bin/tsc');
+const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+
+/** The package's own dependencies and Node's types, taken from this repository: the registry is not needed. */
+const dependencies = [...Object.keys(manifest.dependencies ?? {}), '@types/node'];
+
+let dir;
+let packed;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'idcapture-package-'));
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir, root], { cwd: dir });
+  [packed] = JSON.parse(stdout);
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
+  await run(
+    'npm',
+    ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', packed.filename, ...dependencies.map((name) => join(modules, name))],
+    { cwd: dir },
+  );
+});
+const children = [];
+after(async () => {
+  for (const child of children) child.kill();
+  await Promise.all(children.map((child) => child.exitCode ?? once(child, 'exit')));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Starts `node args` in the scratch project; resolves the first stdout line that matches `ready`. */
+async function start(args, ready) {
+  const env = { ...process.env };
+  delete env.ZAIUS_API_KEY;
+  const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stderr.on('data', (chunk) => (out += chunk));
+  for await (const chunk of child.stdout) {
+    out += chunk;
+    const match = ready.exec(out);
+    if (match) return match;
+  }
+  throw new Error(`${args.join(' ')} exited: ${out}`);
+}
+
+/** Every export path that declares types, e.g. `idcapture/proxy`: a new entry is checked without editing this test. */
+const typedExports = Object.entries(manifest.exports)
+  .filter(([, target]) => typeof target == 'object' && target.types)
+  .map(([path]) => `${manifest.name}${path.slice(1)}`);
+
+// Each entry's value exports must be typed, not `any`: a declaration whose own imports fail to resolve turns what it
+// re-exports into `any`, silently so under skipLibCheck.
+const everyEntry = typedExports
+  .map(
+    (specifier, i) => `import * as entry${i} from '${specifier}';
+export const typed${i}: Typed<typeof entry${i}> = true;`,
+  )
+  .join('\n');
+
+const consumer = `
+import { createIdCapture, ValidationError, type IdCaptureOptions } from 'idcapture';
+import { createProxy, type ProxyOptions } from 'idcapture/proxy';
+import { toNodeListener } from 'idcapture/proxy/node';
+import { startEmulator } from 'idcapture/emulator';
+
+/** true when the module has value exports and none of them is \`any\`. */
+type Typed<M> = [keyof M] extends [never] ? false : { [K in keyof M]: 0 extends 1 & M[K] ? K : never }[keyof M] extends never ? true : false;
+${everyEntry}
+
+const options: IdCaptureOptions = { endpoint: '/api/profiles', consent: 'pending' };
+export const idc = createIdCapture(options);
+export const field: string = new ValidationError('email', 'is not a valid email address').field;
+// @ts-expect-error endpoint is a URL string
+createIdCapture({ endpoint: 42 });
+// @ts-expect-error consent is one of three states
+export const wrong: IdCaptureOptions = { endpoint: '/x', consent: 'maybe' };
+
+const proxyOptions: ProxyOptions = { apiKey: 'k', allowedOrigins: ['https://shop.example'] };
+export const listener = toNodeListener(createProxy(proxyOptions));
+// @ts-expect-error allowedOrigins is required
+createProxy({ apiKey: 'k' });
+export const running = startEmulator({ port: 0 });
+// @ts-expect-error the port is a number
+startEmulator({ port: '8787' });
+`;
+
+/** The compiler options of each resolution mode a consumer may use. */
+const MODES = {
+  bundler: { module: 'esnext', moduleResolution: 'bundler' },
+  node16: { module: 'node16', moduleResolution: 'node16' },
+  nodenext: { module: 'nodenext', moduleResolution: 'nodenext' },
+};
+
+/** Type-checks `source` in the scratch project; resolves tsc's output, or rejects with it. */
+async function typeCheck(name, source, compilerOptions) {
+  await writeFile(join(dir, `${name}.ts`), source);
+  const config = {
+    // The standard library's own files are left unchecked, to save time; the package's declarations are the point.
+    compilerOptions: { target: 'es2022', lib: ['es2022', 'dom'], types: ['node'], strict: true, noEmit: true, skipDefaultLibCheck: true, ...compilerOptions },
+    files: [`${name}.ts`],
+  };
+  await writeFile(join(dir, `${name}.tsconfig.json`), JSON.stringify(config));
+  try {
+    await run(process.execPath, [tsc, '-p', `${name}.tsconfig.json`], { cwd: dir });
+  } catch (error) {
+    throw new Error(`tsc (${name}):\n${error.stdout}${error.stderr}`);
+  }
+}
+
+for (const [mode, options] of Object.entries(MODES)) {
+  for (const skipLibCheck of [false, true]) {
+    test(`a consumer type-checks under moduleResolution ${mode}, skipLibCheck ${skipLibCheck}, and a wrong option is an error`, async () => {
+      await typeCheck(`consumer-${mode}-${skipLibCheck}`, consumer, { ...options, skipLibCheck });
+    });
+  }
+}
+
+test('the check fails for an entry whose exports are any', async () => {
+  // The same check on a stand-in module object, so a check that could not fail would be noticed.
+  const source = `type Typed<M> = [keyof M] extends [never] ? false : { [K in keyof M]: 0 extends 1 & M[K] ? K : never }[keyof M] extends never ? true : false;
+const entry = { createIdCapture: JSON.parse('0') as any, VERSION: 1 };
+export const typed: Typed<typeof entry> = true;
+`;
+  await assert.rejects(typeCheck('untyped', source, { ...MODES.nodenext, skipLibCheck: true, types: [], lib: ['es2022'] }), /TS2322/);
+});
+
+test("README's Node proxy example runs as pasted beside the emulator and keeps the examples' fields", async () => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Node (`idcapture/proxy/node`)'));
+  const example = /```js\n([\s\S]*?)```/.exec(section)[1];
+  const emulatorCommand = /`npx (idcapture-emulator [^`]*)`/.exec(section)[1].split(' ');
+  // Free ports instead of the fixed ones a reader uses: other suites run beside this one.
+  const args = emulatorCommand.slice(1).map((arg) => (arg == '8787' ? '0' : arg));
+  const [, emulatorUrl] = await start([join('node_modules/.bin', emulatorCommand[0]), ...args], /listening on (\S+)\n/);
+  await writeFile(join(dir, 'proxy.mjs'), example.replace('http://127.0.0.1:8787/v3', emulatorUrl).replace('listen(8788,', 'listen(0,'));
+  const [, endpoint] = await start(['proxy.mjs'], /proxy on (\S+)\n/);
+
+  // What README's examples send: an email and the customer_id identifier, a first name.
+  const record = { attributes: { vuid: '0123456789abcdef0123456789abcdef', email: 'sample@test.com', customer_id: 'c-42', first_name: 'Johnny' } };
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: { origin: 'http://127.0.0.1:8080', 'content-type': 'application/json' },
+    body: JSON.stringify([record]),
+  });
+  const answer = await response.json();
+  assert.equal(response.status, 202, JSON.stringify(answer));
+  assert.equal(answer.detail, undefined, 'nothing removed');
+  const stored = await fetch(`${emulatorUrl}/profiles?customer_id=c-42`, { headers: { 'x-api-key': 'example.apiKey' } });
+  assert.equal(stored.status, 200);
+  assert.equal((await stored.json()).attributes.email, 'sample@test.com');
+});
+
+test('the tarball holds the license, every exported file, and neither the demo nor its types', () => {
+  const files = packed.files.map((f) => f.path);
+  assert.ok(files.includes('LICENSE'), 'the LICENSE that "license": "MIT" promises');
+  const targets = Object.values(manifest.exports).flatMap((t) => (typeof t == 'string' ? [t] : Object.values(t)));
+  for (const target of [...targets, manifest.bin['idcapture-emulator']]) {
+    assert.ok(files.includes(target.replace(/^\.\//, '')), `${target} is packed`);
+  }
+  assert.deepEqual(files.filter((f) => /^dist\/(types\/)?(demo|edge)\//.test(f)), []);
+});
+
+test("a bundler keeps `import 'idcapture/idcapture.js'`, and the other files stay free of side effects", async () => {
+  const { rollup } = await import('rollup');
+  const { nodeResolve } = await import('@rollup/plugin-node-resolve');
+  const bundle = async (code) => {
+    // A file in the scratch project, so the package is found in its node_modules as an app's bundler would.
+    await writeFile(join(dir, 'entry.js'), code);
+    const build = await rollup({ input: join(dir, 'entry.js'), plugins: [nodeResolve({ browser: true })], onwarn: () => {} });
+    const { output } = await build.generate({ format: 'es' });
+    return output[0].code;
+  };
+  const tag = await bundle("import 'idcapture/idcapture.js';");
+  const script = await readFile(join(dir, 'node_modules/idcapture/dist/idcapture.js'), 'utf8');
+  assert.ok(tag.length >= script.length * 0.9, `the script-tag file was dropped: ${tag.length} bytes bundled`);
+  const dropped = await bundle("import 'idcapture'; import 'idcapture/proxy';");
+  assert.equal(dropped.replace(/\/\*[\s\S]*?\*\//g, '').trim(), '', 'only comments are left');
+});
