@@ -76,7 +76,7 @@ export function resolveOptions(options: IdCaptureOptions) {
   const { forms = '', fields = {} } = autocapture === true ? {} : autocapture || {};
   try {
     if (forms) document.createDocumentFragment().querySelector(forms);
-    if (!(typeof autocapture == 'boolean' || autocapture) || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) throw 0;
+    if ((typeof autocapture != 'boolean' && typeof autocapture != 'object') || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) throw 0;
   } catch {
     throw new TypeError('idcapture: option autocapture must be a boolean or { forms?: <selector>, fields?: { <name or selector>: <profile field> } }');
   }
