@@ -121,6 +121,7 @@ export function createClient(options: IdCaptureOptions) {
       identity.stop();
       capture?.stop();
       unfollow();
+      removeEventListener('pagehide', onPageHide);
       events.clear();
     },
   };
@@ -129,6 +130,18 @@ export function createClient(options: IdCaptureOptions) {
     events.emit('error', { error });
   };
   const unfollow = followConsent(apply);
+  /**
+   * Captures on their way into IndexedDB. A form that submits for real leaves the page a few ms after the capture,
+   * and the browser aborts the unfinished transaction with the page: these go out in a keepalive request instead
+   * (should the transaction have finished after all, the next page sends the upsert again, which is harmless).
+   */
+  const storing = new Set<Upsert>();
+  const onPageHide = () => {
+    if (storing.size && consent == 'granted') {
+      o.fetch(o.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([...storing]), keepalive: true }).catch(() => {});
+    }
+  };
+  addEventListener('pagehide', onPageHide);
   const capture = o.autocapture
     ? startCapture({
       ...o.autocapture,
@@ -142,7 +155,11 @@ export function createClient(options: IdCaptureOptions) {
         }
         const upsert = buildUpsert(identity.vuid, identifiers, attributes);
         events.emit('capture', { upsert, form });
-        Promise.resolve(accept(upsert)).catch(report);
+        const stored = accept(upsert);
+        if (stored instanceof Promise) {
+          storing.add(upsert);
+          stored.catch(report).finally(() => storing.delete(upsert));
+        }
         return true;
       },
       log,
