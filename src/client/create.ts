@@ -105,8 +105,9 @@ export function createClient(options: IdCaptureOptions) {
     setConsent(state) {
       if (!CONSENT_STATES.includes(state)) throw new TypeError(`idcapture: consent must be one of ${CONSENT_STATES}`);
       if (destroyed) return;
-      storeConsent(state);
+      // Applied first: the other tabs then find this tab's vuid stored when they learn of the grant.
       apply(state);
+      storeConsent(state);
     },
     reset() {
       if (destroyed) return;

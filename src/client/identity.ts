@@ -74,9 +74,9 @@ export function createIdentity(cookie: Required<Omit<CookieOptions, 'domain'>> &
   let vuid = toVuid(store(stored() ?? mint()))!;
 
   // A reset (logout) in another tab reaches this one through the localStorage mirror, so the next customer's login
-  // here is not tied to the previous one's device history.
+  // here is not tied to the previous one's device history. An id kept in memory (no consent yet) is this page's own.
   const follow = (e: StorageEvent) => {
-    if (e.key == key && toVuid(e.newValue)) vuid = toVuid(e.newValue)!;
+    if (persist && e.key == key && toVuid(e.newValue)) vuid = toVuid(e.newValue)!;
   };
   addEventListener('storage', follow);
 
