@@ -80,9 +80,9 @@ export function startCapture(o: CaptureOptions) {
       o.log('field', el.name || el.id, skip ? `skipped: ${skip}` : `→ ${field} (${how})`);
       if (!skip) (isIdentifier(field!) ? identifiers : attributes)[field!] = value as string;
     }
-    if (!identifiers.email && !identifiers.phone) return o.log('no email or phone: nothing captured', form);
+    if (!identifiers.email && !identifiers.phone) return o.log('not captured: no email or phone', form);
     const print = fingerprint(JSON.stringify([o.vuid(), identifiers, attributes]));
-    if (print == last) return o.log('same as the last capture: nothing captured', form);
+    if (print == last) return o.log('not captured: same as the last', form);
     if (!o.capture(identifiers, attributes, form)) return;
     last = print;
     if (o.persist()) attempt(() => localStorage.setItem(o.key, print));

@@ -11,21 +11,21 @@ export type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
  * (`firstname`, `telephone`, `street[]` with ids `street_1`/`street_2`, `postcode`, `region_id`), BigCommerce
  * (`addressLine1Input`, `postCodeInput`, `provinceCodeInput`) and generic forms (`fname`, `lname`, `zip`, `mobile`).
  */
-const TABLE: [field: string, autocomplete: RegExp, words?: RegExp][] = [
-  ['email', /^email$/, /\be ?mail/],
-  ['first_name', /^given-name$/, /\b(first|given|fore) ?name|\bfname\b/],
-  ['last_name', /^family-name$/, /\b(last|family|sur) ?name|\blname\b/],
-  ['phone', /^tel(-national)?$/, /\b(tel\b|telephone|phone|mobile|cell ?phone|cell\b)/],
-  ['street2', /^address-line2$/, /\b(addr(ess)? ?(line)? ?2|street ?2)\b|\b(apt|apartment|suite)\b/],
-  ['city', /^address-level2$/, /\b(city|town|locality|suburb)\b/],
-  ['country', /^country(-name)?$/, /\bcountry/],
-  ['state', /^address-level1$/, /\b(state|province|region|county)\b/],
-  ['zip', /^postal-code$/, /\b(zip|post(al)? ?code|pin ?code|postal)/],
-  ['dob_day', /^bday-day$/],
-  ['dob_month', /^bday-month$/],
-  ['dob_year', /^bday-year$/],
-  ['gender', /^sex$/, /\b(gender|sex)\b/],
-  ['street1', /^(street-address|address-line1)$/, /\baddr(ess)?\b|\baddr(ess)? ?(line)? ?1\b|\bstreet/],
+const TABLE: [field: string, autocomplete: string, words?: RegExp][] = [
+  ['email', 'email', /\be ?mail/],
+  ['first_name', 'given-name', /\b(first|given|fore) ?name|\bfname\b/],
+  ['last_name', 'family-name', /\b(last|family|sur) ?name|\blname\b/],
+  ['phone', 'tel tel-national', /\b(tel\b|telephone|phone|mobile|cell ?phone|cell\b)/],
+  ['street2', 'address-line2', /\b(addr(ess)? ?(line)? ?2|street ?2)\b|\b(apt|apartment|suite)\b/],
+  ['city', 'address-level2', /\b(city|town|locality|suburb)\b/],
+  ['country', 'country country-name', /\bcountry/],
+  ['state', 'address-level1', /\b(state|province|region|county)\b/],
+  ['zip', 'postal-code', /\b(zip|post(al)? ?code|pin ?code|postal)/],
+  ['dob_day', 'bday-day'],
+  ['dob_month', 'bday-month'],
+  ['dob_year', 'bday-year'],
+  ['gender', 'sex', /\b(gender|sex)\b/],
+  ['street1', 'street-address address-line1', /\baddr(ess)?\b|\baddr(ess)? ?(line)? ?1\b|\bstreet/],
 ];
 
 /** Autofill tokens of secrets and payment data: never read. */
@@ -53,7 +53,7 @@ export function classify(el: Field, fields: Record<string, string>): [field: str
   if (NEVER_TYPE.test(type)) return [, type];
   if (tokens.some((t) => SECRET_AUTOCOMPLETE.test(t))) return [, 'autocomplete ' + tokens.join(' ')];
   if (SECRET_NAME.test(words(el.name + ' ' + el.id))) return [, 'secret name'];
-  if (ignored(el)) return [, 'data-idcapture-ignore'];
+  if (ignored(el)) return [, 'ignored'];
   const explicit = el.dataset.idcapture;
   if (explicit) return [explicit, 'data-idcapture'];
   for (const key in fields) {
@@ -61,7 +61,7 @@ export function classify(el: Field, fields: Record<string, string>): [field: str
       if (el.name == key || el.matches(key)) return [fields[key], 'fields'];
     } catch {}
   }
-  const row = TABLE.find(([, autocomplete]) => tokens.some((t) => autocomplete.test(t)));
+  const row = TABLE.find(([, autocomplete]) => tokens.some((t) => autocomplete.split(' ').includes(t)));
   if (row) return [row[0], 'autocomplete'];
   if (type == 'email' || type == 'tel') return [type == 'tel' ? 'phone' : type, 'type'];
   const text = words(

@@ -150,18 +150,14 @@ export function createClient(options: IdCaptureOptions) {
       vuid: () => identity.vuid,
       persist: () => consent == 'granted',
       capture(identifiers, attributes, form) {
-        if (consent == 'denied') {
-          log('consent denied: nothing captured', form);
-          return false;
-        }
         const upsert = buildUpsert(identity.vuid, identifiers, attributes);
-        events.emit('capture', { upsert, form });
+        if (consent != 'denied') events.emit('capture', { upsert, form });
         const stored = accept(upsert);
         if (stored instanceof Promise) {
           storing.add(upsert);
           stored.catch(report).finally(() => storing.delete(upsert));
         }
-        return true;
+        return !!stored;
       },
       log,
     })

@@ -78,7 +78,7 @@ export function resolveOptions(options: IdCaptureOptions) {
     if (forms) document.createDocumentFragment().querySelector(forms);
     if ((typeof autocapture != 'boolean' && typeof autocapture != 'object') || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) throw 0;
   } catch {
-    throw new TypeError('idcapture: option autocapture must be a boolean or { forms?: <selector>, fields?: { <name or selector>: <profile field> } }');
+    throw new TypeError('idcapture: option autocapture must be a boolean or { forms?: <selector>, fields?: { <name>: <field> } }');
   }
   const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
   return {
