@@ -56,7 +56,7 @@ export function startCapture(o: CaptureOptions) {
   const roots = new WeakSet<Node>();
   const offs: (() => void)[] = [];
 
-  /** The capture `controls` make, or nothing when no email or phone is among them. */
+  /** The capture `fields` make, or nothing without an identifier (email, phone, a `data-idcapture="customer_id"`). */
   const read = (fields: Field[], form: HTMLFormElement | null) => {
     const identifiers: Identifiers = {};
     const attributes: Attributes = {};
@@ -80,7 +80,7 @@ export function startCapture(o: CaptureOptions) {
       o.log('field', el.name || el.id, skip ? `skipped: ${skip}` : `→ ${field} (${how})`);
       if (!skip) (isIdentifier(field!) ? identifiers : attributes)[field!] = value as string;
     }
-    if (!identifiers.email && !identifiers.phone) return o.log('not captured: no email or phone', form);
+    if (!Object.keys(identifiers).length) return o.log('not captured: no identifier', form);
     const print = fingerprint(JSON.stringify([o.vuid(), identifiers, attributes]));
     if (print == last) return o.log('not captured: same as the last', form);
     if (!o.capture(identifiers, attributes, form)) return;

@@ -317,7 +317,7 @@ describe('auto-capture: the storefront corpus', () => {
     await submitCaptures(c, page.querySelector('#gift-form'), { email: 'giver@test.com' });
   });
 
-  it('a form with neither email nor phone produces nothing (a search or store-locator form)', async () => {
+  it('a form without an identifier produces nothing (a search or store-locator form)', async () => {
     const c = client();
     const form = document.createElement('form');
     form.innerHTML = '<input name="q" value="red shoes"><input name="zip" value="02101"><input name="first_name" value="X">';
@@ -379,6 +379,15 @@ describe('auto-capture: options', () => {
     document.body.append(form);
     mounted.push(form);
     await submitCaptures(c, form, { nickname: 'JZ', town: 'Boston', loyalty_id: 'L-42', email: 'mapped@test.com' });
+  });
+
+  it('a custom identifier from data-idcapture is enough on its own', async () => {
+    const c = client();
+    const form = document.createElement('form');
+    form.innerHTML = '<input name="member" data-idcapture="member_id" value="M-1"><input name="first_name" value="Mo">';
+    document.body.append(form);
+    mounted.push(form);
+    await submitCaptures(c, form, { first_name: 'Mo', member_id: 'M-1' });
   });
 
   it('data-idcapture on a field names its profile field, whatever the heuristics would say', async () => {
