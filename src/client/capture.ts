@@ -64,7 +64,9 @@ export function startCapture(o: CaptureOptions) {
       const [field, how] = classify(el, o.fields);
       let value: FieldValue = el.value.trim();
       // A numeric <select> value is a platform's internal id (Magento's region_id, gender): its text is the value.
-      if (el.tagName == 'SELECT' && /^\d+$/.test(value) && !/^dob/.test(field!)) value = (el as HTMLSelectElement).selectedOptions[0].text.trim();
+      if (el.tagName == 'SELECT' && /^\d+$/.test(value) && !/^dob/.test(field!)) {
+        value = (el as HTMLSelectElement).selectedOptions[0].text.trim();
+      }
       if (field?.startsWith('dob_')) value = value && +value;
       const skip = !field
         ? how

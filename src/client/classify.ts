@@ -64,9 +64,8 @@ export function classify(el: Field, fields: Record<string, string>): [field: str
   const row = TABLE.find(([, autocomplete]) => tokens.some((t) => autocomplete.split(' ').includes(t)));
   if (row) return [row[0], 'autocomplete'];
   if (type == 'email' || type == 'tel') return [type == 'tel' ? 'phone' : type, 'type'];
-  const text = words(
-    [el.name, el.id, ...[...(el.labels ?? [])].map((l) => l.textContent), el.getAttribute('aria-label'), el.getAttribute('placeholder')].join(' '),
-  );
+  const labels = [...(el.labels ?? [])].map((l) => l.textContent);
+  const text = words([el.name, el.id, ...labels, el.getAttribute('aria-label'), el.getAttribute('placeholder')].join(' '));
   const found = TABLE.find(([, , heuristic]) => heuristic?.test(text))?.[0];
   return [found, found ? 'name' : 'unrecognised'];
 }

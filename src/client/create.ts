@@ -82,7 +82,7 @@ export function createClient(options: IdCaptureOptions) {
       delivery.resume();
       waiting.reduce((done, u) => done.then(() => enqueue(u)), Promise.resolve()).catch(report);
     }
-    if (state == 'denied') capture?.forget();
+    if (state == 'denied' && capture) capture.forget();
     if (state == 'denied' && before == 'granted') {
       identity.forget();
       queue.clear().catch(report);
@@ -120,7 +120,7 @@ export function createClient(options: IdCaptureOptions) {
       destroyed = true;
       delivery.stop();
       identity.stop();
-      capture?.stop();
+      if (capture) capture.stop();
       unfollow();
       removeEventListener('pagehide', onPageHide);
       events.clear();
@@ -138,13 +138,14 @@ export function createClient(options: IdCaptureOptions) {
    */
   const storing = new Set<Upsert>();
   const onPageHide = () => {
-    if (storing.size && consent == 'granted') {
-      o.fetch(o.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([...storing]), keepalive: true }).catch(() => {});
-    }
+    if (!storing.size || consent != 'granted') return;
+    const body = JSON.stringify([...storing]);
+    o.fetch(o.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, keepalive: true }).catch(() => {});
   };
   addEventListener('pagehide', onPageHide);
-  const capture = o.autocapture
-    ? startCapture({
+  const capture =
+    o.autocapture &&
+    startCapture({
       ...o.autocapture,
       key: `idcapture-last:${o.endpoint}`,
       vuid: () => identity.vuid,
@@ -160,8 +161,7 @@ export function createClient(options: IdCaptureOptions) {
         return !!stored;
       },
       log,
-    })
-    : undefined;
+    });
   return { client, report };
 }
 

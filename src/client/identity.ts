@@ -42,7 +42,10 @@ const mint = (): string =>
  * identity. Until `persist` is true (consent granted) nothing is written: an existing id is read, a new one lives in
  * memory.
  */
-export function createIdentity(cookie: Required<Omit<CookieOptions, 'domain'>> & CookieOptions | false, persist: boolean): Identity {
+export function createIdentity(
+  cookie: (Required<Omit<CookieOptions, 'domain'>> & CookieOptions) | false,
+  persist: boolean,
+): Identity {
   const key = cookie ? cookie.name : 'vuid';
   const readCookie = () =>
     cookie ? attempt(() => document.cookie.split('; ').find((c) => c.startsWith(key + '='))?.slice(key.length + 1)) : undefined;
@@ -60,7 +63,9 @@ export function createIdentity(cookie: Required<Omit<CookieOptions, 'domain'>> &
   const store = (value: string) => {
     current = value;
     if (!persist) return value;
-    if (cookie && readCookie() != encodeURIComponent(value)) writeCookie(encodeURIComponent(value), Math.round(cookie.maxAgeDays * 86400));
+    if (cookie && readCookie() != encodeURIComponent(value)) {
+      writeCookie(encodeURIComponent(value), Math.round(cookie.maxAgeDays * 86400));
+    }
     attempt(() => localStorage.setItem(key, value));
     return value;
   };

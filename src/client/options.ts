@@ -74,16 +74,19 @@ export function resolveOptions(options: IdCaptureOptions) {
   }
   const autocapture = options.autocapture ?? defaults.autocapture;
   const { forms = '', fields = {} } = autocapture === true ? {} : autocapture || {};
+  // A bad selector fails here, naming the option, rather than silently at the first submit.
   try {
     if (forms) document.createDocumentFragment().querySelector(forms);
-    if ((typeof autocapture != 'boolean' && typeof autocapture != 'object') || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) throw 0;
+    const shape = typeof autocapture == 'boolean' || typeof autocapture == 'object';
+    if (!shape || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) throw 0;
   } catch {
-    throw new TypeError('idcapture: option autocapture must be a boolean or { forms?: <selector>, fields?: { <name>: <field> } }');
+    throw new TypeError('idcapture: option autocapture must be a boolean or { forms?: <selector>, fields?: {...} }');
   }
   const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
   return {
     endpoint: options.endpoint,
-    consent: gpc && (options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl) ? 'denied' : (storedConsent() ?? consent),
+    // Global Privacy Control first, then the visitor's remembered choice, then the page's option.
+    consent: gpc && (options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl) ? 'denied' : storedConsent() ?? consent,
     autocapture: autocapture !== false && { forms, fields },
     batchSize: positive('batchSize', options.batchSize ?? defaults.batchSize),
     flushInterval: positive('flushInterval', options.flushInterval ?? defaults.flushInterval),
