@@ -1,3 +1,6 @@
+import type { AutocaptureOptions } from './capture';
+import { checkField } from '../profile/rules';
+import { storedConsent } from './consent';
 import { IdCaptureError } from './errors';
 import type { CookieOptions } from './identity';
 
@@ -9,8 +12,14 @@ export interface IdCaptureOptions {
   /** URL of your idcapture proxy, absolute or relative to the page, e.g. `'/api/profiles'`. Required. */
   endpoint: string;
   /**
-   * Consent at start-up. Default `'granted'`, but `'denied'` when the browser sends Global Privacy Control.
-   * While `'pending'`, upserts wait in memory; `'denied'` discards them.
+   * Form auto-capture: `false` turns it off; an object limits it to some forms or adds your own field mappings.
+   * Default true (every form of the page).
+   */
+  autocapture?: boolean | AutocaptureOptions;
+  /**
+   * Consent at start-up, until the visitor chooses (a `setConsent` choice is remembered across pages and tabs and
+   * wins over this). Default `'granted'`, but always `'denied'` when the browser sends Global Privacy Control.
+   * While `'pending'`, nothing is stored and upserts wait in memory; `'denied'` discards them.
    */
   consent?: ConsentState;
   /** Start as `'denied'` when `navigator.globalPrivacyControl` is true. Default true. */
@@ -30,6 +39,7 @@ export interface IdCaptureOptions {
 }
 
 const defaults = {
+  autocapture: true as boolean | AutocaptureOptions,
   consent: 'granted' as ConsentState,
   respectGlobalPrivacyControl: true,
   batchSize: 100,
@@ -63,8 +73,19 @@ export function resolveOptions(options: IdCaptureOptions) {
     if (!/^[\w.-]+$/.test(cookie.name)) throw new TypeError('idcapture: option cookie.name must be a cookie name');
     positive('cookie.maxAgeDays', cookie.maxAgeDays, false);
   }
+  const autocapture = options.autocapture ?? defaults.autocapture;
+  const { forms = '', fields = {} } = autocapture === true ? {} : autocapture || {};
+  // A bad selector fails here, naming the option, rather than silently at the first submit.
+  try {
+    if (forms && typeof document != 'undefined') document.createDocumentFragment().querySelector(forms);
+    const shape = typeof autocapture == 'boolean' || typeof autocapture == 'object';
+    if (!shape || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) throw 0;
+  } catch {
+    throw new TypeError('idcapture: option autocapture must be a boolean or { forms?: <selector>, fields?: {...} }');
+  }
   const resolved = {
     endpoint: options.endpoint,
+    autocapture: autocapture !== false && { forms, fields },
     batchSize: positive('batchSize', options.batchSize ?? defaults.batchSize),
     flushInterval: positive('flushInterval', options.flushInterval ?? defaults.flushInterval),
     maxQueueSize: positive('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),
@@ -79,5 +100,6 @@ export function resolveOptions(options: IdCaptureOptions) {
   }
   const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
   const respectGpc = options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl;
-  return { ...resolved, consent: gpc && respectGpc ? 'denied' : consent };
+  // Global Privacy Control first, then the visitor's remembered choice, then the page's option.
+  return { ...resolved, consent: gpc && respectGpc ? 'denied' : (storedConsent() ?? consent) };
 }
