@@ -5,7 +5,7 @@
 //
 //   node test/with-browsers.js [--own-network] <command> [args...]
 //
-// --own-network runs the command in a fresh network namespace (loopback only, plus a default route through it) so a
+// --own-network runs the command in a fresh network namespace (loopback, and a veth pair with the default route) so a
 // test can take the network away from WebKit, which WebDriver classic cannot: `ip route del default` turns
 // navigator.onLine false. The tests learn they may do so from IDCAPTURE_OWN_NETWORK=1.
 import { spawn, spawnSync } from 'node:child_process';
@@ -106,7 +106,16 @@ async function main() {
   if (ownNetwork && webkitRuns && process.env.IDCAPTURE_OWN_NETWORK != '1') {
     // Re-run this script inside a new network namespace; as a normal user, in a user namespace too.
     const unshare = process.getuid?.() === 0 ? ['-n'] : ['-rn'];
-    const setup = 'ip link set lo up && ip route add default dev lo && exec "$@"';
+    // A veth pair stands in for a network card: Chromium counts as online only with a non-loopback address.
+    const setup = [
+      'ip link set lo up',
+      'ip link add idc0 type veth peer name idc1',
+      'ip link set idc1 up',
+      'ip addr add 10.254.0.1/30 dev idc0',
+      'ip link set idc0 up',
+      'ip route add default dev idc0',
+      'exec "$@"',
+    ].join(' && ');
     const script = fileURLToPath(import.meta.url);
     return run('unshare', [...unshare, 'sh', '-c', setup, 'sh', process.execPath, script, '--own-network', ...args], {
       ...process.env,
