@@ -44,6 +44,8 @@ export function createIdentity(cookie: Required<Omit<CookieOptions, 'domain'>> &
   const readLocal = () => attempt(() => localStorage.getItem(key));
 
   const store = (value: string) => {
+    // Written only when it differs: rewriting a cookie the site's server set would make it script-set, which
+    // Safari's ITP caps at 7 days.
     if (cookie && readCookie() != encodeURIComponent(value)) {
       attempt(() => {
         document.cookie =
