@@ -41,12 +41,15 @@ async function endAll() {
 // Last resort should this script die on an error of its own.
 process.on('exit', () => groups.forEach((child) => signalGroup(child, 'SIGKILL')));
 
-/** The command under test, once started: interrupts go to it, and cleaning up waits for it to end. */
+/** The command under test, once started: interrupts go to its process group, and cleaning up waits for it to end. */
 let command;
+/** How long the command has to stop on an interrupt (browsers close, servers stop) before its group is killed. */
+const GRACE_MS = 10_000;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
-    if (command) return void command.kill(signal);
-    endAll().then(() => process.exit(128 + constants.signals[signal]));
+    if (!command) return void endAll().then(() => process.exit(128 + constants.signals[signal]));
+    signalGroup(command, signal);
+    setTimeout(() => signalGroup(command, 'SIGKILL'), GRACE_MS).unref();
   });
 }
 
@@ -133,7 +136,8 @@ async function main() {
 /** Runs the command in the foreground; resolves its exit code. Interrupts are passed on, then cleaned up after. */
 function run(file, argv, env) {
   return new Promise((resolve) => {
-    const child = (command = spawn(file, argv, { stdio: 'inherit', env }));
+    // A group of its own, so an interrupt reaches every process of the command (npm does not pass SIGINT on).
+    const child = (command = spawn(file, argv, { stdio: ['ignore', 'inherit', 'inherit'], env, detached: true }));
     child.on('error', (error) => (console.error(error.message), resolve(127)));
     child.on('exit', (code, signal) => resolve(code ?? 128 + (constants.signals[signal] ?? 0)));
   });
