@@ -94,6 +94,8 @@ export default {
   files: ['test/browser/**/*.test.js'],
   nodeResolve: true,
   concurrency: 1,
+  // One engine at a time: they share the emulator, its faults and the stubs' counters, which tests set and read.
+  concurrentBrowsers: 1,
   hostname: '127.0.0.1',
   browsers: selectedEngines().map((engine) => launchers[engine]()),
   plugins: [plugin],
