@@ -5,8 +5,9 @@
 // offline mode, WebKit by removing the default route of the run's own network namespace (WebDriver has no offline
 // switch; loopback still answers there, so what proves the page waited is that no request arrives while offline).
 // An offline *reload* cannot be driven everywhere: Firefox refuses to navigate while offline (NS_ERROR_OFFLINE), and
-// Chromium needs Playwright's route cache for it (delivery.test.js does that). Here the queue is instead shown to span
-// tabs while offline, a tab closed while offline included; the reload case itself runs online in persistence.test.js.
+// Chromium needs Playwright's route cache for it (delivery.test.js does that); WebKit reloads here. In every engine the
+// queue is also shown to span tabs while offline, a tab closed while offline included, and persistence.test.js
+// reloads online.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServers, until } from '../helpers/e2e.js';
@@ -26,10 +27,14 @@ const forwardedEmails = (prefix) =>
     .filter((e) => e.startsWith(prefix));
 const numbered = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}-${i}@test.com`);
 
-/** A tab of the npm build with a client `window.idc` of the proxy at /api/profiles. */
+/** Once the npm build's page has loaded, creates its client `window.idc` of the proxy at /api/profiles. */
+const startClient = (tab) =>
+  tab.evaluate(() => window.ready.then(() => void (window.idc = window.createIdCapture({ endpoint: '/api/profiles' }))));
+
+/** A new tab of the npm build with a client. */
 async function openClient(session) {
   const tab = await session.open(e2e.url('/test/e2e/pages/module.html'));
-  await tab.evaluate(() => window.ready.then(() => void (window.idc = window.createIdCapture({ endpoint: '/api/profiles' }))));
+  await startClient(tab);
   return tab;
 }
 
@@ -50,6 +55,15 @@ forEachEngine((engine, browser) => {
       await session.setOffline(true);
       await Promise.all([a, b].map((tab) => tab.waitFor(() => navigator.onLine === false)));
       await identifyAll(a, numbered('offline-a', 3));
+      if (session.reloadsOffline) {
+        // WebKit: the page comes back while still offline, its queue intact, and sends nothing either.
+        const vuid = await a.evaluate(() => window.idc.vuid);
+        await a.reload();
+        await startClient(a);
+        assert.equal(await a.evaluate(() => navigator.onLine), false);
+        assert.equal(await a.evaluate(() => window.idc.vuid), vuid);
+        assert.equal((await a.evaluate(() => window.storedRecords())).length, 3);
+      }
       await identifyAll(b, numbered('offline-b', 2));
       // An explicit flush while offline sends nothing and keeps everything.
       assert.deepEqual(await b.evaluate(() => window.idc.flush()), { sent: 0, pending: 5, dropped: 0 });

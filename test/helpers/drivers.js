@@ -20,6 +20,8 @@ import { until } from './e2e.js';
  * @typedef {object} Session
  * @property {(url: string) => Promise<Tab>} open a new tab at `url`
  * @property {(offline: boolean) => Promise<void>} setOffline takes the network away from every tab, or gives it back
+ * @property {boolean} reloadsOffline whether a tab can be reloaded while offline: Firefox refuses (NS_ERROR_OFFLINE),
+ *   Chromium needs a cache in front (Playwright's routes, as test/e2e/delivery.test.js does), WebKit keeps loopback
  * @property {() => Promise<void>} close
  */
 
@@ -45,6 +47,7 @@ async function launchChromium() {
           };
         },
         setOffline: (offline) => context.setOffline(offline),
+        reloadsOffline: false,
         close: () => context.close(),
       };
     },
@@ -77,6 +80,7 @@ async function launchFirefox() {
           offline = value;
           for (const page of await context.pages()) await page.setOfflineMode(value);
         },
+        reloadsOffline: false,
         close: () => context.close(),
       };
     },
@@ -123,6 +127,7 @@ async function launchWebKit() {
           };
         },
         setOffline: async (value) => setNetwork(!(offline = value)),
+        reloadsOffline: true,
         async close() {
           // The namespace is the whole run's: give the network back even when a test failed while offline.
           if (offline) setNetwork(true);
