@@ -8,7 +8,7 @@
 // --own-network runs the command in a fresh network namespace (loopback, and a veth pair with the default route) so a
 // test can take the network away from WebKit, which WebDriver classic cannot: `ip route del default` turns
 // navigator.onLine false. The tests learn they may do so from IDCAPTURE_OWN_NETWORK=1.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -45,17 +45,19 @@ process.on('exit', () => groups.forEach((child) => signalGroup(child, 'SIGKILL')
 let command;
 /** How long the command has to stop on an interrupt (browsers close, servers stop) before its group is killed. */
 const GRACE_MS = 10_000;
+/** False while the command is this script again, in a namespace: it must be left the time to clean up itself. */
+let killAfterGrace = true;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     if (!command) return void endAll().then(() => process.exit(128 + constants.signals[signal]));
     signalGroup(command, signal);
-    setTimeout(() => signalGroup(command, 'SIGKILL'), GRACE_MS).unref();
+    if (killAfterGrace) setTimeout(() => signalGroup(command, 'SIGKILL'), GRACE_MS).unref();
   });
 }
 
 /** Starts `command` in a process group of its own, so ending it ends its descendants too. */
-const background = (command, argv, options = {}) => {
-  const child = spawn(command, argv, { detached: true, stdio: 'ignore', ...options });
+const background = (file, argv, options = {}) => {
+  const child = spawn(file, argv, { detached: true, stdio: 'ignore', ...options });
   groups.add(child);
   child.on('exit', () => groups.delete(child));
   return child;
@@ -120,6 +122,7 @@ async function main() {
       'exec "$@"',
     ].join(' && ');
     const script = fileURLToPath(import.meta.url);
+    killAfterGrace = false;
     return run('unshare', [...unshare, 'sh', '-c', setup, 'sh', process.execPath, script, '--own-network', ...args], {
       ...process.env,
       IDCAPTURE_OWN_NETWORK: '1',
@@ -127,7 +130,8 @@ async function main() {
   }
   const env = { ...process.env };
   if (webkitRuns) {
-    if (!env.DISPLAY || ownNetwork) env.DISPLAY = await startXvfb();
+    // Always a display of our own: no windows on a desktop, and none reachable from inside a network namespace.
+    env.DISPLAY = await startXvfb();
     env.IDCAPTURE_WEBKIT_WEBDRIVER = await startWebKitDriver(env);
   }
   return run(args[0], args.slice(1), env);
