@@ -1,5 +1,8 @@
 import { playwrightLauncher } from '@web/test-runner-playwright';
-import { chromiumLaunchOptions } from './browsers.js';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { webdriverLauncher } from '@web/test-runner-webdriver';
+import * as puppeteer from 'puppeteer-core';
+import { chromiumLaunchOptions, firefoxLaunchOptions, selectedEngines, webkit } from './browsers.js';
 import { startBackend } from './helpers/backend.js';
 import { startStaticServer } from './helpers/static-server.js';
 
@@ -73,13 +76,28 @@ function backend() {
 
 const { plugin, middleware } = backend();
 
+/** How @web/test-runner starts each engine of test/browsers.js; results are reported under the engine's name. */
+const launchers = {
+  chromium: () => playwrightLauncher({ product: 'chromium', launchOptions: chromiumLaunchOptions }),
+  // Passing puppeteer makes the launcher honour launchOptions.browser: Firefox over WebDriver BiDi.
+  firefox: () => chromeLauncher({ puppeteer, launchOptions: firefoxLaunchOptions }),
+  webkit: () => {
+    const url = webkit.url();
+    if (!url) throw new Error('WebKit needs the WebDriver server test/with-browsers.js starts: run through it, or set BROWSERS');
+    const { hostname, port } = new URL(url);
+    return webdriverLauncher({ automationProtocol: 'webdriver', hostname, port: Number(port), path: '/', capabilities: webkit.capabilities });
+  },
+};
+
 export default {
   rootDir: '.',
   files: ['test/browser/**/*.test.js'],
   nodeResolve: true,
   concurrency: 1,
+  // One engine at a time: they share the emulator, its faults and the stubs' counters, which tests set and read.
+  concurrentBrowsers: 1,
   hostname: '127.0.0.1',
-  browsers: [playwrightLauncher({ product: 'chromium', launchOptions: chromiumLaunchOptions })],
+  browsers: selectedEngines().map((engine) => launchers[engine]()),
   plugins: [plugin],
   middleware: [middleware],
   testFramework: { config: { timeout: 20000 } },

@@ -63,6 +63,8 @@ export function createIdentity(
   const store = (value: string) => {
     current = value;
     if (!persist) return value;
+    // Written only when it differs: rewriting a cookie the site's server set would make it script-set, which
+    // Safari's ITP caps at 7 days.
     if (cookie && readCookie() != encodeURIComponent(value)) {
       writeCookie(encodeURIComponent(value), Math.round(cookie.maxAgeDays * 86400));
     }

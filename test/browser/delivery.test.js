@@ -238,9 +238,12 @@ describe('delivery', () => {
   });
 
   it('stops for good on destroy(): no scheduled flush runs afterwards', async () => {
-    const { idc, endpoint } = await client();
+    // Held until destroy(): the flush the client schedules at creation must not be in flight already (Firefox's
+    // first IndexedDB write can outlast it), or it would rightly send the upsert before destroy() is called.
+    const { idc, endpoint, release } = await client('/api/profiles', {}, { held: true });
     await idc.identify({ email: 'destroyed@test.com' });
     idc.destroy();
+    release();
     await sleep(800);
     deepEqual((await forwardedEmails()).flat().filter((e) => e == 'destroyed@test.com'), [], 'nothing sent after destroy:');
     equal((await storedRecords(endpoint)).length, 1, 'the upsert waits for the next page:');

@@ -1,26 +1,38 @@
-// The Playwright side of the end-to-end suites: the repository served on 127.0.0.1 with the real proxy (and the
-// emulator behind it) mounted at /api/profiles, and Chromium.
+// The end-to-end suites' servers: the repository served on 127.0.0.1 with the real proxy (and the emulator behind it)
+// mounted at /api/profiles; with Playwright's Chromium for the suites that use Playwright's own controls.
 import { startStaticServer } from './static-server.js';
 import { startBackend } from './backend.js';
 import { launchBrowser } from './browser.js';
 
-export async function startE2e() {
+/** The servers alone: the repository on 127.0.0.1 with the proxies (and the emulator behind them) mounted. */
+export async function startServers() {
   const routes = {};
   const server = await startStaticServer(routes);
   const backend = await startBackend({ origin: server.url });
   Object.assign(routes, backend.routes);
-  const browser = await launchBrowser();
   return {
     server,
     /** Path → node request listener, tried before the files: add pages that need headers of their own. */
     routes,
     backend,
-    browser,
     url: (path) => `${server.url}${path}`,
     async close() {
-      await browser.close();
       await backend.close();
       await server.close();
+    },
+  };
+}
+
+/** The servers and Playwright's Chromium, for the suites that need Playwright's own controls. */
+export async function startE2e() {
+  const servers = await startServers();
+  const browser = await launchBrowser();
+  return {
+    ...servers,
+    browser,
+    async close() {
+      await browser.close();
+      await servers.close();
     },
   };
 }
