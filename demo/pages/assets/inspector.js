@@ -72,6 +72,7 @@
   document.body.append(toggle, panel);
   const setOpen = (open) => {
     panel.classList.toggle('open', open);
+    document.documentElement.classList.toggle('idc-open', open);
     toggle.textContent = '';
     toggle.innerHTML = `<span class="dot"></span>${open ? 'Close inspector' : 'idcapture inspector'}`;
     store.set(KEY.open, open);
