@@ -36,20 +36,26 @@ export interface UpsertResult {
   requests: number;
 }
 
+/** Options of one call. */
+export interface CallOptions {
+  /** Ends the call (retries and waits included); it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 /** The client `createServerClient` returns. */
 export interface ServerClient {
   /**
    * The profile one identifier names, or `null` when the API has none (404). Rejects with a ValidationError for a
    * bad query, HttpError for another refusal, NetworkError when the API cannot be reached.
    */
-  getProfile(query: ProfileQuery): Promise<Profile | null>;
+  getProfile(query: ProfileQuery, options?: CallOptions): Promise<Profile | null>;
   /**
    * Upserts any number of `{ attributes }` records: checked by the profile rules, split into requests of at most
    * `maxBatch`, sent in order under the pace, retried on 429/5xx. Records refused one by one are reported in
    * `invalids`, never a reason to lose the rest. Rejects with HttpError/NetworkError when a request fails for good
    * (the requests before it stay applied; resending is harmless, upserts are idempotent).
    */
-  upsertProfiles(records: readonly ProfileRecord[]): Promise<UpsertResult>;
+  upsertProfiles(records: readonly ProfileRecord[], options?: CallOptions): Promise<UpsertResult>;
 }
 
 /** Emails are sent as the rules compare them: trimmed and lower-cased. */
@@ -82,17 +88,18 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
   const sender = createUpsertSender({ url, transport, maxBatch: o.maxBatch, maxBodyBytes: o.maxBodyBytes });
 
   return {
-    async getProfile(query) {
+    async getProfile(query, { signal } = {}) {
       const [name, value] = checkQuery(query);
-      const response = await transport(`${url}?${new URLSearchParams({ [name]: value })}`, { method: 'get' });
-      if (response.status == 404) return response.body?.cancel().catch(() => {}), null;
-      const body = response.ok ? await response.json().catch(() => undefined) : undefined;
-      if (typeof body?.attributes != 'object' || !body.attributes) {
+      const response = await transport(`${url}?${new URLSearchParams({ [name]: value })}`, { method: 'get', signal });
+      // Read in full, whatever the status, so the connection is released.
+      const body = await response.json().catch(() => undefined);
+      if (response.status == 404) return null;
+      if (!response.ok || typeof body?.attributes != 'object' || !body.attributes) {
         throw new HttpError(response.status, `idcapture/server: the profiles API answered ${response.status} to a profile read`);
       }
       return body.attributes as Profile;
     },
-    async upsertProfiles(records) {
+    async upsertProfiles(records, { signal } = {}) {
       if (!Array.isArray(records)) throw new TypeError('idcapture/server: upsertProfiles takes an array of { attributes } records');
       const invalids: InvalidRecord[] = [];
       const valid: { index: number; record: ProfileRecord }[] = [];
@@ -101,7 +108,7 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
         if (problem) invalids.push({ index, field: problem.field, message: `${problem.field} ${problem.reason}` });
         else valid.push({ index, record: { attributes: normalized(record.attributes) } });
       });
-      const sent = valid.length ? await sender.upsert(valid.map((v) => v.record)) : { accepted: 0, invalids: [], requests: 0 };
+      const sent = valid.length ? await sender.upsert(valid.map((v) => v.record), signal) : { accepted: 0, invalids: [], requests: 0 };
       invalids.push(...sent.invalids.map((r) => ({ index: valid[r.index].index, message: r.message })));
       return { accepted: sent.accepted, invalids: invalids.sort((a, b) => a.index - b.index), requests: sent.requests };
     },

@@ -2,7 +2,8 @@
  * The upsert path: records split into requests the API takes (at most `maxBatch` records and `maxBodyBytes`), sent
  * one after another through the paced, retrying transport, and a 400 that names records by index answered by
  * resending the rest without them. It knows nothing of where the records came from, so any caller that holds checked
- * records (this package's server client, a proxy merging browser batches) can share one sender and one pace.
+ * records (this package's server client, a proxy merging browser batches) can share one sender and one pace. A
+ * caller that builds its own batches of at most `maxBatch` gets one request per call, and invalids by its own indices.
  */
 import { HttpError } from './errors';
 import type { Transport } from './transport';
@@ -102,7 +103,6 @@ export function createUpsertSender(o: SenderOptions) {
   }
 
   return {
-    send: (records: readonly ProfileRecord[], signal?: AbortSignal) => send(records.map((r) => JSON.stringify(r)), signal),
     /**
      * Sends any number of records in order, one request after another, so a later update of a profile never lands
      * before an earlier one. Stops at the first request that fails for good; the requests before it stay applied.

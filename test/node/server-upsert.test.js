@@ -211,3 +211,12 @@ test('a 429 holds back every request of the client until its Retry-After has pas
   assert.equal(sentAt[0], 0);
   assert.ok(sentAt.slice(1).every((t) => t >= 1000), `nothing left before Retry-After had passed: ${sentAt}`);
 });
+
+test('a signal ends a call, with its reason, and nothing more is sent', async () => {
+  const controller = new AbortController();
+  const zaius = client();
+  const calls = [zaius.upsertProfiles(records(1), { signal: controller.signal }), zaius.getProfile({ email: 'a@test.com' }, { signal: controller.signal })];
+  controller.abort(new Error('shutting down'));
+  for (const call of calls) await assert.rejects(call, /shutting down/);
+  assert.deepEqual(stats().requests, {});
+});
