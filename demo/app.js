@@ -142,13 +142,17 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
     if (pathname == '/api/profiles') return proxy(req, res);
     if (pathname == '/favicon.ico') return void res.writeHead(204).end();
     // The emulator's inspection paths, for a look from the terminal and for the demo's tests.
+    // Changes (reset, faults) are JSON posts only: a cross-site page cannot send one without a preflight.
     if (emulator && pathname.startsWith('/__emulator/')) {
-      return readSmall(req).then(async (body) => {
-        const init = { method: req.method, headers: { 'content-type': 'application/json' }, body: req.method == 'POST' ? body : undefined };
-        const answer = await emulator.fetch(new Request(`http://emulator.invalid${pathname}`, init));
-        res.writeHead(answer.status, { 'content-type': 'application/json' });
-        res.end(await answer.text());
-      });
+      if (req.method != 'GET' && req.headers['content-type'] != 'application/json') return sendJson(res, 415, { error: 'send JSON' });
+      return void readSmall(req)
+        .then(async (body) => {
+          const init = { method: req.method, headers: { 'content-type': 'application/json' }, body: req.method == 'POST' ? body : undefined };
+          const answer = await emulator.fetch(new Request(`http://emulator.invalid${pathname}`, init));
+          res.writeHead(answer.status, { 'content-type': 'application/json' });
+          res.end(await answer.text());
+        })
+        .catch(() => sendJson(res, 500, { error: 'internal error' }));
     }
     if (pathname.startsWith('/demo/')) return void demoRoute(req, res, pathname).catch(() => sendJson(res, 500, { error: 'internal error' }));
     if (req.method == 'GET' || req.method == 'HEAD') return void file(req, res, pathname);
