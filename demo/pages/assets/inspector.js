@@ -141,6 +141,8 @@
       if (navigator.onLine == simulatedOffline) dispatchEvent(new Event(simulatedOffline ? 'offline' : 'online'));
       render();
     } else if (action == 'consent') {
+      // Withdrawn consent empties the queue (the client forgets what it had not sent).
+      if (consent == 'granted' && value == 'denied') (pending = []), savePending();
       consent = value;
       store.set(KEY.consent, value);
       client.push(['setConsent', value]);
@@ -192,6 +194,10 @@
       else pending.push(upsert);
       savePending();
       note(`queued ${Object.keys(upsert.attributes).filter((k) => k != 'vuid').join(', ')}`);
+    });
+    client.on('capture', ({ upsert, form }) => {
+      const where = form ? `form${form.id ? `#${form.id}` : ''}` : 'an email field';
+      note(`captured from ${where}: ${Object.keys(upsert.attributes).filter((k) => k != 'vuid').join(', ')}`);
     });
     client.on('sent', ({ count }) => {
       pending = pending.slice(count);
