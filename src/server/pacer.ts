@@ -16,8 +16,11 @@ export const systemClock: Clock = {
 };
 
 export interface Pacer {
-  /** Resolves when the next request may leave: in the order asked, at most `requestsPerSecond`, never in a burst. */
-  take(): Promise<void>;
+  /**
+   * Resolves when the next request may leave: in the order asked, at most `requestsPerSecond`, never in a burst.
+   * Rejects with the signal's reason as soon as `signal` aborts.
+   */
+  take(signal?: AbortSignal): Promise<void>;
   /** The upstream asked to wait (429/503 `Retry-After`): nothing leaves for `ms` from now. */
   hold(ms: number): void;
 }
@@ -29,13 +32,19 @@ export function createPacer(requestsPerSecond: number, clock: Clock): Pacer {
   let next = -Infinity;
   let heldUntil = -Infinity;
   return {
-    async take() {
+    async take(signal) {
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal?.aborted) reject(signal.reason);
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+      aborted.catch(() => {});
       // A hold that began while this request waited for its slot sends it to the back of the line.
       do {
+        signal?.throwIfAborted();
         const now = clock.now();
         const at = Math.max(now, next);
         next = at + interval;
-        if (at > now) await clock.sleep(at - now);
+        if (at > now) await Promise.race([clock.sleep(at - now), aborted]);
       } while (heldUntil > clock.now());
     },
     hold(ms) {

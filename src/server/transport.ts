@@ -55,7 +55,7 @@ export function createTransport(o: TransportOptions) {
       jitter: (delay) => delay * o.random(),
     },
     hooks: {
-      beforeRequest: [() => o.pacer.take()],
+      beforeRequest: [(request) => o.pacer.take(request.signal)],
       afterResponse: [
         (_request, _options, response) => {
           // The budget is the account's: every request of this client waits, not only the one that was told to.

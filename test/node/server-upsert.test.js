@@ -223,3 +223,31 @@ test('a signal ends a call, with its reason, and nothing more is sent', async ()
   for (const call of calls) await assert.rejects(call, /shutting down/);
   assert.deepEqual(stats().requests, {});
 });
+
+test('a call aborted while it waits for its turn leaves the line at once, without sending', async () => {
+  const clock = virtualClock();
+  const emulator = createEmulator({ clock: clock.now });
+  const controller = new AbortController();
+  let sent = 0;
+  const paced = createServerClient({
+    apiKey: KEY,
+    baseUrl: 'http://emulator.invalid/v3',
+    requestsPerSecond: 1,
+    clock,
+    // The first request leaving is the moment the other two are waiting for their slots.
+    fetch: (request) => (++sent == 1 && controller.abort(new Error('gave up')), emulator.fetch(request)),
+  });
+  try {
+    const calls = [
+      paced.getProfile({ email: 'one@test.com' }),
+      paced.getProfile({ email: 'two@test.com' }, { signal: controller.signal }),
+      paced.getProfile({ email: 'three@test.com' }),
+    ];
+    assert.equal(await calls[0], null);
+    await assert.rejects(calls[1], /gave up/);
+    assert.equal(await calls[2], null);
+  } finally {
+    clock.stop();
+  }
+  assert.equal(sent, 2);
+});
