@@ -33,6 +33,8 @@ async function open(context, path) {
   await page.goto(`${demo.url}${path}`);
   await page.waitForFunction(() => typeof window.idcapture?.on == 'function');
   if (!(await page.locator('#idc-inspector.open').count())) await page.click('#idc-toggle');
+  // The drawer slides in: wait until it is all on screen.
+  await page.waitForFunction(() => document.querySelector('#idc-inspector').getBoundingClientRect().right <= innerWidth);
   return page;
 }
 const inspector = (page, field) => page.locator(`#idc-inspector [data-field="${field}"]`);

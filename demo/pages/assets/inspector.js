@@ -70,7 +70,9 @@
   panel.id = 'idc-inspector';
   panel.setAttribute('aria-label', 'idcapture inspector');
   document.body.append(toggle, panel);
-  const setOpen = (open) => {
+  const setOpen = (open, animate = true) => {
+    // Opened on arrival (it was open on the last page): in place at once, not sliding in on every page.
+    if (!animate) panel.style.transition = toggle.style.transition = 'none';
     panel.classList.toggle('open', open);
     document.documentElement.classList.toggle('idc-open', open);
     toggle.textContent = '';
@@ -111,7 +113,7 @@
           ${pending.length ? `<ol>${pending.map((u) => `<li>${esc(Object.entries(u.attributes).filter(([k]) => k != 'vuid').map(([k, v]) => `${k}=${v}`).join(' ') || '(vuid only)')}</li>`).join('')}</ol>` : '<div class="hint">Empty: everything captured has been acknowledged.</div>'}
           <div class="buttons"><button data-action="flush">Flush now</button></div></section>
 
-        <section data-part="activity"><h4>Last flushes</h4>
+        <section data-part="activity"><h4>Activity: captures, requests, retries</h4>
           ${activity.length ? `<ol>${activity.map((a) => `<li><time>${clock(a.at)}</time><span class="${a.tone}">${esc(a.text)}</span></li>`).join('')}</ol>` : '<div class="hint">Nothing sent yet. Submit a form on this page.</div>'}</section>
 
         <section data-part="profile"><h4>Profile in ${esc(upstream || 'the profiles API')}</h4>
@@ -218,6 +220,7 @@
     return true;
   }
   if (!attach()) tag?.addEventListener('load', attach, { once: true });
-  setOpen(store.get(KEY.open, false));
+  setOpen(store.get(KEY.open, false), false);
+  requestAnimationFrame(() => requestAnimationFrame(() => (panel.style.transition = toggle.style.transition = '')));
   render();
 })();
