@@ -32,7 +32,7 @@ const nodeDeclarations = () => ({
 });
 
 export default [
-  // The script-tag file: one minified IIFE with ky and idb-keyval inside, the artefact the size budget is about.
+  // The script-tag file: one minified IIFE with idb-keyval inside, the artefact the size budget is about.
   {
     input: 'src/script-tag.ts',
     output: { file: 'dist/idcapture.js', format: 'iife', plugins: [terser({ compress: { passes: 2 }, format: { comments: false } })] },
@@ -46,9 +46,10 @@ export default [
       'proxy-node': 'src/proxy/node.ts',
       emulator: 'src/emulator/index.ts',
       'emulator-cli': 'src/emulator/cli.ts',
+      server: 'src/server/index.ts',
     },
     output: { dir: 'dist', format: 'es', chunkFileNames: 'chunks/[name].js' },
-    external: (id) => /^(node:|idb-keyval$)/.test(id),
+    external: (id) => /^(node:|idb-keyval$|ky$)/.test(id),
     // Declarations of src only: the demo is no part of the package.
     plugins: [ts({ include: ['src/**/*.ts'], declaration: true, declarationDir: 'dist/types', rootDir: '.', outDir: 'dist' }), nodeDeclarations()],
   },

@@ -1,0 +1,179 @@
+// The demo as one Node http server: the storefront pages and dist/idcapture.js, the real proxy at /api/profiles, the
+// emulator in-process as its upstream (or the real API with ZAIUS_API_KEY), and the few /demo/ routes the inspector
+// uses. Imported by demo/server.js (`npm run demo`) after the build.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createProxy } from '../dist/proxy.js';
+import { toNodeListener } from '../dist/proxy-node.js';
+import { createEmulator } from '../dist/emulator.js';
+import { createServerClient } from '../dist/server.js';
+
+const pages = fileURLToPath(new URL('./pages/', import.meta.url));
+const bundle = fileURLToPath(new URL('../dist/idcapture.js', import.meta.url));
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const EMULATOR_KEY = 'example.apiKey';
+const EMULATOR_BASE = 'http://emulator.invalid/v3';
+
+/** What the inspector's fault buttons inject into the emulator. */
+const FAULTS = {
+  off: {},
+  errors: { errorRate: 0.5 },
+  throttle: { burstRate: 0.5, burstLength: 3 },
+  slow: { latencyMs: [1500, 3000] },
+};
+
+/** A fetch answered by the emulator in this process, failing the way a real fetch does on a dropped connection or an abort. */
+function inProcess(emulator) {
+  return (input, init) => {
+    const request = new Request(input, init);
+    const { signal } = request;
+    const answer = emulator.fetch(request).then((response) => {
+      if (response.type == 'error') throw new TypeError('fetch failed: connection dropped');
+      return response;
+    });
+    if (!signal) return answer;
+    const aborted = new Promise((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    return Promise.race([answer, aborted]);
+  };
+}
+
+/** The vuid of the visitor who sent `req`, from the idcapture cookie (`<uuid>|<epoch ms>`), as 32 hex characters. */
+function visitorVuid(req) {
+  const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith('vuid='));
+  if (!cookie) return;
+  let value;
+  try {
+    value = decodeURIComponent(cookie.slice(5));
+  } catch {
+    return;
+  }
+  const vuid = value.split('|')[0].replace(/-/g, '').toLowerCase();
+  return /^[0-9a-f]{32}$/.test(vuid) ? vuid : undefined;
+}
+
+const sendJson = (res, status, body) => {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+};
+
+/** Reads a small request body (the demo's own forms and controls); anything larger is cut off. */
+const readSmall = (req, max = 16 * 1024) =>
+  new Promise((resolve) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => {
+      if ((text += chunk).length > max) req.destroy();
+    });
+    req.on('end', () => resolve(text));
+    req.on('error', () => resolve(''));
+    req.on('close', () => resolve(text));
+  });
+
+/**
+ * Starts the demo server. `apiKey` (e.g. from ZAIUS_API_KEY) switches from the embedded emulator to the real API at
+ * `apiUrl`. Resolves `{ url, upstream, emulator?, close() }`.
+ */
+export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUrl } = {}) {
+  const emulator = apiKey ? undefined : createEmulator();
+  const upstream = apiKey ? apiUrl || 'https://api.zaius.com/v3' : EMULATOR_BASE;
+  const key = apiKey ?? EMULATOR_KEY;
+  const fetch = emulator ? inProcess(emulator) : undefined;
+  // The back end's own client, for the inspector's "profile of this visitor" read; the browser never sees the key.
+  const zaius = createServerClient({ apiKey: key, baseUrl: upstream, fetch, retries: 1, timeoutMs: 5000 });
+  let proxy;
+  let preset = 'off';
+
+  async function demoRoute(req, res, path) {
+    const route = `${req.method} ${path}`;
+    if (route == 'GET /demo/status') return sendJson(res, 200, { upstream: emulator ? 'emulator' : upstream, faults: emulator ? preset : null });
+    if (route == 'GET /demo/profile') {
+      const vuid = visitorVuid(req);
+      if (!vuid) return sendJson(res, 200, { vuid: null, profile: null });
+      try {
+        return sendJson(res, 200, { vuid, profile: await zaius.getProfile({ vuid }) });
+      } catch (error) {
+        return sendJson(res, 502, { vuid, error: `${error.name}: ${error.message}` });
+      }
+    }
+    // JSON only: a cross-site page cannot send it without a preflight this server never answers.
+    if (route == 'POST /demo/faults' && req.headers['content-type'] == 'application/json') {
+      if (!emulator) return sendJson(res, 409, { error: 'faults are injected into the embedded emulator only' });
+      let name;
+      try {
+        name = JSON.parse(await readSmall(req)).preset;
+      } catch {
+        // Answered below.
+      }
+      if (!Object.hasOwn(FAULTS, name)) return sendJson(res, 400, { error: `preset must be one of ${Object.keys(FAULTS)}` });
+      emulator.setFaults(FAULTS[name]);
+      preset = name;
+      return sendJson(res, 200, { preset });
+    }
+    // The storefront's own form handlers: they take the order or account and go back to the page (nothing is kept).
+    const form = /^POST \/demo\/(newsletter|register|order|contact)$/.exec(route);
+    if (form) {
+      await readSmall(req);
+      if (form[1] == 'contact' || form[1] == 'newsletter') return sendJson(res, 200, { ok: true });
+      res.writeHead(303, { location: form[1] == 'register' ? '/register.html?welcome=1' : '/checkout.html?ordered=1' });
+      return res.end();
+    }
+    sendJson(res, 404, { error: 'not found' });
+  }
+
+  async function file(req, res, path) {
+    const target = path == '/idcapture.js' ? bundle : normalize(join(pages, path == '/' ? 'index.html' : path));
+    if (target != bundle && !target.startsWith(pages)) return sendJson(res, 404, { error: 'not found' });
+    try {
+      const body = await readFile(target);
+      res.writeHead(200, { 'content-type': TYPES[extname(target)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+      res.end(req.method == 'HEAD' ? undefined : body);
+    } catch {
+      sendJson(res, 404, { error: 'not found' });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://demo.invalid');
+    if (pathname == '/api/profiles') return proxy(req, res);
+    if (pathname == '/favicon.ico') return void res.writeHead(204).end();
+    // The emulator's inspection paths, for a look from the terminal and for the demo's tests.
+    // Changes (reset, faults) are JSON posts only: a cross-site page cannot send one without a preflight.
+    if (emulator && pathname.startsWith('/__emulator/')) {
+      if (req.method != 'GET' && req.headers['content-type'] != 'application/json') return sendJson(res, 415, { error: 'send JSON' });
+      return void readSmall(req)
+        .then(async (body) => {
+          const init = { method: req.method, headers: { 'content-type': 'application/json' }, body: req.method == 'POST' ? body : undefined };
+          const answer = await emulator.fetch(new Request(`http://emulator.invalid${pathname}`, init));
+          res.writeHead(answer.status, { 'content-type': 'application/json' });
+          res.end(await answer.text());
+        })
+        .catch(() => sendJson(res, 500, { error: 'internal error' }));
+    }
+    if (pathname.startsWith('/demo/')) return void demoRoute(req, res, pathname).catch(() => sendJson(res, 500, { error: 'internal error' }));
+    if (req.method == 'GET' || req.method == 'HEAD') return void file(req, res, pathname);
+    sendJson(res, 405, { error: 'method not allowed' });
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const url = `http://${host}:${server.address().port}`;
+  // The proxy allows exactly this server's own origins, known once the port is.
+  const origins = [url, `http://localhost:${server.address().port}`];
+  proxy = toNodeListener(createProxy({ apiKey: key, upstream, allowedOrigins: origins, fetch }));
+  return {
+    url,
+    upstream: emulator ? 'the embedded emulator' : upstream,
+    emulator,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,10 @@
+/**
+ * `idcapture/server`: both endpoints of the profiles API for a site's back end (paced, batched, retried upserts; reads
+ * by identifier). Web-standard APIs and ky only, so it runs on Node, workerd, Deno and Bun; never in a browser.
+ */
+export { createServerClient, type ServerClient, type ProfileQuery, type Profile, type UpsertResult, type InvalidRecord, type CallOptions } from './client';
+export type { ServerClientOptions } from './options';
+export type { ProfileRecord } from './upsert-sender';
+export type { Clock } from './pacer';
+export type { ServerFetch } from './transport';
+export { IdCaptureError, ValidationError, HttpError, NetworkError } from './errors';

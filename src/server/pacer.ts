@@ -1,0 +1,55 @@
+/**
+ * The pace of everything one API key sends: the profiles API allows 10 requests/s per account, so requests leave one
+ * at a time, evenly spaced, retries included, and an upstream `Retry-After` holds them all back, not just the request
+ * that got it.
+ */
+
+/** A time source: `now()` in ms and `sleep(ms)`. Injected so tests move time instead of waiting for it. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface Pacer {
+  /**
+   * Resolves when the next request may leave: in the order asked, at most `requestsPerSecond`, never in a burst.
+   * Rejects with the signal's reason as soon as `signal` aborts.
+   */
+  take(signal?: AbortSignal): Promise<void>;
+  /** The upstream asked to wait (429/503 `Retry-After`): nothing leaves for `ms` from now. */
+  hold(ms: number): void;
+}
+
+export function createPacer(requestsPerSecond: number, clock: Clock): Pacer {
+  // Evenly spaced slots rather than a bucket of tokens: a burst of 10 at once is how a 10/s budget is overrun at the
+  // edge of a second on the upstream's side of the clock.
+  const interval = 1000 / requestsPerSecond;
+  let next = -Infinity;
+  let heldUntil = -Infinity;
+  return {
+    async take(signal) {
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal?.aborted) reject(signal.reason);
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+      aborted.catch(() => {});
+      // A hold that began while this request waited for its slot sends it to the back of the line.
+      do {
+        signal?.throwIfAborted();
+        const now = clock.now();
+        const at = Math.max(now, next);
+        next = at + interval;
+        if (at > now) await Promise.race([clock.sleep(at - now), aborted]);
+      } while (heldUntil > clock.now());
+    },
+    hold(ms) {
+      heldUntil = Math.max(heldUntil, clock.now() + ms);
+      next = Math.max(next, heldUntil);
+    },
+  };
+}

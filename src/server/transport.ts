@@ -1,0 +1,83 @@
+/**
+ * Every request `idcapture/server` makes, through ky: ky owns the retries (which statuses, how many, exponential
+ * backoff with full jitter, `Retry-After`) and the per-attempt timeout; the pacer spaces the attempts.
+ */
+import ky, { HTTPError, TimeoutError } from 'ky';
+import { HttpError, NetworkError } from './errors';
+import type { Pacer } from './pacer';
+
+/** The fetch the server client sends with; called with one `Request`. */
+export type ServerFetch = (request: Request) => Promise<Response>;
+
+export interface TransportOptions {
+  apiKey: string;
+  fetch: ServerFetch;
+  timeoutMs: number;
+  retries: number;
+  pacer: Pacer;
+  /** Full jitter's random draw, 0 to 1. */
+  random: () => number;
+}
+
+/** Answers worth another attempt. Upserts are idempotent, so a POST is retried like a GET. */
+const RETRY_STATUS = [408, 429, 500, 502, 503, 504];
+/** The longest `Retry-After` honoured; the API asking for longer is asking for a minute. */
+const MAX_RETRY_AFTER = 60_000;
+const MAX_BACKOFF = 30_000;
+
+/** `Retry-After` in ms, as seconds or an HTTP date; 0 when absent or garbled. */
+export function retryAfterMs(response: Response, now = Date.now()): number {
+  const value = response.headers.get('retry-after');
+  if (!value) return 0;
+  const ms = Number.isNaN(+value) ? Date.parse(value) - now : +value * 1000;
+  return Math.min(MAX_RETRY_AFTER, Math.max(0, ms || 0));
+}
+
+/** A request maker: resolves with any answer that is not worth retrying, after the retries of those that are. */
+export function createTransport(o: TransportOptions) {
+  const api = ky.create({
+    headers: { 'x-api-key': o.apiKey, accept: 'application/json' },
+    timeout: o.timeoutMs,
+    // A redirect would carry the key wherever it points.
+    redirect: 'manual',
+    // Called bare: workerd refuses a fetch called as a method of another object.
+    fetch: (input) => o.fetch(input as Request),
+    // Only answers worth retrying are thrown (which is what makes ky retry them); 400 and 404 are read by the caller.
+    throwHttpErrors: (status) => RETRY_STATUS.includes(status),
+    retry: {
+      limit: o.retries,
+      methods: ['get', 'post'],
+      statusCodes: RETRY_STATUS,
+      afterStatusCodes: [429, 503],
+      maxRetryAfter: MAX_RETRY_AFTER,
+      backoffLimit: MAX_BACKOFF,
+      retryOnTimeout: true,
+      jitter: (delay) => delay * o.random(),
+    },
+    hooks: {
+      beforeRequest: [(request) => o.pacer.take(request.signal)],
+      afterResponse: [
+        (_request, _options, response) => {
+          // The budget is the account's: every request of this client waits, not only the one that was told to.
+          if (response.status == 429 || response.status == 503) o.pacer.hold(retryAfterMs(response));
+        },
+      ],
+    },
+  });
+
+  return async (url: string, init: { method: 'get' | 'post'; body?: string; signal?: AbortSignal }): Promise<Response> => {
+    try {
+      return await api(url, init.body ? { ...init, headers: { 'content-type': 'application/json' } } : init);
+    } catch (error) {
+      if (error instanceof HTTPError) {
+        error.response.body?.cancel().catch(() => {});
+        throw new HttpError(error.response.status, `idcapture/server: the profiles API answered ${error.response.status} after ${o.retries + 1} attempts`);
+      }
+      if (init.signal?.aborted) throw error;
+      const what = error instanceof TimeoutError ? `did not answer within ${o.timeoutMs} ms` : 'could not be reached';
+      throw new NetworkError(`idcapture/server: the profiles API ${what} after ${o.retries + 1} attempts`, { cause: error });
+    }
+  };
+}
+
+export type Transport = ReturnType<typeof createTransport>;

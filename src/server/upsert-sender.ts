@@ -1,0 +1,124 @@
+/**
+ * The upsert path: records split into requests the API takes (at most `maxBatch` records and `maxBodyBytes`), sent
+ * one after another through the paced, retrying transport, and a 400 that names records by index answered by
+ * resending the rest without them. It knows nothing of where the records came from, so any caller that holds checked
+ * records (this package's server client, a proxy merging browser batches) can share one sender and one pace. A
+ * caller that builds its own batches of at most `maxBatch` gets one request per call, and invalids by its own indices.
+ */
+import { HttpError } from './errors';
+import type { Transport } from './transport';
+
+/** One upsert as the API takes it. */
+export interface ProfileRecord {
+  attributes: Record<string, unknown>;
+}
+
+/** A record the API refused: its index in the list given, and the API's own message. */
+export interface Refused {
+  index: number;
+  message: string;
+}
+
+export interface Sent {
+  /** Records the API accepted (202). */
+  accepted: number;
+  /** Records it refused, by index in the list given. */
+  invalids: Refused[];
+  /** Requests made, not counting ky's retries of one request. */
+  requests: number;
+}
+
+export interface SenderOptions {
+  /** `{baseUrl}/profiles`. */
+  url: string;
+  transport: Transport;
+  maxBatch: number;
+  maxBodyBytes: number;
+}
+
+const encoder = new TextEncoder();
+
+/** Largest 400 body read for its `detail.invalids`. */
+const MAX_REFUSAL_CHARS = 256 * 1024;
+
+/** The in-range indices an API 400 names in `detail.invalids`, with their messages; empty when it names none. */
+async function refusals(response: Response, records: number): Promise<Map<number, string>> {
+  const named = new Map<number, string>();
+  try {
+    const text = await response.text();
+    const invalids: unknown = text.length <= MAX_REFUSAL_CHARS && JSON.parse(text)?.detail?.invalids;
+    for (const i of Array.isArray(invalids) ? invalids : []) {
+      if (Number.isInteger(i?.event) && i.event >= 0 && i.event < records) named.set(i.event, String(i.message ?? 'refused'));
+    }
+  } catch {
+    // Not the API's JSON: a refusal of the whole request.
+  }
+  return named;
+}
+
+/** Splits `parts` (serialised records) into runs of at most `max` records and `bytes` bytes of JSON array. */
+function chunk(parts: string[], max: number, bytes: number): number[][] {
+  const chunks: number[][] = [];
+  let current: number[] = [];
+  let size = 2;
+  parts.forEach((part, index) => {
+    const length = encoder.encode(part).length + 1;
+    if (current.length && (current.length == max || size + length > bytes)) {
+      chunks.push(current);
+      current = [];
+      size = 2;
+    }
+    current.push(index);
+    size += length;
+  });
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
+export function createUpsertSender(o: SenderOptions) {
+  /**
+   * Sends one request's worth of records (at most `maxBatch`), resending without the records a 400 names until the
+   * rest is accepted. Rejects with HttpError (any other refusal, or retries spent) or NetworkError.
+   */
+  async function send(parts: string[], signal?: AbortSignal): Promise<Sent> {
+    let pending = parts.map((part, index) => ({ part, index }));
+    const invalids: Refused[] = [];
+    let requests = 0;
+    while (pending.length) {
+      requests++;
+      const response = await o.transport(o.url, { method: 'post', body: `[${pending.map((p) => p.part).join()}]`, signal });
+      if (response.ok) {
+        response.body?.cancel().catch(() => {});
+        return { accepted: pending.length, invalids, requests };
+      }
+      const named = response.status == 400 ? await refusals(response, pending.length) : new Map<number, string>();
+      if (!named.size) {
+        response.body?.cancel().catch(() => {});
+        throw new HttpError(response.status, `idcapture/server: the profiles API refused the upsert with ${response.status}`);
+      }
+      invalids.push(...[...named].map(([i, message]) => ({ index: pending[i].index, message })));
+      pending = pending.filter((_, i) => !named.has(i));
+    }
+    return { accepted: 0, invalids, requests };
+  }
+
+  return {
+    /**
+     * Sends any number of records in order, one request after another, so a later update of a profile never lands
+     * before an earlier one. Stops at the first request that fails for good; the requests before it stay applied.
+     */
+    async upsert(records: readonly ProfileRecord[], signal?: AbortSignal): Promise<Sent> {
+      const parts = records.map((r) => JSON.stringify(r));
+      const total: Sent = { accepted: 0, invalids: [], requests: 0 };
+      for (const indices of chunk(parts, o.maxBatch, o.maxBodyBytes)) {
+        const sent = await send(indices.map((i) => parts[i]), signal);
+        total.accepted += sent.accepted;
+        total.requests += sent.requests;
+        total.invalids.push(...sent.invalids.map((r) => ({ ...r, index: indices[r.index] })));
+      }
+      return total;
+    },
+  };
+}
+
+export type UpsertSender = ReturnType<typeof createUpsertSender>;

@@ -1,0 +1,199 @@
+// `npm run demo` as a visitor meets it: the demo server runs as its own process on a free port, and Playwright drives
+// Debian's Chromium through the storefront pages and the inspector. Each test has a fresh context (cookies, storage).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { launchBrowser } from '../helpers/browser.js';
+import { startDemo } from '../helpers/demo.js';
+import { until } from '../helpers/e2e.js';
+
+/** Screenshots for a person to look at (git-ignored). */
+const shots = fileURLToPath(new URL('../../test-results/', import.meta.url));
+const CARD = '4242424242424242';
+
+let demo, browser;
+before(async () => {
+  [demo, browser] = await Promise.all([startDemo(), launchBrowser()]);
+  await mkdir(shots, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  demo?.kill();
+});
+
+const emulatorProfiles = async () => (await fetch(`${demo.url}/__emulator/profiles`)).json();
+const profileWith = async (email) => (await emulatorProfiles()).find((p) => p.emails?.includes(email));
+
+/** A page with the inspector open; every request it makes is recorded in `requests` as `METHOD url body`. */
+async function open(context, path) {
+  const page = await context.newPage();
+  page.requests = [];
+  page.on('request', (r) => page.requests.push(`${r.method()} ${r.url()} ${r.postData() ?? ''}`));
+  await page.goto(`${demo.url}${path}`);
+  await page.waitForFunction(() => typeof window.idcapture?.on == 'function');
+  if (!(await page.locator('#idc-inspector.open').count())) await page.click('#idc-toggle');
+  // The drawer slides in: wait until it is all on screen.
+  await page.waitForFunction(() => document.querySelector('#idc-inspector').getBoundingClientRect().right <= innerWidth);
+  return page;
+}
+const inspector = (page, field) => page.locator(`#idc-inspector [data-field="${field}"]`);
+
+/**
+ * Serves the pages from a cache filled while online, the way a service worker would, so a page can be reloaded while
+ * the context is offline. The proxy and the demo's live routes are never cached.
+ */
+async function cachePages(context) {
+  const cache = new Map();
+  await context.route('**/*', async (route) => {
+    const request = route.request();
+    if (request.method() != 'GET' || /^\/(api|demo|__emulator)\//.test(new URL(request.url()).pathname)) return route.fallback();
+    if (!cache.has(request.url())) {
+      const response = await route.fetch();
+      cache.set(request.url(), { status: response.status(), headers: response.headers(), body: await response.body() });
+    }
+    return route.fulfill(cache.get(request.url()));
+  });
+}
+
+test('the demo listens on 127.0.0.1 and prints its URL and three things to try', async () => {
+  assert.match(demo.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(demo.output(), /upstream: the embedded emulator/);
+  assert.equal((demo.output().match(/^\s+[123]\. /gm) ?? []).length, 3);
+  for (const path of ['/', '/register.html', '/checkout.html', '/spa.html', '/idcapture.js']) {
+    assert.equal((await fetch(`${demo.url}${path}`)).status, 200, path);
+  }
+});
+
+test('the home page shows the storefront with the inspector open (screenshot under test-results/)', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await open(context, '/');
+  const vuid = await page.evaluate(() => window.idcapture.vuid);
+  await assert.doesNotReject(inspector(page, 'vuid').filter({ hasText: vuid }).waitFor());
+  await inspector(page, 'profile').getByText('No profile for this vuid yet').waitFor();
+  assert.equal(await inspector(page, 'consent').textContent(), 'granted');
+  assert.equal(await inspector(page, 'network').textContent(), 'online');
+  await page.screenshot({ path: `${shots}demo-home.png` });
+  await context.close();
+});
+
+test('an email typed into the newsletter box becomes a profile, in the inspector and in the emulator', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await open(context, '/');
+  const vuid = await page.evaluate(() => window.idcapture.vuid);
+  await page.fill('#newsletter input[type=email]', 'Newsletter@Test.com');
+  await page.click('#newsletter button');
+  await inspector(page, 'profile').getByText('"newsletter@test.com"').first().waitFor({ timeout: 15000 });
+  const profile = await profileWith('newsletter@test.com');
+  assert.ok(profile, 'the emulator holds the profile');
+  assert.ok(profile.vuids.includes(vuid), 'tied to this visitor');
+  await page.screenshot({ path: `${shots}demo-home-profile.png` });
+  await context.close();
+});
+
+test('registered while offline, reloaded offline, then online: the upsert was kept and arrives', async () => {
+  const context = await browser.newContext();
+  await cachePages(context);
+  const page = await open(context, '/register.html');
+  await context.setOffline(true);
+  await inspector(page, 'network').getByText('offline').waitFor();
+  await page.fill('#first', 'Ada');
+  await page.fill('#last', 'Lovelace');
+  await page.fill('#email', 'ada@test.com');
+  await page.fill('#password', 'correct horse battery staple');
+  await page.click('#register button');
+  await page.locator('#offline-note').waitFor();
+  await inspector(page, 'queue-count').getByText('1').waitFor();
+
+  await page.reload();
+  await page.waitForFunction(() => typeof window.idcapture?.on == 'function');
+  await inspector(page, 'queue-count').getByText('1').waitFor();
+  assert.equal(await profileWith('ada@test.com'), undefined, 'nothing arrived while offline');
+
+  await context.setOffline(false);
+  await until(() => profileWith('ada@test.com'), 'the registration to arrive', 15000);
+  const profile = await profileWith('ada@test.com');
+  assert.equal(profile.first_name, 'Ada');
+  assert.equal(profile.last_name, 'Lovelace');
+  assert.ok(!JSON.stringify(profile).includes('horse'), 'the password is never captured');
+  await inspector(page, 'queue-count').getByText('0').waitFor();
+  await context.close();
+});
+
+test('checkout captures the shipping address; the card number appears in no request at all', async () => {
+  const context = await browser.newContext();
+  const page = await open(context, '/checkout.html');
+  await page.fill('#c-email', 'buyer@test.com');
+  await page.fill('#c-first', 'Grace');
+  await page.fill('#c-street', '1 Harbor Way');
+  await page.fill('#c-city', 'Portland');
+  await page.fill('#c-state', 'ME');
+  await page.fill('#c-zip', '04101');
+  await page.fill('#c-card', '4242 4242 4242 4242');
+  await page.fill('#c-exp', '12 / 30');
+  await page.fill('#c-cvc', '123');
+  await page.click('#checkout button');
+  await page.waitForURL(/ordered=1/);
+  await until(async () => (await profileWith('buyer@test.com'))?.street1, 'the address to arrive', 15000);
+  const profile = await profileWith('buyer@test.com');
+  assert.equal(profile.city, 'Portland');
+  for (const request of page.requests) {
+    assert.ok(!request.replace(/\D/g, '').includes(CARD), `the card number was sent: ${request}`);
+  }
+  assert.ok(!JSON.stringify(await emulatorProfiles()).replace(/\D/g, '').includes(CARD));
+  await context.close();
+});
+
+test('the single-page app form, sent by fetch with preventDefault, is captured too', async () => {
+  const context = await browser.newContext();
+  const page = await open(context, '/spa.html');
+  await page.fill('#h-name', 'Linus');
+  await page.fill('#h-email', 'spa@test.com');
+  await page.fill('#h-message', 'Where is my order?');
+  await page.click('#contact button');
+  await page.locator('#sent').waitFor();
+  assert.match(page.url(), /\/spa\.html$/, 'the page did not navigate');
+  await until(() => profileWith('spa@test.com'), 'the contact form to arrive', 15000);
+  await context.close();
+});
+
+test('the inspector switches the network, consent, identity and upstream faults', async () => {
+  const context = await browser.newContext();
+  const page = await open(context, '/');
+  const panel = page.locator('#idc-inspector');
+
+  await panel.getByRole('button', { name: 'Go offline' }).click();
+  await inspector(page, 'network').getByText('offline').waitFor();
+  assert.equal(await page.evaluate(() => navigator.onLine), false);
+  await panel.getByRole('button', { name: 'Go online' }).click();
+  assert.equal(await page.evaluate(() => navigator.onLine), true);
+
+  await panel.getByRole('button', { name: 'Deny' }).click();
+  await inspector(page, 'consent').getByText('denied').waitFor();
+  await page.reload();
+  await inspector(page, 'consent').getByText('denied').waitFor();
+
+  const before = await page.evaluate(() => window.idcapture.vuid);
+  await panel.getByRole('button', { name: 'Reset identity' }).click();
+  const after = await page.evaluate(() => window.idcapture.vuid);
+  assert.notEqual(after, before);
+  await inspector(page, 'vuid').getByText(after).waitFor();
+
+  await panel.getByRole('button', { name: '500s (half)' }).click();
+  await until(async () => (await (await fetch(`${demo.url}/__emulator/faults`)).json()).errorRate === 0.5, 'faults to be injected');
+  await panel.getByRole('button', { name: 'None' }).click();
+  await until(async () => (await (await fetch(`${demo.url}/__emulator/faults`)).json()).errorRate === 0, 'faults to be removed');
+  await context.close();
+});
+
+test('the profile lookup is the server’s: no route reads another visitor’s profile', async () => {
+  const answer = await (await fetch(`${demo.url}/demo/profile?vuid=${'0'.repeat(32)}&email=ada@test.com`)).json();
+  assert.deepEqual(answer, { vuid: null, profile: null }, 'without the visitor’s own cookie there is nothing to read');
+  assert.equal((await fetch(`${demo.url}/api/profiles?email=ada@test.com`)).status, 405, 'the proxy never reads profiles');
+});
+
+test('Ctrl-C stops the demo cleanly', async () => {
+  const { code } = await demo.stop();
+  assert.equal(code, 0);
+  assert.match(demo.output(), /idcapture demo stopped/);
+});
