@@ -12,8 +12,12 @@ declare global {
 /** Creates the client from the tag's data-* attributes and replays `queued`; a failure is logged, never thrown. */
 function start(data: DOMStringMap, queued?: unknown[]) {
   try {
+    const { autocapture: forms, batchSize } = data;
     const { client, report } = createClient({
       endpoint: data.endpoint!,
+      // Absent, empty or "true": every form; "false": off; anything else is a selector of the forms to capture.
+      autocapture: !forms || forms == 'true' || (forms != 'false' && { forms }),
+      batchSize: batchSize ? +batchSize : undefined,
       consent: data.consent as never,
       debug: data.debug != null && data.debug != 'false',
       cookie: data.cookieDomain ? { domain: data.cookieDomain } : undefined,

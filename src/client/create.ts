@@ -1,3 +1,5 @@
+import { startCapture } from './capture';
+import { followConsent, storeConsent } from './consent';
 import { createDelivery, type FlushResult } from './delivery';
 import { createEmitter } from './emitter';
 import { IdCaptureError } from './errors';
@@ -20,8 +22,10 @@ export interface IdCapture {
   /** Sends what is queued now (unless another tab is already sending it) and reports what happened. */
   flush(): Promise<FlushResult>;
   /**
-   * Changes consent. `'granted'` queues what waited while pending and lets delivery run; `'pending'` and `'denied'`
-   * stop sending (the durable queue waits), and `'denied'` discards what waited in memory.
+   * Changes consent, for this page, the next ones and the other open tabs. `'granted'` stores the vuid, queues what
+   * waited while pending and lets delivery run; `'pending'` and `'denied'` stop sending (the durable queue waits), and
+   * `'denied'` discards what waited in memory. Withdrawing consent (granted → denied) also empties this endpoint's
+   * queue and deletes the stored vuid.
    */
   setConsent(state: ConsentState): void;
   /** Starts a new anonymous visitor (call on logout); upserts already queued keep the identity they were made with. */
@@ -37,7 +41,7 @@ export function createClient(options: IdCaptureOptions) {
   const o = resolveOptions(options);
   const log = o.debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : () => {};
   const events = createEmitter<IdCaptureEvents>();
-  const identity = createIdentity(o.cookie);
+  const identity = createIdentity(o.cookie, o.consent == 'granted');
   const queue = openQueue(`idcapture:${o.endpoint}`, (message, cause) => {
     console.warn(`[idcapture] ${message}`, cause);
     events.emit('error', { error: cause });
@@ -56,31 +60,54 @@ export function createClient(options: IdCaptureOptions) {
     added.dropped.forEach((r) => events.emit('drop', { upsert: r.upsert, reason: 'maxQueueSize' }));
   };
 
+  /** Queues `upsert`, holds it in memory while consent is pending, or drops it; says whether it was taken. */
+  const accept = (upsert: Upsert) => {
+    if (consent == 'granted') return enqueue(upsert);
+    if (consent == 'pending') held.push(upsert);
+    log(`consent ${consent}: not queued`, upsert);
+    return consent == 'pending';
+  };
+
+  const apply = (state: ConsentState) => {
+    if (destroyed) return;
+    const before = consent;
+    consent = state;
+    const waiting = state == 'pending' ? [] : held;
+    held = state == 'pending' ? held : [];
+    if (state == 'granted') {
+      const vuid = identity.vuid;
+      identity.persist();
+      // Held upserts carry the vuid of a page without consent, replaced by one another tab stored meanwhile.
+      waiting.forEach((u) => u.attributes.vuid == vuid && (u.attributes.vuid = identity.vuid));
+      delivery.resume();
+      waiting.reduce((done, u) => done.then(() => enqueue(u)), Promise.resolve()).catch(report);
+    }
+    if (state == 'denied' && capture) capture.forget();
+    if (state == 'denied' && before == 'granted') {
+      identity.forget();
+      queue.clear().catch(report);
+    }
+  };
+
   const client: IdCapture = {
     get vuid() {
       return identity.vuid;
     },
     async identify(identifiers, attributes) {
       if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
-      const upsert = buildUpsert(identity.vuid, identifiers, attributes);
-      if (consent == 'granted') return enqueue(upsert);
-      if (consent == 'pending') held.push(upsert);
-      log(`consent ${consent}: not queued`, upsert);
+      await accept(buildUpsert(identity.vuid, identifiers, attributes));
     },
     async flush() {
       if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
-      return delivery.flush();
+      // While pending, storage is not touched at all, not even to count.
+      return consent == 'pending' ? { sent: 0, pending: held.length, dropped: 0 } : delivery.flush();
     },
     setConsent(state) {
       if (!CONSENT_STATES.includes(state)) throw new TypeError(`idcapture: consent must be one of ${CONSENT_STATES}`);
       if (destroyed) return;
-      consent = state;
-      const waiting = state == 'pending' ? [] : held;
-      held = state == 'pending' ? held : [];
-      if (state == 'granted') {
-        delivery.resume();
-        waiting.reduce((done, u) => done.then(() => enqueue(u)), Promise.resolve()).catch(report);
-      }
+      // Applied first: the other tabs then find this tab's vuid stored when they learn of the grant.
+      apply(state);
+      storeConsent(state);
     },
     reset() {
       if (destroyed) return;
@@ -93,6 +120,9 @@ export function createClient(options: IdCaptureOptions) {
       destroyed = true;
       delivery.stop();
       identity.stop();
+      if (capture) capture.stop();
+      unfollow();
+      removeEventListener('pagehide', onPageHide);
       events.clear();
     },
   };
@@ -100,6 +130,38 @@ export function createClient(options: IdCaptureOptions) {
     console.error('[idcapture]', error);
     events.emit('error', { error });
   };
+  const unfollow = followConsent(apply);
+  /**
+   * Captures on their way into IndexedDB. A form that submits for real leaves the page a few ms after the capture,
+   * and the browser aborts the unfinished transaction with the page: these go out in a keepalive request instead
+   * (should the transaction have finished after all, the next page sends the upsert again, which is harmless).
+   */
+  const storing = new Set<Upsert>();
+  const onPageHide = () => {
+    if (!storing.size || consent != 'granted') return;
+    const body = JSON.stringify([...storing]);
+    o.fetch(o.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, keepalive: true }).catch(() => {});
+  };
+  addEventListener('pagehide', onPageHide);
+  const capture =
+    o.autocapture &&
+    startCapture({
+      ...o.autocapture,
+      key: `idcapture-last:${o.endpoint}`,
+      vuid: () => identity.vuid,
+      persist: () => consent == 'granted',
+      capture(identifiers, attributes, form) {
+        const upsert = buildUpsert(identity.vuid, identifiers, attributes);
+        if (consent != 'denied') events.emit('capture', { upsert, form });
+        const stored = accept(upsert);
+        if (stored instanceof Promise) {
+          storing.add(upsert);
+          stored.catch(report).finally(() => storing.delete(upsert));
+        }
+        return !!stored;
+      },
+      log,
+    });
   return { client, report };
 }
 

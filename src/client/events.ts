@@ -2,6 +2,11 @@ import type { Upsert } from './queue';
 
 /** Events of `idc.on()` and the detail each listener receives. */
 export interface IdCaptureEvents {
+  /**
+   * Auto-capture read an identity from a form (`form` is null for an email field outside any form); the upsert is
+   * queued next, or held while consent is pending.
+   */
+  capture: { upsert: Upsert; form: HTMLFormElement | null };
   /** An upsert is durably queued. */
   queued: { upsert: Upsert };
   /** `count` upserts were acknowledged by the endpoint. */

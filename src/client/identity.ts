@@ -13,8 +13,12 @@ export interface CookieOptions {
 
 export interface Identity {
   readonly vuid: string;
-  /** Mints a new vuid and stores it: the next visitor on this device is a stranger. */
+  /** Mints a new vuid (stored if stored ones are kept): the next visitor on this device is a stranger. */
   reset(): void;
+  /** Starts keeping the vuid in the cookie and localStorage (consent granted); one stored meanwhile is adopted. */
+  persist(): void;
+  /** Deletes the stored vuid and continues with a new one in memory only (consent withdrawn). */
+  forget(): void;
   /** Stops following the other tabs' resets. */
   stop(): void;
 }
@@ -35,35 +39,49 @@ const mint = (): string =>
 
 /**
  * The visitor id, kept in a first-party cookie and mirrored in localStorage so that clearing either one keeps the
- * identity.
+ * identity. Until `persist` is true (consent granted) nothing is written: an existing id is read, a new one lives in
+ * memory.
  */
-export function createIdentity(cookie: Required<Omit<CookieOptions, 'domain'>> & CookieOptions | false): Identity {
+export function createIdentity(
+  cookie: (Required<Omit<CookieOptions, 'domain'>> & CookieOptions) | false,
+  persist: boolean,
+): Identity {
   const key = cookie ? cookie.name : 'vuid';
   const readCookie = () =>
     cookie ? attempt(() => document.cookie.split('; ').find((c) => c.startsWith(key + '='))?.slice(key.length + 1)) : undefined;
   const readLocal = () => attempt(() => localStorage.getItem(key));
 
+  const writeCookie = (value: string, maxAge: number) =>
+    attempt(() => {
+      document.cookie =
+        `${key}=${value}; Path=/; Max-Age=${maxAge}; SameSite=Lax` +
+        (cookie && cookie.domain ? `; Domain=${cookie.domain}` : '') +
+        (location.protocol == 'https:' ? '; Secure' : '');
+    });
+  /** The stored form (`<uuid>|<ms>`) of the current vuid. */
+  let current = '';
   const store = (value: string) => {
+    current = value;
+    if (!persist) return value;
     if (cookie && readCookie() != encodeURIComponent(value)) {
-      attempt(() => {
-        document.cookie =
-          `${key}=${encodeURIComponent(value)}; Path=/; Max-Age=${Math.round(cookie.maxAgeDays * 86400)}; SameSite=Lax` +
-          (cookie.domain ? `; Domain=${cookie.domain}` : '') +
-          (location.protocol == 'https:' ? '; Secure' : '');
-      });
+      writeCookie(encodeURIComponent(value), Math.round(cookie.maxAgeDays * 86400));
     }
     attempt(() => localStorage.setItem(key, value));
     return value;
   };
+  /** The stored vuid, cookie first, in its stored form. */
+  const stored = () => {
+    const fromCookie = readCookie();
+    const fromLocal = readLocal();
+    return toVuid(fromCookie) ? decodeURIComponent(fromCookie!) : toVuid(fromLocal) ? fromLocal! : undefined;
+  };
 
-  const fromCookie = readCookie();
-  const fromLocal = readLocal();
-  let vuid = toVuid(store(toVuid(fromCookie) ? decodeURIComponent(fromCookie!) : toVuid(fromLocal) ? fromLocal! : mint()))!;
+  let vuid = toVuid(store(stored() ?? mint()))!;
 
   // A reset (logout) in another tab reaches this one through the localStorage mirror, so the next customer's login
-  // here is not tied to the previous one's device history.
+  // here is not tied to the previous one's device history. An id kept in memory (no consent yet) is this page's own.
   const follow = (e: StorageEvent) => {
-    if (e.key == key && toVuid(e.newValue)) vuid = toVuid(e.newValue)!;
+    if (persist && e.key == key && toVuid(e.newValue)) vuid = toVuid(e.newValue)!;
   };
   addEventListener('storage', follow);
 
@@ -72,6 +90,17 @@ export function createIdentity(cookie: Required<Omit<CookieOptions, 'domain'>> &
       return vuid;
     },
     reset() {
+      vuid = toVuid(store(mint()))!;
+    },
+    persist() {
+      persist = true;
+      // Another tab granted first and stored its own id: one device, one visitor.
+      vuid = toVuid(store(stored() ?? current))!;
+    },
+    forget() {
+      persist = false;
+      if (cookie) writeCookie('', 0);
+      attempt(() => localStorage.removeItem(key));
       vuid = toVuid(store(mint()))!;
     },
     stop: () => removeEventListener('storage', follow),

@@ -1,3 +1,6 @@
+import type { AutocaptureOptions } from './capture';
+import { checkField } from '../profile/rules';
+import { storedConsent } from './consent';
 import type { CookieOptions } from './identity';
 
 /** Whether the visitor allows identity capture. */
@@ -8,8 +11,14 @@ export interface IdCaptureOptions {
   /** URL of your idcapture proxy, absolute or relative to the page, e.g. `'/api/profiles'`. Required. */
   endpoint: string;
   /**
-   * Consent at start-up. Default `'granted'`, but `'denied'` when the browser sends Global Privacy Control.
-   * While `'pending'`, upserts wait in memory; `'denied'` discards them.
+   * Form auto-capture: `false` turns it off; an object limits it to some forms or adds your own field mappings.
+   * Default true (every form of the page).
+   */
+  autocapture?: boolean | AutocaptureOptions;
+  /**
+   * Consent at start-up, until the visitor chooses (a `setConsent` choice is remembered across pages and tabs and
+   * wins over this). Default `'granted'`, but always `'denied'` when the browser sends Global Privacy Control.
+   * While `'pending'`, nothing is stored and upserts wait in memory; `'denied'` discards them.
    */
   consent?: ConsentState;
   /** Start as `'denied'` when `navigator.globalPrivacyControl` is true. Default true. */
@@ -29,6 +38,7 @@ export interface IdCaptureOptions {
 }
 
 const defaults = {
+  autocapture: true as boolean | AutocaptureOptions,
   consent: 'granted' as ConsentState,
   respectGlobalPrivacyControl: true,
   batchSize: 100,
@@ -62,10 +72,22 @@ export function resolveOptions(options: IdCaptureOptions) {
     if (!/^[\w.-]+$/.test(cookie.name)) throw new TypeError('idcapture: option cookie.name must be a cookie name');
     positive('cookie.maxAgeDays', cookie.maxAgeDays, false);
   }
+  const autocapture = options.autocapture ?? defaults.autocapture;
+  const { forms = '', fields = {} } = autocapture === true ? {} : autocapture || {};
+  // A bad selector fails here, naming the option, rather than silently at the first submit.
+  try {
+    if (forms) document.createDocumentFragment().querySelector(forms);
+    const shape = typeof autocapture == 'boolean' || typeof autocapture == 'object';
+    if (!shape || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) throw 0;
+  } catch {
+    throw new TypeError('idcapture: option autocapture must be a boolean or { forms?: <selector>, fields?: {...} }');
+  }
   const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
   return {
     endpoint: options.endpoint,
-    consent: gpc && (options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl) ? 'denied' : consent,
+    // Global Privacy Control first, then the visitor's remembered choice, then the page's option.
+    consent: gpc && (options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl) ? 'denied' : storedConsent() ?? consent,
+    autocapture: autocapture !== false && { forms, fields },
     batchSize: positive('batchSize', options.batchSize ?? defaults.batchSize),
     flushInterval: positive('flushInterval', options.flushInterval ?? defaults.flushInterval),
     maxQueueSize: positive('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),

@@ -34,6 +34,8 @@ export interface Queue {
   /** Counts a failed delivery of these records. */
   retried(ids: number[]): Promise<void>;
   size(): Promise<number>;
+  /** Removes every record (consent withdrawn); ids keep growing afterwards. */
+  clear(): Promise<void>;
   /** Whether the queue fell back to memory: its records then live and die with the page. */
   inMemory(): boolean;
 }
@@ -96,6 +98,11 @@ function indexedDbQueue(store: UseStore): Queue {
         await request(os.transaction);
       }),
     size: () => store('readonly', (os) => request(os.count(records()))),
+    clear: () =>
+      store('readwrite', (os) => {
+        os.delete(records());
+        return request(os.transaction);
+      }),
     inMemory: () => false,
   };
 }
@@ -119,6 +126,9 @@ function memoryQueue(): Queue {
       records.forEach((r) => ids.includes(r.id) && r.attempts++);
     },
     size: async () => records.length,
+    async clear() {
+      records = [];
+    },
     inMemory: () => true,
   };
 }
@@ -127,16 +137,12 @@ function memoryQueue(): Queue {
 const OPEN_TIMEOUT_MS = 2000;
 
 /**
- * Opens the queue `name` in IndexedDB. Where IndexedDB is missing, refuses to open, hangs, or later fails (quota,
- * a closed connection that will not reopen), the queue continues in memory and `warn` is called once; records already
- * in IndexedDB wait there for the next page.
+ * The queue `name` in IndexedDB, opened at its first use (so a page waiting for consent creates no database). Where
+ * IndexedDB is missing, refuses to open, hangs, or later fails (quota, a closed connection that will not reopen), the
+ * queue continues in memory and `warn` is called once; records already in IndexedDB wait there for the next page.
  */
 export function openQueue(name: string, warn: (message: string, cause: unknown) => void): Queue {
-  let active: Promise<Queue> = new Promise((resolve, reject) => {
-    const store = createStore(name, 'queue');
-    setTimeout(reject, OPEN_TIMEOUT_MS, new Error('IndexedDB did not open in time'));
-    store('readonly', (os) => request(os.count())).then(() => resolve(indexedDbQueue(store)), reject);
-  });
+  let active: Promise<Queue> | undefined;
   let memory: Queue | undefined;
   const fallBack = (cause: unknown) => {
     if (!memory) {
@@ -145,13 +151,18 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
     }
     return (active = Promise.resolve(memory));
   };
-  active = active.catch(fallBack);
+  const open = () =>
+    (active ??= new Promise<Queue>((resolve, reject) => {
+      const store = createStore(name, 'queue');
+      setTimeout(reject, OPEN_TIMEOUT_MS, new Error('IndexedDB did not open in time'));
+      store('readonly', (os) => request(os.count())).then(() => resolve(indexedDbQueue(store)), reject);
+    }).catch(fallBack));
 
   // Each operation tries twice (a connection the browser closed is reopened) before giving up on IndexedDB.
   const run =
     <A extends unknown[], R>(op: (q: Queue) => (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> =>
-      active.then((q) =>
+      open().then((q) =>
         op(q)(...args).catch(() =>
           op(q)(...args).catch((error: unknown) => fallBack(error).then((m) => op(m)(...args))),
         ),
@@ -162,6 +173,7 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
     remove: run((q) => q.remove),
     retried: run((q) => q.retried),
     size: run((q) => q.size),
+    clear: run((q) => q.clear),
     inMemory: () => !!memory,
   };
 }

@@ -98,6 +98,8 @@ describe('durable queue', () => {
 });
 
 describe('consent', () => {
+  // setConsent() remembers the choice for the next pages, and a remembered choice wins over the option.
+  afterEach(() => localStorage.removeItem('idcapture-consent'));
   it("holds upserts in memory while 'pending' and queues them, in order, when granted", async () => {
     const endpoint = uniqueEndpoint();
     const idc = createIdCapture({ endpoint, consent: 'pending' });

@@ -1,5 +1,5 @@
 import { assert, deepEqual, equal } from './assert.js';
-import { capturingConsole, storedRecords } from './helpers.js';
+import { capturingConsole, clearIdentity, storedRecords } from './helpers.js';
 
 /** Loads dist/idcapture.js the way a storefront does: stub array first, then the async tag with data-*. */
 function loadTag(attributes) {
@@ -14,8 +14,25 @@ function loadTag(attributes) {
   return loaded;
 }
 
+const json = async (path, body) =>
+  (await fetch(path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) })).json();
+
+/** A form on the page whose submission does not leave it. */
+function form(id, email) {
+  const el = document.createElement('form');
+  el.id = id;
+  el.innerHTML = `<input type="email" name="email" value="${email}"><button>Go</button>`;
+  el.addEventListener('submit', (e) => e.preventDefault());
+  document.body.append(el);
+  return el;
+}
+
 describe('script tag', () => {
-  afterEach(() => delete window.idcapture);
+  afterEach(() => {
+    window.idcapture?.destroy?.();
+    delete window.idcapture;
+    document.querySelectorAll('form').forEach((f) => f.remove());
+  });
 
   it('replays calls pushed before it loaded, in order, then keeps accepting push()', async () => {
     const endpoint = '/unavailable/script-tag';
@@ -93,5 +110,56 @@ describe('script tag', () => {
     const errors = await capturingConsole('error', () => loadTag({}));
     equal(errors.length, 1);
     assert(String(errors[0][1]).includes('endpoint'), String(errors[0][1]));
+  });
+
+  it('captures forms by default; data-autocapture="false" turns it off', async () => {
+    window.idcapture = [];
+    await loadTag({ 'data-endpoint': '/unavailable/script-tag-autocapture' });
+    const captured = [];
+    window.idcapture.on('capture', ({ upsert }) => captured.push(upsert.attributes.email));
+    form('on', 'tag@test.com').requestSubmit();
+    deepEqual(captured, ['tag@test.com']);
+    window.idcapture.destroy();
+    delete window.idcapture;
+
+    await loadTag({ 'data-endpoint': '/unavailable/script-tag-no-autocapture', 'data-autocapture': 'false' });
+    window.idcapture.on('capture', ({ upsert }) => captured.push(upsert.attributes.email));
+    form('off', 'off@test.com').requestSubmit();
+    deepEqual(captured, ['tag@test.com']);
+  });
+
+  it('data-autocapture="<selector>" captures only the forms it matches', async () => {
+    await loadTag({ 'data-endpoint': '/unavailable/script-tag-selector', 'data-autocapture': '#newsletter, .signup' });
+    const captured = [];
+    window.idcapture.on('capture', ({ upsert }) => captured.push(upsert.attributes.email));
+    form('login', 'login@test.com').requestSubmit();
+    form('newsletter', 'news@test.com').requestSubmit();
+    deepEqual(captured, ['news@test.com']);
+  });
+
+  it('data-batch-size sets the upserts per request, seen at the real proxy', async () => {
+    await json('/__backend/reset', {});
+    const api = (await json('/__backend/api')).url;
+    const endpoint = `${api}/api/profiles?run=${Math.random().toString(36).slice(2)}`;
+    // Held while the upserts are queued, so they leave in one flush.
+    let release;
+    await new Promise((held) => navigator.locks.request(`idcapture:${endpoint}`, () => (held(), new Promise((r) => (release = r)))));
+    await loadTag({ 'data-endpoint': endpoint, 'data-batch-size': '2', 'data-autocapture': 'false' });
+    for (const n of [1, 2, 3, 4, 5]) await window.idcapture.identify({ email: `batch-${n}@test.com` });
+    release();
+    deepEqual(await window.idcapture.flush(), { sent: 5, pending: 0, dropped: 0 });
+    deepEqual((await json('/__backend/forwarded')).map((batch) => batch.length), [2, 2, 1]);
+  });
+
+  it('data-debug logs decisions; data-cookie-domain is set on the vuid cookie', async () => {
+    clearIdentity();
+    const logs = await capturingConsole('log', async () => {
+      await loadTag({ 'data-endpoint': '/unavailable/script-tag-debug', 'data-debug': '', 'data-cookie-domain': 'elsewhere.example' });
+      form('debug', 'debug@test.com').requestSubmit();
+    });
+    assert(logs.some((args) => args[0] == '[idcapture]' && args.join(' ').includes('email (type)')), JSON.stringify(logs));
+    // The browser refuses a cookie for another domain: only the localStorage mirror holds the vuid.
+    equal(document.cookie.includes('vuid='), false);
+    assert(localStorage.getItem('vuid'), 'mirrored in localStorage');
   });
 });

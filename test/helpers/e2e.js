@@ -12,6 +12,8 @@ export async function startE2e() {
   const browser = await launchBrowser();
   return {
     server,
+    /** Path → node request listener, tried before the files: add pages that need headers of their own. */
+    routes,
     backend,
     browser,
     url: (path) => `${server.url}${path}`,

@@ -47,3 +47,10 @@ idc.vuid = 'x';
 
 export const errors = (e: unknown) =>
   e instanceof ValidationError ? [e.field, e.reason] : e instanceof HttpError ? e.status : e instanceof IdCaptureError;
+
+// Auto-capture: off, or limited to some forms with mappings of your own; the 'capture' event carries the form.
+createIdCapture({ endpoint: '/x', autocapture: false });
+createIdCapture({ endpoint: '/x', autocapture: { forms: '#newsletter', fields: { loyalty: 'loyalty_id' } } });
+// @ts-expect-error forms is a selector
+createIdCapture({ endpoint: '/x', autocapture: { forms: 1 } });
+export const offCapture: () => void = idc.on('capture', ({ upsert, form }) => [upsert.attributes.email, form?.id]);

@@ -1,0 +1,127 @@
+import { checkField, isIdentifier, type FieldValue } from '../profile/rules';
+import { attempt } from './attempt';
+import { classify, isCardNumber, type Field } from './classify';
+import type { Attributes, Identifiers } from './upsert';
+
+/** Where auto-capture looks. */
+export interface AutocaptureOptions {
+  /** Only forms (and stray email fields) matching or inside this selector are captured. Default: all. */
+  forms?: string;
+  /**
+   * Your own mappings, tried before the built-in table: a field's `name` or a selector, to a profile field, e.g.
+   * `{ 'loyalty-no': 'loyalty_id', '#signup .nick': 'nickname' }`. Default none.
+   */
+  fields?: Record<string, string>;
+}
+
+export interface CaptureOptions extends Required<AutocaptureOptions> {
+  /** Where the fingerprint of the last capture is kept, so the same form sent again on the next page is skipped. */
+  key: string;
+  vuid: () => string;
+  /** Whether the fingerprint may be written to localStorage (consent granted). */
+  persist: () => boolean;
+  /**
+   * Hands one capture over; returns whether it was taken (not while consent is denied). It must not throw, and
+   * does its storage work asynchronously.
+   */
+  capture: (identifiers: Identifiers, attributes: Attributes, form: HTMLFormElement | null) => boolean;
+  log: (...args: unknown[]) => void;
+}
+
+const FIELDS = 'input,select,textarea';
+const PHONE = /^\+?[\d\s().\/-]{7,}$/;
+
+/** The controls under `root`, through the open shadow roots of the elements inside it. */
+const controls = (root: ParentNode): Field[] =>
+  [...root.querySelectorAll('*')].flatMap((el) =>
+    el.shadowRoot ? controls(el.shadowRoot) : el.matches(FIELDS) ? [el as Field] : [],
+  );
+
+/** 32-bit FNV-1a: the last capture is remembered by fingerprint, so no profile data sits in localStorage. */
+const fingerprint = (text: string) => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return (h >>> 0).toString(36);
+};
+
+/**
+ * Form auto-capture: listeners delegated at the document in the capture phase (so forms added later, and forms
+ * whose own handlers call preventDefault, are seen) and on each open shadow root a focus enters, since `submit` and
+ * `change` do not leave shadow trees. On submit, the form's classified fields become one capture; on change of a
+ * field holding a complete valid email, its form's (or the lone field's) do. Handlers only classify and hand over.
+ * Returns `stop` (removes every listener) and `forget` (forgets the last capture, e.g. when consent is withdrawn).
+ */
+export function startCapture(o: CaptureOptions) {
+  let last = attempt(() => localStorage.getItem(o.key));
+  const roots = new WeakSet<Node>();
+  const offs: (() => void)[] = [];
+
+  /** The capture `fields` make, or nothing without an identifier (email, phone, a `data-idcapture="customer_id"`). */
+  const read = (fields: Field[], form: HTMLFormElement | null) => {
+    const identifiers: Identifiers = {};
+    const attributes: Attributes = {};
+    for (const el of fields) {
+      const [field, how] = classify(el, o.fields);
+      let value: FieldValue = el.value.trim();
+      // A numeric <select> value is a platform's internal id (Magento's region_id, gender): its text is the value.
+      if (el.tagName == 'SELECT' && /^\d+$/.test(value) && !/^dob/.test(field!)) {
+        value = (el as HTMLSelectElement).selectedOptions[0].text.trim();
+      }
+      if (field?.startsWith('dob_')) value = value && +value;
+      const skip = !field
+        ? how
+        : (el.type == 'radio' && !(el as HTMLInputElement).checked) || value === ''
+          ? 'empty'
+          : typeof value == 'string' && isCardNumber(value)
+            ? 'card number'
+            : field in identifiers || field in attributes
+              ? 'already set'
+              : field == 'phone' && !PHONE.test(value as string)
+                ? 'not a phone number'
+                : checkField(field, value);
+      o.log('field', el.name || el.id, skip ? `skipped: ${skip}` : `→ ${field} (${how})`);
+      if (!skip) (isIdentifier(field!) ? identifiers : attributes)[field!] = value as string;
+    }
+    if (!Object.keys(identifiers).length) return o.log('not captured: no identifier', form);
+    const print = fingerprint(JSON.stringify([o.vuid(), identifiers, attributes]));
+    if (print == last) return o.log('not captured: same as the last', form);
+    if (!o.capture(identifiers, attributes, form)) return;
+    last = print;
+    if (o.persist()) attempt(() => localStorage.setItem(o.key, print));
+  };
+
+  const inScope = (el: Element) => !o.forms || attempt(() => el.closest(o.forms));
+
+  const onSubmit = (e: Event) => {
+    const form = e.composedPath()[0] as HTMLFormElement;
+    if (inScope(form)) read(controls(form), form);
+  };
+  const onChange = (e: Event) => {
+    const el = e.composedPath()[0] as Field;
+    if (!el.matches?.(FIELDS) || classify(el, o.fields)[0] != 'email' || checkField('email', el.value.trim())) return;
+    const form = el.form;
+    if (inScope(form ?? el)) read(form ? controls(form) : [el], form);
+  };
+  const listen = (target: Node) => {
+    const on = (type: string, fn: (e: Event) => void) => {
+      target.addEventListener(type, fn, true);
+      offs.push(() => target.removeEventListener(type, fn, true));
+    };
+    on('submit', onSubmit);
+    on('change', onChange);
+    return on;
+  };
+  // focusin is composed: its path names the shadow roots a field sits in, before the user can change or submit it.
+  listen(document)('focusin', (e) => {
+    for (const node of e.composedPath()) {
+      if (node instanceof ShadowRoot && !roots.has(node)) listen(roots.add(node) && node);
+    }
+  });
+  return {
+    stop: () => offs.forEach((off) => off()),
+    forget() {
+      last = null;
+      attempt(() => localStorage.removeItem(o.key));
+    },
+  };
+}

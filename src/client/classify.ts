@@ -1,0 +1,83 @@
+/** A form control auto-capture can read. */
+export type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+
+/**
+ * The classification table, first row that matches wins. Each row: the profile field, the `autocomplete` tokens
+ * that mean it (WHATWG autofill field names), and the words that mean it in a field's name, id, label, aria-label
+ * and placeholder, read together as lower-case words (`customer[first_name]`, `billing_first_name` and
+ * `firstNameInput` all read "… first name …"). Rows are ordered so nested names stay right: Shopify's
+ * `checkout[shipping_address][city]` is a city, so the bare "address" of street1 comes last. Platforms covered:
+ * Shopify (`customer[email]`, `contact[email]`, `address1`), WooCommerce (`billing_*`, `billing_address_2`), Magento
+ * (`firstname`, `telephone`, `street[]` with ids `street_1`/`street_2`, `postcode`, `region_id`), BigCommerce
+ * (`addressLine1Input`, `postCodeInput`, `provinceCodeInput`) and generic forms (`fname`, `lname`, `zip`, `mobile`).
+ */
+const TABLE: [field: string, autocomplete: string, words?: RegExp][] = [
+  ['email', 'email', /\be ?mail/],
+  ['first_name', 'given-name', /\b(first|given|fore) ?name|\bfname\b/],
+  ['last_name', 'family-name', /\b(last|family|sur) ?name|\blname\b/],
+  ['phone', 'tel tel-national', /\b(tel\b|telephone|phone|mobile|cell ?phone|cell\b)/],
+  ['street2', 'address-line2', /\b(addr(ess)? ?(line)? ?2|street ?2)\b|\b(apt|apartment|suite)\b/],
+  ['city', 'address-level2', /\b(city|town|locality|suburb)\b/],
+  ['country', 'country country-name', /\bcountry/],
+  ['state', 'address-level1', /\b(state|province|region|county)\b/],
+  ['zip', 'postal-code', /\b(zip|post(al)? ?code|pin ?code|postal)/],
+  ['dob_day', 'bday-day'],
+  ['dob_month', 'bday-month'],
+  ['dob_year', 'bday-year'],
+  ['gender', 'sex', /\b(gender|sex)\b/],
+  ['street1', 'street-address address-line1', /\baddr(ess)?\b|\baddr(ess)? ?(line)? ?1\b|\bstreet/],
+];
+
+/** Autofill tokens of secrets and payment data: never read. */
+const SECRET_AUTOCOMPLETE = /^(cc-|one-time-code|(current|new)-password)/;
+/** Names and ids that suggest a secret; checked word by word so `shipping` or `pincode` is not a `pin`. */
+const SECRET_NAME = /\b(pass|pwd?\b|pin\b|cvv|cvc|csc|ssn|iban|token|secret|otp\b|card|cc\b|security ?code)/;
+const NEVER_TYPE = /^(password|hidden|file|checkbox|submit|button|reset|image)$/;
+
+/** `billing_firstName[0]` → `billing first name 0`. */
+const words = (text: string | null | undefined) =>
+  (text ?? '').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().replace(/[^a-z0-9]+/g, ' ');
+
+/** Whether `el`, or a host of the shadow roots it sits in, is inside `[data-idcapture-ignore]`. */
+const ignored = (el: Element | undefined): boolean =>
+  !!el && (!!el.closest('[data-idcapture-ignore]') || ignored((el.getRootNode() as ShadowRoot).host));
+
+/**
+ * The profile field `el` holds, or why it is skipped: `[field, how]` with `how` one of data-idcapture, fields,
+ * autocomplete, type, name (the heuristics), or `[undefined, reason]`. `fields` are the page's own mappings
+ * (`{ '<selector or name>': '<field>' }`).
+ */
+export function classify(el: Field, fields: Record<string, string>): [field: string | undefined, how: string] {
+  const type = el.type;
+  const tokens = (el.getAttribute('autocomplete') ?? '').toLowerCase().split(/\s+/);
+  if (NEVER_TYPE.test(type)) return [, type];
+  if (tokens.some((t) => SECRET_AUTOCOMPLETE.test(t))) return [, 'autocomplete ' + tokens.join(' ')];
+  if (SECRET_NAME.test(words(el.name + ' ' + el.id))) return [, 'secret name'];
+  if (ignored(el)) return [, 'ignored'];
+  const explicit = el.dataset.idcapture;
+  if (explicit) return [explicit, 'data-idcapture'];
+  for (const key in fields) {
+    try {
+      if (el.name == key || el.matches(key)) return [fields[key], 'fields'];
+    } catch {}
+  }
+  const row = TABLE.find(([, autocomplete]) => tokens.some((t) => autocomplete.split(' ').includes(t)));
+  if (row) return [row[0], 'autocomplete'];
+  if (type == 'email' || type == 'tel') return [type == 'tel' ? 'phone' : type, 'type'];
+  const labels = [...(el.labels ?? [])].map((l) => l.textContent);
+  const text = words([el.name, el.id, ...labels, el.getAttribute('aria-label'), el.getAttribute('placeholder')].join(' '));
+  const found = TABLE.find(([, , heuristic]) => heuristic?.test(text))?.[0];
+  return [found, found ? 'name' : 'unrecognised'];
+}
+
+/** Card numbers: 13–19 digits (spaces and dashes aside) that pass the Luhn check. */
+export const isCardNumber = (value: string): boolean => {
+  const digits = value.replace(/[\s-]/g, '');
+  if (!/^\d{13,19}$/.test(digits)) return false;
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    const d = +digits[digits.length - 1 - i] * (i % 2 ? 2 : 1);
+    sum += d > 9 ? d - 9 : d;
+  }
+  return sum % 10 == 0;
+};

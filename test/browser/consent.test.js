@@ -1,0 +1,160 @@
+// Consent done fully: nothing stored while pending, the vuid persisted only on 'granted', withdrawal purges, and the
+// choice is remembered for the next pages (other tabs and reloads are driven by Playwright in test/e2e/consent.test.js).
+import { createIdCapture } from '../../dist/index.js';
+import { assert, deepEqual, equal } from './assert.js';
+import { clearIdentity, cookieValue, storedRecords, uniqueEndpoint } from './helpers.js';
+
+const dashed = (vuid) => vuid.replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+/** Whether the database `name` exists, asked in a way every engine supports (indexedDB.databases() is recent). */
+const databaseExists = (name) =>
+  new Promise((resolve, reject) => {
+    let existed = true;
+    const open = indexedDB.open(name);
+    open.onupgradeneeded = (e) => (existed = e.oldVersion > 0);
+    open.onsuccess = () => {
+      open.result.close();
+      if (!existed) indexedDB.deleteDatabase(name);
+      resolve(existed);
+    };
+    open.onerror = () => reject(open.error);
+  });
+const stay = (e) => e.preventDefault();
+
+let clients = [];
+let forms = [];
+function client(options) {
+  const endpoint = uniqueEndpoint();
+  const idc = createIdCapture({ endpoint, ...options });
+  clients.push(idc);
+  const captures = [];
+  idc.on('capture', ({ upsert }) => captures.push(upsert.attributes));
+  return { idc, endpoint, captures };
+}
+function newsletter(email) {
+  const form = document.createElement('form');
+  form.innerHTML = `<input type="email" name="contact[email]" value="${email}"><button>Subscribe</button>`;
+  document.body.append(form);
+  forms.push(form);
+  return form;
+}
+const queuedOnce = (idc, email) =>
+  new Promise((resolve) => idc.on('queued', ({ upsert }) => upsert.attributes.email == email && resolve()));
+
+describe('consent', () => {
+  before(() => addEventListener('submit', stay));
+  after(() => removeEventListener('submit', stay));
+  beforeEach(() => {
+    clearIdentity();
+    localStorage.clear();
+  });
+  afterEach(() => {
+    clients.forEach((c) => c.destroy());
+    forms.forEach((f) => f.remove());
+    clients = [];
+    forms = [];
+  });
+
+  it("while 'pending' writes no cookie, no localStorage and no IndexedDB; captures wait in memory", async () => {
+    const { idc, endpoint, captures } = client({ consent: 'pending' });
+    newsletter('waiting@test.com').requestSubmit();
+    await idc.identify({ email: 'called@test.com' });
+    deepEqual(await idc.flush(), { sent: 0, pending: 2, dropped: 0 });
+    deepEqual(captures, [{ vuid: idc.vuid, email: 'waiting@test.com' }], 'captured, held:');
+    equal(cookieValue('vuid'), undefined, 'cookie:');
+    equal(localStorage.length, 0, 'localStorage:');
+    assert(!(await databaseExists(`idcapture:${endpoint}`)), 'no database created');
+  });
+
+  it("'granted' then persists the vuid, remembers the choice and queues what waited, in order", async () => {
+    const { idc, endpoint } = client({ consent: 'pending' });
+    const vuid = idc.vuid;
+    newsletter('first@test.com').requestSubmit();
+    await idc.identify({ email: 'second@test.com' });
+    const queued = queuedOnce(idc, 'second@test.com');
+    idc.setConsent('granted');
+    await queued;
+    equal(idc.vuid, vuid, 'the same visitor:');
+    equal(decodeURIComponent(cookieValue('vuid')).split('|')[0], dashed(vuid));
+    equal(localStorage.getItem('vuid').split('|')[0], dashed(vuid));
+    equal(localStorage.getItem('idcapture-consent'), 'granted');
+    deepEqual(
+      (await storedRecords(endpoint)).map((r) => r.upsert.attributes),
+      [{ vuid, email: 'first@test.com' }, { vuid, email: 'second@test.com' }],
+    );
+  });
+
+  it('withdrawing (granted → denied) purges the queue, the stored vuid and the last capture; nothing is captured after', async () => {
+    const { idc, endpoint, captures } = client();
+    const before = idc.vuid;
+    const queued = queuedOnce(idc, 'kept@test.com');
+    newsletter('kept@test.com').requestSubmit();
+    await queued;
+    equal((await storedRecords(endpoint)).length, 1);
+    assert(localStorage.getItem(`idcapture-last:${endpoint}`), 'the last capture is remembered');
+
+    idc.setConsent('denied');
+    // IndexedDB runs transactions in the order they were made: the count below sees the purge.
+    deepEqual(await idc.flush(), { sent: 0, pending: 0, dropped: 0 });
+    deepEqual(await storedRecords(endpoint), []);
+    equal(cookieValue('vuid'), undefined, 'cookie:');
+    equal(localStorage.getItem('vuid'), null, 'localStorage vuid:');
+    equal(localStorage.getItem(`idcapture-last:${endpoint}`), null, 'last capture:');
+    equal(localStorage.getItem('idcapture-consent'), 'denied');
+    assert(idc.vuid != before, 'a new vuid, in memory only');
+
+    newsletter('after@test.com').requestSubmit();
+    await idc.identify({ email: 'after-identify@test.com' });
+    equal(captures.length, 1, 'no capture while denied:');
+    deepEqual(await storedRecords(endpoint), []);
+    equal(cookieValue('vuid'), undefined, 'still no cookie:');
+  });
+
+  it('granting again after a withdrawal captures the same form again, under the new vuid', async () => {
+    const { idc, endpoint } = client();
+    const first = queuedOnce(idc, 'again@test.com');
+    newsletter('again@test.com').requestSubmit();
+    await first;
+    idc.setConsent('denied');
+    newsletter('again@test.com').requestSubmit();
+    idc.setConsent('granted');
+    const queued = queuedOnce(idc, 'again@test.com');
+    newsletter('again@test.com').requestSubmit();
+    await queued;
+    deepEqual((await storedRecords(endpoint)).map((r) => r.upsert.attributes), [{ vuid: idc.vuid, email: 'again@test.com' }]);
+  });
+
+  it('a remembered choice wins over the consent option on the next page; Global Privacy Control wins over both', async () => {
+    localStorage.setItem('idcapture-consent', 'granted');
+    const pending = client({ consent: 'pending' });
+    await pending.idc.identify({ email: 'remembered@test.com' });
+    equal((await storedRecords(pending.endpoint)).length, 1, 'granted by the remembered choice:');
+
+    localStorage.setItem('idcapture-consent', 'denied');
+    const denied = client({ consent: 'granted' });
+    await denied.idc.identify({ email: 'refused@test.com' });
+    deepEqual(await storedRecords(denied.endpoint), [], 'denied by the remembered choice:');
+
+    localStorage.setItem('idcapture-consent', 'granted');
+    Object.defineProperty(navigator, 'globalPrivacyControl', { value: true, configurable: true });
+    try {
+      const gpc = client();
+      newsletter('gpc@test.com').requestSubmit();
+      await gpc.idc.identify({ email: 'gpc-identify@test.com' });
+      equal(gpc.captures.length, 0, 'no capture under GPC:');
+      deepEqual(await storedRecords(gpc.endpoint), []);
+      const ignored = client({ respectGlobalPrivacyControl: false });
+      await ignored.idc.identify({ email: 'gpc-ignored@test.com' });
+      equal((await storedRecords(ignored.endpoint)).length, 1, 'respectGlobalPrivacyControl: false:');
+    } finally {
+      delete navigator.globalPrivacyControl;
+    }
+  });
+
+  it("'pending' forgets the remembered choice but keeps the stored vuid", () => {
+    const { idc } = client();
+    idc.setConsent('granted');
+    idc.setConsent('pending');
+    equal(localStorage.getItem('idcapture-consent'), null);
+    equal(localStorage.getItem('vuid').split('|')[0], dashed(idc.vuid));
+  });
+});
