@@ -86,6 +86,7 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   // The back end's own client, for the inspector's "profile of this visitor" read; the browser never sees the key.
   const zaius = createServerClient({ apiKey: key, baseUrl: upstream, fetch, retries: 1, timeoutMs: 5000 });
   let proxy;
+  let hosts = [];
   let preset = 'off';
 
   async function demoRoute(req, res, path) {
@@ -138,7 +139,14 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   }
 
   const server = createServer((req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://demo.invalid');
+    // Only this server's own names: a page on another site that rebinds its DNS name to 127.0.0.1 gets nothing.
+    if (!hosts.includes(req.headers.host ?? '')) return sendJson(res, 421, { error: 'unknown host' });
+    let pathname;
+    try {
+      ({ pathname } = new URL(req.url ?? '/', 'http://demo.invalid'));
+    } catch {
+      return sendJson(res, 400, { error: 'bad request target' });
+    }
     if (pathname == '/api/profiles') return proxy(req, res);
     if (pathname == '/favicon.ico') return void res.writeHead(204).end();
     // The emulator's inspection paths, for a look from the terminal and for the demo's tests.
@@ -165,6 +173,7 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   const url = `http://${host}:${server.address().port}`;
   // The proxy allows exactly this server's own origins, known once the port is.
   const origins = [url, `http://localhost:${server.address().port}`];
+  hosts = origins.map((origin) => new URL(origin).host);
   proxy = toNodeListener(createProxy({ apiKey: key, upstream, allowedOrigins: origins, fetch }));
   return {
     url,

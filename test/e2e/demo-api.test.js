@@ -57,3 +57,27 @@ test('the key appears in no byte the browser receives', async () => {
   assert.ok(seen.length >= 10);
   for (const answer of seen) assert.ok(!answer.includes(KEY) && !answer.includes('s3cr3t'));
 });
+
+test('another host name is refused, so a rebound DNS name cannot read profiles through the demo', async () => {
+  const { request } = await import('node:http');
+  const status = await new Promise((resolve, reject) => {
+    const req = request(`${demo.url}/demo/profile`, { headers: { host: 'attacker.example', cookie: `vuid=${VUID}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject).end();
+  });
+  assert.equal(status, 421);
+});
+
+test('a malformed request target is answered 400 and the server keeps serving', async () => {
+  const { connect } = await import('node:net');
+  const { port } = new URL(demo.url);
+  const answer = await new Promise((resolve, reject) => {
+    const socket = connect(+port, '127.0.0.1', () => socket.end(`GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
+    let text = '';
+    socket.setEncoding('utf8').on('data', (chunk) => (text += chunk)).on('end', () => resolve(text)).on('error', reject);
+  });
+  assert.match(answer, /^HTTP\/1\.1 400/);
+  assert.equal((await call('/demo/status')).status, 200);
+});
