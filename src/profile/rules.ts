@@ -9,6 +9,9 @@ export const MAX_TEXT = 1024;
 /** Lower snake_case, starting with a letter; 64 characters is our cap, the API documents none. */
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
+/** Whether `name` is shaped like a field name (lower snake_case), known or not. */
+export const isFieldName = (name: string): boolean => NAME.test(name);
+
 /** Suffixes the API requires of custom identifier names (POST /v3/schema/identifiers). */
 const CUSTOM_IDENTIFIER = /_(id|hash|number|token|alias|address|key)$/;
 

@@ -15,7 +15,10 @@ export interface LogEntry {
   attributes?: string[];
   /** Records in a valid batch. */
   records?: number;
-  /** Attribute names removed from the batch because `allowedAttributes` does not list them (names only). */
+  /**
+   * Attribute names removed from the batch because `allowedAttributes` does not list them (names only); a name that
+   * is not lower snake_case is never echoed and shows as `'<not lower snake_case>'`.
+   */
   removed?: string[];
   /** Bad records in a refused batch. */
   invalidRecords?: number;

@@ -1,5 +1,5 @@
 /** Parsing and validating a batch with the shared profile rules, and rebuilding it from the validated fields only. */
-import { checkAttributes, type FieldValue } from '../profile/rules';
+import { checkAttributes, isFieldName, type FieldValue } from '../profile/rules';
 
 /** One record as it goes upstream. */
 export interface ProfileRecord {
@@ -18,15 +18,18 @@ export type Batch =
   | { reason: 'invalid_json' | 'invalid_batch' | 'too_many_records' }
   | { reason: 'invalid_records'; invalids: Invalid[] };
 
-/** Attacker-chosen names are echoed in answers and logs; this keeps each small whatever the name. */
-const ECHO_MAX = 64;
+/**
+ * Stands for every removed name that is not lower snake_case: such a key may be anything (an email, a line break), so
+ * it is never echoed into an answer or a log; well-formed names are at most 64 characters of `[a-z0-9_]`.
+ */
+export const MALFORMED_NAME = '<not lower snake_case>';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value == 'object' && !!value && !Array.isArray(value);
 
-const echo = (name: string) => (name.length > ECHO_MAX ? `${name.slice(0, ECHO_MAX)}…` : name);
+const echo = (name: string) => (isFieldName(name) ? name : MALFORMED_NAME);
 
 /**
  * The record's attributes without the names outside `allowed`, and those names; or what makes it unusable. A name the
