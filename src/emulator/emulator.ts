@@ -54,7 +54,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   let requests: Record<string, number> = {};
   let pending = new Set<ReturnType<typeof setTimeout>>();
   let pendingRecords = 0;
-  let droppedFields: Record<string, number> = {};
+  // No prototype: a dropped field may be named `constructor` or `to_string`.
+  let droppedFields: Record<string, number> = Object.create(null);
 
   const count = (status: string) => (requests[status] = (requests[status] ?? 0) + 1);
 
@@ -137,7 +138,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     pendingRecords = 0;
     store = new ProfileStore(o.lowConfidence);
     requests = {};
-    droppedFields = {};
+    droppedFields = Object.create(null);
     limiter?.reset();
     faults = new FaultPlan(o.faults);
   }

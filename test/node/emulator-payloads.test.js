@@ -177,3 +177,9 @@ test('every problem of every record is listed, one entry per problem with the re
   ]);
   assert.equal(strict.emulator.stats().recordsApplied, 0, 'one bad record refuses the whole batch');
 });
+
+test('drop: fields named like Object.prototype members are counted like any other', async () => {
+  const response = await post(lenient.url, [{ attributes: { email: 'p@test.com', constructor: 'x', to_string: 'y' } }]);
+  assert.equal(response.status, 202);
+  assert.deepEqual(lenient.emulator.stats().droppedFields, { constructor: 1, to_string: 1 });
+});
