@@ -86,6 +86,16 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
       })(),
     ),
   );
+  // Upserts the client itself gave up on ('drop' events), from every tab, so a loss can be told from a stuck queue.
+  const drops = [];
+  await context.exposeBinding('chaosDrop', (_, drop) => drops.push(drop));
+  await context.addInitScript(() => {
+    const hook = () => {
+      if (!window.idcapture || Array.isArray(window.idcapture)) return setTimeout(hook, 20);
+      window.idcapture.on('drop', ({ upsert, reason }) => window.chaosDrop({ email: upsert?.attributes?.email, reason }));
+    };
+    hook();
+  });
   context.on('page', (page) => page.on('dialog', (dialog) => dialog.dismiss().catch(() => {})));
 
   const state = { online: true, up: true };
@@ -260,6 +270,15 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
       missing = lost();
     }
     drainedS = (Date.now() - drainStart) / 1000;
+    // What the browser still holds, when something is missing: a stuck queue is not a lost upsert, but neither passes.
+    const queued = missing.length ? await tabs.find(Boolean)?.evaluate(() => new Promise((resolve) => {
+      const open = indexedDB.open('idcapture:/api/profiles');
+      open.onsuccess = () => {
+        const all = open.result.transaction('queue').objectStore('queue').getAll(IDBKeyRange.upperBound(Infinity));
+        all.onsuccess = () => resolve(all.result.map((r) => r.upsert?.attributes?.email));
+      };
+      open.onerror = () => resolve(null);
+    })).catch(() => null) : [];
     const texts = await Promise.all(received);
     const keyHits = texts.filter(({ bytes }) => bytes.includes(CHAOS_KEY)).map(({ url }) => url);
     const resent = Math.max(0, postedRecords - ops.length);
@@ -271,7 +290,8 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
       line:
         line +
         (first
-          ? `\nfirst lost upsert: #${first.op.n} ${first.op.how}: ${first.email} ${JSON.stringify(first.op.attributes)}; the emulator has ${first.name}=${JSON.stringify(first.found)} (replay: SEED=${seed})`
+          ? `\n${queued?.length ?? '?'} upserts still queued in the browser${queued?.length ? ` (first for ${queued[0]})` : ''}; ${drops.length} dropped by the client${drops.length ? ` (first ${JSON.stringify(drops[0])})` : ''}` +
+            `\nfirst lost upsert: #${first.op.n} ${first.op.how}: ${first.email} ${JSON.stringify(first.op.attributes)}; the emulator has ${first.name}=${JSON.stringify(first.found)} (replay: SEED=${seed})`
           : '') +
         (keyHits.length ? `\nthe API key was in ${keyHits.length} responses, first ${keyHits[0]} (seed ${seed})` : ''),
       upserts: ops.length,
@@ -285,6 +305,7 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
       responses: texts.length,
       bytesReceived: texts.reduce((sum, { bytes }) => sum + bytes.length, 0),
       events,
+      drops,
       emulatorStats: emulator.stats(),
     };
   } finally {
@@ -299,7 +320,7 @@ if (process.argv[1] == fileURLToPath(import.meta.url)) {
   const number = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
   const seed = number('SEED', Math.floor(Math.random() * 1e6));
   const result = await runChaos({ seed, people: number('PEOPLE', 150), updates: number('UPDATES', 8), drainMs: 120_000, log: console.log });
-  console.log(`${result.responses} responses (${result.bytesReceived} bytes) searched for the API key: ${result.keyHits.length} hits`);
+  console.log(`${result.drops.length} upserts dropped by the client; ${result.responses} responses (${result.bytesReceived} bytes) searched for the API key: ${result.keyHits.length} hits`);
   console.log(result.line);
   process.exitCode = result.ok ? 0 : 1;
 }
