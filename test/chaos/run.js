@@ -63,6 +63,8 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
   const received = [];
   let requests = 0;
   let postedRecords = 0;
+  /** Every record the browser posted, with when: a loss can then be told from a late resend of an older value. */
+  const posted = [];
   const events = [];
   const note = (what) => (events.push(what), log(`  ${what}`));
   context.on('request', (request) => {
@@ -71,6 +73,8 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
     try {
       const body = JSON.parse(request.postData() ?? '[]');
       postedRecords += Array.isArray(body) ? body.length : 1;
+      const at = Date.now();
+      for (const { attributes } of [body].flat()) posted.push({ at, attributes });
     } catch {
       // Counted as a request; its records are not known.
     }
@@ -283,6 +287,11 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
     const keyHits = texts.filter(({ bytes }) => bytes.includes(CHAOS_KEY)).map(({ url }) => url);
     const resent = Math.max(0, postedRecords - ops.length);
     const first = missing[0];
+    /** When the lost value and the value found instead were posted, in seconds from the start. */
+    const history = ({ email, name, value, found }) => {
+      const times = (v) => posted.filter((p) => p.attributes.email == email && p.attributes[name] === v).map((p) => ((p.at - started) / 1000).toFixed(1));
+      return `${name}=${JSON.stringify(value)} was posted at [${times(value)}] s; ${name}=${JSON.stringify(found)} at [${times(found)}] s`;
+    };
     const lostOps = new Set(missing.map((m) => m.op.n)).size;
     const line = `chaos: ${ops.length} upserts, ${lostOps} lost, ${resent} resent, ${requests} requests, drained in ${drainedS.toFixed(1)} s (seed ${seed})`;
     result = {
@@ -291,6 +300,7 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
         line +
         (first
           ? `\n${queued?.length ?? '?'} upserts still queued in the browser${queued?.length ? ` (first for ${queued[0]})` : ''}; ${drops.length} dropped by the client${drops.length ? ` (first ${JSON.stringify(drops[0])})` : ''}` +
+            `\n${history(first)}` +
             `\nfirst lost upsert: #${first.op.n} ${first.op.how}: ${first.email} ${JSON.stringify(first.op.attributes)}; the emulator has ${first.name}=${JSON.stringify(first.found)} (replay: SEED=${seed})`
           : '') +
         (keyHits.length ? `\nthe API key was in ${keyHits.length} responses, first ${keyHits[0]} (seed ${seed})` : ''),
