@@ -74,7 +74,7 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
       const body = JSON.parse(request.postData() ?? '[]');
       postedRecords += Array.isArray(body) ? body.length : 1;
       const at = Date.now();
-      for (const { attributes } of [body].flat()) posted.push({ at, attributes });
+      for (const { attributes } of [body].flat()) posted.push({ at, request: requests, attributes });
     } catch {
       // Counted as a request; its records are not known.
     }
@@ -290,7 +290,9 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
     /** When the lost value and the value found instead were posted, in seconds from the start. */
     const history = ({ email, name, value, found }) => {
       const times = (v) => posted.filter((p) => p.attributes.email == email && p.attributes[name] === v).map((p) => ((p.at - started) / 1000).toFixed(1));
-      return `${name}=${JSON.stringify(value)} was posted at [${times(value)}] s; ${name}=${JSON.stringify(found)} at [${times(found)}] s`;
+      const mine = posted.filter((p) => p.attributes.email == email && name in p.attributes);
+      const byRequest = [...new Set(mine.map((p) => p.request))].map((r) => `#${r}: ${mine.filter((p) => p.request == r).map((p) => p.attributes[name]).join(',')}`);
+      return `${name}=${JSON.stringify(value)} was posted at [${times(value)}] s; ${name}=${JSON.stringify(found)} at [${times(found)}] s; in request order: ${byRequest.join('; ')}`;
     };
     const lostOps = new Set(missing.map((m) => m.op.n)).size;
     const line = `chaos: ${ops.length} upserts, ${lostOps} lost, ${resent} resent, ${requests} requests, drained in ${drainedS.toFixed(1)} s (seed ${seed})`;
