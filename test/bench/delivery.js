@@ -34,13 +34,17 @@ export async function bench() {
   const e2e = await startE2e();
   try {
     const rows = [];
+    let healthy;
     for (const [label, faults] of [['healthy API', {}], ['20% upstream 5xx', { errorRate: 0.2, seed: 7 }]]) {
       const { seconds, requests, duplicates } = await drain(e2e, faults);
+      // The faulty run's figures are given as ratios to the healthy run's, measured just before.
+      const vs = (value, key) => (healthy ? { reference: 'the same drain, healthy API', referenceValue: healthy[key], ratio: value / healthy[key] } : {});
       rows.push(
-        { name: `drain ${N} upserts, ${label}: wall time`, value: Number(seconds.toFixed(1)), unit: 's' },
-        { name: `drain ${N} upserts, ${label}: requests to the proxy`, value: requests, unit: 'requests' },
+        { name: `drain ${N} upserts, ${label}: wall time`, value: Number(seconds.toFixed(1)), unit: 's', ...vs(Number(seconds.toFixed(1)), 'seconds') },
+        { name: `drain ${N} upserts, ${label}: requests to the proxy`, value: requests, unit: 'requests', ...vs(requests, 'requests') },
         { name: `drain ${N} upserts, ${label}: duplicates applied`, value: duplicates, unit: 'upserts' },
       );
+      healthy ??= { seconds: Number(seconds.toFixed(1)), requests };
     }
     return rows;
   } finally {

@@ -123,7 +123,9 @@ export async function bench() {
     const bare = figures['bare node:http pass-through'];
     const ours = figures['proxy, Node adapter'];
     rows.push(
-      { name: 'proxy vs pass-through: requests/s', value: `${Math.round((100 * ours.busy.rps) / bare.busy.rps)}%`, unit: 'of pass-through' },
+      { name: 'proxy: requests/s', value: ours.busy.rps, unit: 'req/s', reference: 'bare node:http pass-through', referenceValue: bare.busy.rps, ratio: ours.busy.rps / bare.busy.rps },
+      { name: 'proxy: latency p50', value: +ms(ours.alone.p50), unit: 'ms', reference: 'bare node:http pass-through', referenceValue: +ms(bare.alone.p50), ratio: ours.alone.p50 / bare.alone.p50 },
+      { name: 'proxy: latency p99', value: +ms(ours.alone.p99), unit: 'ms', reference: 'bare node:http pass-through', referenceValue: +ms(bare.alone.p99), ratio: ours.alone.p99 / bare.alone.p99 },
       { name: 'proxy vs pass-through: added latency p50 / p99', value: `${ms(ours.alone.p50 - bare.alone.p50)} / ${ms(ours.alone.p99 - bare.alone.p99)}`, unit: 'ms' },
     );
     const refused = await load(`${proxy.url}${PATH}`, { headers: { origin: 'https://evil.example' }, expect: 403 });

@@ -1,7 +1,9 @@
-// `npm run bench`: runs every benchmark in this folder and prints one table.
-import { readdirSync } from 'node:fs';
+// `npm run bench`: runs every benchmark in this folder, one after another, and prints one table; each figure with a
+// reference measured in the same run shows it and the ratio (ours / reference). The same rows, with each part's wall
+// time, are written to bench-results/ (git-ignored) as bench-<time>.json and latest.json.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, constants } from 'node:zlib';
-import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 const here = new URL('.', import.meta.url);
 const bundle = readFileSync(new URL('../../dist/idcapture.js', here));
@@ -14,8 +16,44 @@ const rows = [
     unit: 'B',
   },
 ];
-for (const file of readdirSync(here).filter((f) => f.endsWith('.js') && f !== 'run.js').sort()) {
+/** The slot for issue 13's coalescing bench: it runs when test/bench/coalesce.js exists, and says so when not. */
+const COALESCE = 'coalesce.js';
+const order = ['bundles.js', 'mainthread.js', 'capture.js', 'identify.js', 'delivery.js', 'proxy.js', COALESCE];
+const files = readdirSync(here).filter((f) => f.endsWith('.js') && f !== 'run.js');
+files.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
+const parts = {};
+const started = Date.now();
+for (const file of files) {
+  const t = Date.now();
   const { bench } = await import(new URL(file, here));
   for (const row of await bench()) rows.push({ bench: file.replace(/\.js$/, ''), ...row });
+  parts[file.replace(/\.js$/, '')] = (Date.now() - t) / 1000;
+  console.error(`bench: ${file} done in ${parts[file.replace(/\.js$/, '')].toFixed(1)} s`);
 }
-console.table(rows);
+if (!existsSync(new URL(COALESCE, here))) {
+  rows.push({ bench: 'coalesce', name: 'coalescing on vs off: profiles/s accepted upstream', value: 'not measured', unit: '', reference: `test/bench/${COALESCE} is not in this tree (issue 13)` });
+}
+const totalS = (Date.now() - started) / 1000;
+
+const show = (value) => (typeof value == 'number' && !Number.isInteger(value) ? +value.toFixed(2) : value);
+console.table(
+  rows.map(({ bench, name, value, unit, reference, referenceValue, ratio, note }) => ({
+    bench,
+    name,
+    value: show(value),
+    unit,
+    reference: reference ?? '',
+    'reference value': show(referenceValue) ?? '',
+    ratio: ratio === undefined ? '' : `${ratio.toFixed(2)}×`,
+    ...(note ? { note } : {}),
+  })),
+);
+console.log(`parts (s): ${Object.entries(parts).map(([name, s]) => `${name} ${s.toFixed(0)}`).join(', ')}; whole ${totalS.toFixed(0)} s`);
+
+const out = new URL('../../bench-results/', here);
+mkdirSync(out, { recursive: true });
+const report = JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, totalS, parts, rows }, null, 2);
+const name = `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(new URL(name, out), report);
+writeFileSync(new URL('latest.json', out), report);
+console.log(`written to bench-results/${name} and bench-results/latest.json`);
