@@ -171,14 +171,14 @@ export function createCoalescer(o: CoalescerOptions) {
       // A browser request is applied whole or not at all: a refused record withdraws its siblings from the resend.
       sent = await sender.upsert(records, controller.signal, batch.flatMap((e, n) => e.records.map(() => n)));
     } catch (error) {
-      if (controller.signal.aborted) result = { reason: 'upstream_timeout', attempts: 1 };
+      if (controller.signal.aborted) result = { reason: 'upstream_timeout' };
       else if (error instanceof HttpError) {
         const { status } = error;
         const retryAfterMs = error instanceof UpsertRefusedError ? error.retryAfterMs : 0;
-        if (status == 429 || status == 503) result = { reason: 'upstream_busy', upstreamStatus: status, retryAfterS: Math.min(60, Math.max(1, Math.ceil(retryAfterMs / 1000))), attempts: 1 };
-        else if (status >= 400 && status < 500) result = { reason: 'upstream_rejected', upstreamStatus: status, attempts: 1 };
-        else result = { reason: 'upstream_error', upstreamStatus: status, attempts: 1 };
-      } else result = { reason: error instanceof NetworkError ? 'upstream_error' : 'upstream_timeout', attempts: 1 };
+        if (status == 429 || status == 503) result = { reason: 'upstream_busy', upstreamStatus: status, retryAfterS: Math.min(60, Math.max(1, Math.ceil(retryAfterMs / 1000))) };
+        else if (status >= 400 && status < 500) result = { reason: 'upstream_rejected', upstreamStatus: status };
+        else result = { reason: 'upstream_error', upstreamStatus: status };
+      } else result = { reason: error instanceof NetworkError ? 'upstream_error' : 'upstream_timeout' };
     } finally {
       clearTimeout(timer);
     }
@@ -190,7 +190,7 @@ export function createCoalescer(o: CoalescerOptions) {
       const invalids: Invalid[] = [];
       entry.records.forEach((_, i) => refused.has(offset + i) && invalids.push({ event: i, message: REFUSED }));
       offset += entry.records.length;
-      settle(entry, invalids.length ? { reason: 'upstream_invalid', invalids, upstreamStatus: 400, attempts: 1 } : { reason: 'accepted', upstreamStatus: 202, attempts: 1 });
+      settle(entry, invalids.length ? { reason: 'upstream_invalid', invalids, upstreamStatus: 400 } : { reason: 'accepted', upstreamStatus: 202 });
     }
   }
 
@@ -232,11 +232,11 @@ export function createCoalescer(o: CoalescerOptions) {
       const full = held.records + records.length > recordCap || held.bytes + bytes > o.maxPendingBytes;
       // Past half the cap an IP may hold only its share of that half, so a few IPs cannot fill it for everyone.
       const unfair = held.records + records.length > recordCap / 2 && mine + records.length > recordCap / 2 / activeIps;
-      if (full || unfair) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds(), attempts: 0 });
+      if (full || unfair) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds() });
       return new Promise((answer) => {
         const entry: Entry = { records, bytes, ip, answer, answered: false, timer: undefined as never };
         // A browser is answered 504 at its deadline even if its records still wait: its memory goes with the answer.
-        entry.timer = setTimeout(() => settle(entry, { reason: 'upstream_timeout', attempts: 0 }), o.timeoutMs);
+        entry.timer = setTimeout(() => settle(entry, { reason: 'upstream_timeout' }), o.timeoutMs);
         held.records += records.length;
         held.bytes += bytes;
         held.requests++;

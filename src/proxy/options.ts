@@ -24,7 +24,7 @@ export interface LogEntry {
   scope?: Scope;
   /** The profiles API's status, when it answered. */
   upstreamStatus?: number;
-  /** Upstream attempts made (1, or 2 after a retry). */
+  /** Upstream attempts made (1, or 2 after a retry), when sent on its own (`coalesce: false`). */
   attempts?: number;
 }
 
