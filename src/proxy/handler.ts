@@ -5,6 +5,7 @@ import { originAllowed } from './cors';
 import { resolveOptions, type Config, type LogEntry, type ProxyOptions } from './options';
 import { overLimit } from './rate-limit';
 import { forward } from './upstream';
+import { createCoalescer, type Coalescer } from './coalesce';
 import { parseBatch } from './validate';
 
 /** What the runtime adapter knows about the request beyond the request itself. */
@@ -31,7 +32,7 @@ function clientIp(request: Request, ctx: ProxyContext | undefined, header: strin
   return typeof ctx?.clientIp == 'string' && ctx.clientIp ? ctx.clientIp : undefined;
 }
 
-async function pipeline(request: Request, ctx: ProxyContext | undefined, config: Config): Promise<Result> {
+async function pipeline(request: Request, ctx: ProxyContext | undefined, config: Config, coalescer?: Coalescer): Promise<Result> {
   // 1. Route. No GET: profile reads are never exposed to browsers.
   if (new URL(request.url).pathname != config.path) return { reason: 'not_found' };
   if (request.method != 'POST' && request.method != 'OPTIONS') return { reason: 'method_not_allowed' };
@@ -63,6 +64,8 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
     retryAfterS = await overLimit(limiters.vuid, `vuid:${vuid}`);
     if (retryAfterS) return { reason: 'rate_limited', scope: 'vuid', retryAfterS, ...facts };
   }
+  // Coalescing: the pacer of the merged upstream requests is the global budget.
+  if (coalescer) return { ...facts, ...(await coalescer.submit(records, ip)) };
   // The global budget is spent last, only by requests that will reach the upstream, so refused junk cannot drain it.
   retryAfterS = await overLimit(limiters.global, 'global');
   if (retryAfterS) return { reason: 'rate_limited', scope: 'global', retryAfterS, ...facts };
@@ -81,11 +84,12 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
  */
 export function createProxy(options: ProxyOptions): ProxyHandler {
   const config = resolveOptions(options);
+  const coalescer = config.coalesce ? createCoalescer({ ...config, ...config.coalesce }) : undefined;
   return async (request, ctx) => {
     const started = Date.now();
     let result: Result;
     try {
-      result = await pipeline(request, ctx, config);
+      result = await pipeline(request, ctx, config, coalescer);
     } catch {
       result = { reason: 'internal_error' };
     }

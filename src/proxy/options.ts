@@ -2,6 +2,7 @@
 import { DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, checkField } from '../profile/rules';
 import { resolveOrigins } from './cors';
 import { resolveLimiters, type RateLimiter, type RateLimits, type Scope } from './rate-limit';
+import { resolveCoalesce, type CoalesceOptions } from './coalesce';
 import type { Reason } from './answers';
 import type { FetchLike } from './upstream';
 
@@ -26,7 +27,7 @@ export interface LogEntry {
   scope?: Scope;
   /** The profiles API's status, when it answered. */
   upstreamStatus?: number;
-  /** Upstream attempts made (1, or 2 after a retry). */
+  /** Upstream attempts made (1, or 2 after a retry), when sent on its own (`coalesce: false`). */
   attempts?: number;
 }
 
@@ -62,6 +63,14 @@ export interface ProxyOptions {
   /** Called once per request with what happened (no PII). Default: nothing is logged. */
   log?: (entry: LogEntry) => void;
   /**
+   * Merges concurrent browser batches into upstream requests of up to `maxRecords` records, waiting at most
+   * `maxWaitMs` (see `CoalesceOptions` for the backlog caps), or `false` to send each batch on its own under the
+   * `global` budget. Default `{ maxWaitMs: 50, maxRecords: 500 }`.
+   */
+  coalesce?: CoalesceOptions | false;
+  /** Upstream requests started per second when coalescing, evenly spaced, retries included. Default 8 (the API allows 10). */
+  upstreamRps?: number;
+  /**
    * A request header to take the client IP from, for a proxy in front of this one that sets it (e.g. `'x-real-ip'`;
    * for `'x-forwarded-for'` the last entry is used). Default `false`: only the adapter's `ctx.clientIp` is believed.
    */
@@ -78,6 +87,7 @@ export const defaults = {
   rateLimit: { ip: { limit: 60, period: 60 }, vuid: { limit: 30, period: 60 }, global: { limit: 8, period: 1 } },
   timeoutMs: 10_000,
   trustProxyHeader: false,
+  upstreamRps: 8,
 } as const;
 
 /** The upstream's own cap on records per request. */
@@ -91,6 +101,11 @@ const count = (name: string, value: number, max = Number.MAX_SAFE_INTEGER) => {
   if (!(Number.isInteger(value) && value > 0 && value <= max)) {
     throw new RangeError(`idcapture/proxy: option ${name} must be a whole number from 1 to ${max}`);
   }
+  return value;
+};
+
+const rate = (value: number) => {
+  if (!(typeof value == 'number' && value > 0 && value <= 1000)) throw new RangeError('idcapture/proxy: option upstreamRps must be a number above 0, at most 1000');
   return value;
 };
 
@@ -145,5 +160,7 @@ export function resolveOptions(options: ProxyOptions) {
     fetch: userFetch ?? ((url: string, init: RequestInit) => globalThis.fetch(url, init)),
     log: options.log,
     trustProxyHeader: trust ? trust.toLowerCase() : undefined,
+    coalesce: resolveCoalesce(options.coalesce),
+    upstreamRps: rate(options.upstreamRps ?? defaults.upstreamRps),
   };
 }

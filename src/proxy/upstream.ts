@@ -12,7 +12,7 @@ export interface Forwarded {
   /** The last upstream status, when there was one. */
   upstreamStatus?: number;
   retryAfterS?: number;
-  attempts: number;
+  attempts?: number;
 }
 
 export interface ForwardOptions {

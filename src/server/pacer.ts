@@ -21,6 +21,8 @@ export interface Pacer {
    * Rejects with the signal's reason as soon as `signal` aborts.
    */
   take(signal?: AbortSignal): Promise<void>;
+  /** Resolves when a `take` would not wait, without taking: a caller can fill a request until its slot comes. */
+  ready(): Promise<void>;
   /** The upstream asked to wait (429/503 `Retry-After`): nothing leaves for `ms` from now. */
   hold(ms: number): void;
 }
@@ -46,6 +48,9 @@ export function createPacer(requestsPerSecond: number, clock: Clock): Pacer {
         next = at + interval;
         if (at > now) await Promise.race([clock.sleep(at - now), aborted]);
       } while (heldUntil > clock.now());
+    },
+    async ready() {
+      for (let at = Math.max(next, heldUntil); at > clock.now(); at = Math.max(next, heldUntil)) await clock.sleep(at - clock.now());
     },
     hold(ms) {
       heldUntil = Math.max(heldUntil, clock.now() + ms);

@@ -17,6 +17,8 @@ export interface TransportOptions {
   pacer: Pacer;
   /** Full jitter's random draw, 0 to 1. */
   random: () => number;
+  /** Statuses worth another attempt. Default 408, 429, 500, 502, 503, 504. */
+  retryStatus?: readonly number[];
 }
 
 /** Answers worth another attempt. Upserts are idempotent, so a POST is retried like a GET. */
@@ -35,6 +37,7 @@ export function retryAfterMs(response: Response, now = Date.now()): number {
 
 /** A request maker: resolves with any answer that is not worth retrying, after the retries of those that are. */
 export function createTransport(o: TransportOptions) {
+  const retryStatus = [...(o.retryStatus ?? RETRY_STATUS)];
   const api = ky.create({
     headers: { 'x-api-key': o.apiKey, accept: 'application/json' },
     timeout: o.timeoutMs,
@@ -43,11 +46,11 @@ export function createTransport(o: TransportOptions) {
     // Called bare: workerd refuses a fetch called as a method of another object.
     fetch: (input) => o.fetch(input as Request),
     // Only answers worth retrying are thrown (which is what makes ky retry them); 400 and 404 are read by the caller.
-    throwHttpErrors: (status) => RETRY_STATUS.includes(status),
+    throwHttpErrors: (status) => retryStatus.includes(status),
     retry: {
       limit: o.retries,
       methods: ['get', 'post'],
-      statusCodes: RETRY_STATUS,
+      statusCodes: retryStatus,
       afterStatusCodes: [429, 503],
       maxRetryAfter: MAX_RETRY_AFTER,
       backoffLimit: MAX_BACKOFF,

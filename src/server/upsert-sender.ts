@@ -6,7 +6,17 @@
  * caller that builds its own batches of at most `maxBatch` gets one request per call, and invalids by its own indices.
  */
 import { HttpError } from './errors';
-import type { Transport } from './transport';
+import { retryAfterMs, type Transport } from './transport';
+
+/** A refusal of a whole request; `retryAfterMs` is the API's `Retry-After` (0 when it gave none). */
+export class UpsertRefusedError extends HttpError {
+  constructor(
+    status: number,
+    readonly retryAfterMs: number,
+  ) {
+    super(status, `idcapture/server: the profiles API refused the upsert with ${status}`);
+  }
+}
 
 /** One upsert as the API takes it. */
 export interface ProfileRecord {
@@ -77,11 +87,11 @@ function chunk(parts: string[], max: number, bytes: number): number[][] {
 
 export function createUpsertSender(o: SenderOptions) {
   /**
-   * Sends one request's worth of records (at most `maxBatch`), resending without the records a 400 names until the
-   * rest is accepted. Rejects with HttpError (any other refusal, or retries spent) or NetworkError.
+   * Sends one request's worth of records (at most `maxBatch`), resending without the records a 400 names (and the
+   * rest of their groups) until the rest is accepted. Rejects with HttpError (any other refusal, or retries spent) or NetworkError.
    */
-  async function send(parts: string[], signal?: AbortSignal): Promise<Sent> {
-    let pending = parts.map((part, index) => ({ part, index }));
+  async function send(parts: string[], signal?: AbortSignal, groups?: readonly number[]): Promise<Sent> {
+    let pending = parts.map((part, index) => ({ part, index, group: groups?.[index] ?? index }));
     const invalids: Refused[] = [];
     let requests = 0;
     while (pending.length) {
@@ -94,10 +104,11 @@ export function createUpsertSender(o: SenderOptions) {
       const named = response.status == 400 ? await refusals(response, pending.length) : new Map<number, string>();
       if (!named.size) {
         response.body?.cancel().catch(() => {});
-        throw new HttpError(response.status, `idcapture/server: the profiles API refused the upsert with ${response.status}`);
+        throw new UpsertRefusedError(response.status, retryAfterMs(response));
       }
       invalids.push(...[...named].map(([i, message]) => ({ index: pending[i].index, message })));
-      pending = pending.filter((_, i) => !named.has(i));
+      const dropped = new Set([...named.keys()].map((i) => pending[i].group));
+      pending = pending.filter((p) => !dropped.has(p.group));
     }
     return { accepted: 0, invalids, requests };
   }
@@ -106,12 +117,14 @@ export function createUpsertSender(o: SenderOptions) {
     /**
      * Sends any number of records in order, one request after another, so a later update of a profile never lands
      * before an earlier one. Stops at the first request that fails for good; the requests before it stay applied.
+     * `groups` (one number per record) ties records together: when the API refuses one, the resend leaves out its
+     * whole group, so a group is applied whole or not at all (a proxy's browser batches).
      */
-    async upsert(records: readonly ProfileRecord[], signal?: AbortSignal): Promise<Sent> {
+    async upsert(records: readonly ProfileRecord[], signal?: AbortSignal, groups?: readonly number[]): Promise<Sent> {
       const parts = records.map((r) => JSON.stringify(r));
       const total: Sent = { accepted: 0, invalids: [], requests: 0 };
       for (const indices of chunk(parts, o.maxBatch, o.maxBodyBytes)) {
-        const sent = await send(indices.map((i) => parts[i]), signal);
+        const sent = await send(indices.map((i) => parts[i]), signal, groups && indices.map((i) => groups[i]));
         total.accepted += sent.accepted;
         total.requests += sent.requests;
         total.invalids.push(...sent.invalids.map((r) => ({ ...r, index: indices[r.index] })));

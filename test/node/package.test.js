@@ -1,6 +1,7 @@
 // The package as a new user gets it: `npm pack` of the build, installed from the tarball into a scratch project in a
 // temp dir, then type-checked under each module resolution a TypeScript app may use. Needs `npm run build` first.
-// Offline: the dependencies come from this repository's node_modules, linked in by `npm install --offline`.
+// Offline: the dependencies come from this repository's node_modules, linked in by `npm install --offline`, with
+// --ignore-scripts: npm 11 runs a folder dependency's `prepare` (ky's rebuilds itself with tools it does not ship).
 // Every export path with types is checked, so a new entry (its `input` in rollup.config.mjs, its `exports` line) is
 // covered without editing this file.
 import { test, before, after } from 'node:test';

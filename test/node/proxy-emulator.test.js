@@ -75,24 +75,25 @@ test('a wrong key is the emulator 403, answered 502 and never echoed', async () 
 });
 
 test('injected upstream failures map to 502, 503 with Retry-After, and 504', async () => {
-  const handle = proxy({ timeoutMs: 400 });
+  // A fresh proxy per fault: the 429 holds a proxy's pace for its Retry-After, longer than this short deadline.
+  const handle = () => proxy({ timeoutMs: 400 });
   running.emulator.setFaults({ errorRate: 1 });
-  assert.equal((await send(handle, [{ attributes: { vuid: VUID } }])).status, 502);
+  assert.equal((await send(handle(), [{ attributes: { vuid: VUID } }])).status, 502);
   running.emulator.setFaults({ burstRate: 1, burstLength: 5 });
-  const busy = await send(handle, [{ attributes: { vuid: VUID } }]);
+  const busy = await send(handle(), [{ attributes: { vuid: VUID } }]);
   assert.equal(busy.status, 503);
   assert.ok(Number(busy.headers.get('retry-after')) >= 1);
   running.emulator.setFaults({ latencyMs: 2000 });
-  assert.equal((await send(handle, [{ attributes: { vuid: VUID } }])).status, 504);
+  assert.equal((await send(handle(), [{ attributes: { vuid: VUID } }])).status, 504);
   running.emulator.setFaults({ dropRate: 1 });
-  assert.equal((await send(handle, [{ attributes: { vuid: VUID } }])).status, 502);
+  assert.equal((await send(handle(), [{ attributes: { vuid: VUID } }])).status, 502);
   running.emulator.setFaults({});
 });
 
-test("the default global budget keeps a burst under the emulator's 10 requests/s", async () => {
+test("without coalescing, the default global budget keeps a burst under the emulator's 10 requests/s", async () => {
   const limited = await startEmulator({ port: 0 });
   try {
-    const handle = createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream: limited.url });
+    const handle = createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream: limited.url, coalesce: false });
     const statuses = await Promise.all(
       Array.from({ length: 30 }, (_, i) => send(handle, [{ attributes: { vuid: i.toString(16).padStart(32, '0') } }]).then((r) => r.status)),
     );

@@ -231,7 +231,7 @@ describe('the upstream request', () => {
     const handle = proxy({ upstream: 'https://api.eu1.odp.example/v3/', fetch: async (url, init) => (seen.push({ url, init }), new Response(null, { status: 202 })) });
     assert.equal((await send(handle, valid())).status, 202);
     assert.equal(seen[0].url, 'https://api.eu1.odp.example/v3/profiles');
-    assert.deepEqual(seen[0].init.headers, { 'content-type': 'application/json', 'x-api-key': API_KEY });
+    assert.deepEqual(seen[0].init.headers, { accept: 'application/json', 'content-type': 'application/json', 'x-api-key': API_KEY });
     assert.equal(seen[0].init.redirect, 'manual');
   });
 });
@@ -273,7 +273,7 @@ describe('rate limits', () => {
 
   test('the global budget caps what reaches the upstream, and refused junk does not spend it', async () => {
     const calls = [];
-    const handle = proxy({ rateLimit: { ip: false, vuid: false, global: { limit: 2, period: 1 } }, fetch: ok(calls) });
+    const handle = proxy({ coalesce: false, rateLimit: { ip: false, vuid: false, global: { limit: 2, period: 1 } }, fetch: ok(calls) });
     for (let i = 0; i < 5; i++) assert.equal((await send(handle, { ...valid(), body: '[{}]' })).status, 400);
     assert.equal((await send(handle, valid())).status, 202);
     assert.equal((await send(handle, valid())).status, 202);
@@ -286,6 +286,7 @@ describe('rate limits', () => {
   test('the retry is counted against the global budget too', async () => {
     let calls = 0;
     const handle = proxy({
+      coalesce: false,
       rateLimit: { ip: false, vuid: false, global: { limit: 1, period: 60 } },
       fetch: async () => (calls++, new Response(null, { status: 503 })),
     });
@@ -293,11 +294,14 @@ describe('rate limits', () => {
     assert.equal(calls, 1);
   });
 
-  test('one RateLimiter for all budgets receives prefixed keys', async () => {
+  test('one RateLimiter for all budgets receives prefixed keys; coalescing paces instead of the global budget', async () => {
     const keys = [];
     const limiter = { limit: async ({ key }) => (keys.push(key), { success: true }) };
-    assert.equal((await send(proxy({ rateLimit: limiter, fetch: ok([]) }), valid())).status, 202);
+    assert.equal((await send(proxy({ coalesce: false, rateLimit: limiter, fetch: ok([]) }), valid())).status, 202);
     assert.deepEqual(keys, [`ip:${IP}`, `vuid:${VUID}`, 'global']);
+    keys.length = 0;
+    assert.equal((await send(proxy({ rateLimit: limiter, fetch: ok([]) }), valid())).status, 202);
+    assert.deepEqual(keys, [`ip:${IP}`, `vuid:${VUID}`]);
   });
 
   test('a limiter that refuses without a delay (a Cloudflare binding) gives Retry-After 10', async () => {
@@ -315,7 +319,7 @@ describe('rate limits', () => {
   });
 
   test('the default budgets apply when rateLimit is not given', async () => {
-    const handle = proxy({ rateLimit: undefined, fetch: ok([]) });
+    const handle = proxy({ coalesce: false, rateLimit: undefined, fetch: ok([]) });
     const statuses = [];
     for (let i = 0; i < 10; i++) statuses.push((await send(handle, valid({ vuid: i.toString(16).padStart(32, '0') }))).status);
     // The global default is 8 per second.

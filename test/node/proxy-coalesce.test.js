@@ -1,0 +1,185 @@
+// Coalescing and pacing: the proxy handler in front of the real emulator (its 10 requests/s limit on) on 127.0.0.1.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { once } from 'node:events';
+import { createProxy } from '../../dist/proxy.js';
+import { startEmulator } from '../../dist/emulator.js';
+import { ORIGIN, PATH } from './helpers/proxy-cases.js';
+
+const KEY = 'example.apiKey';
+let running;
+
+before(async () => {
+  running = await startEmulator({ port: 0 });
+});
+beforeEach(() => running.emulator.reset());
+after(() => running.close());
+
+const proxy = (options = {}) => createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream: running.url, rateLimit: false, ...options });
+
+const send = (handle, records, ip = '203.0.113.9') =>
+  handle(
+    new Request(`http://proxy.test${PATH}`, {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/json' },
+      body: JSON.stringify(records.map((attributes) => ({ attributes }))),
+    }),
+    { clientIp: ip },
+  );
+
+const emails = () => new Set(running.emulator.profiles().flatMap((p) => p.attributes?.emails ?? p.emails ?? [p.attributes?.email ?? p.email]));
+
+/** A loopback upstream in front of the emulator that can drop or hold requests, chosen by their body. */
+async function startGate(decide) {
+  const seen = [];
+  const server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const body = Buffer.concat(chunks).toString();
+    seen.push({ body, req });
+    const action = decide(body);
+    if (action == 'drop') return req.socket.destroy();
+    if (action == 'hold') return;
+    const answer = await fetch(`${running.url}/profiles`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body });
+    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${server.address().port}/v3`,
+    seen,
+    close: () => (server.closeAllConnections(), new Promise((resolve) => server.close(resolve))),
+  };
+}
+
+test('200 concurrent browser-sized requests: every one 202, zero upstream 429s, every profile in the emulator', async () => {
+  const handle = proxy();
+  let n = 0;
+  const batches = Array.from({ length: 200 }, (_, i) => Array.from({ length: 1 + (i % 3) }, () => ({ email: `c${n++}@test.com`, first_name: 'C' })));
+  const statuses = await Promise.all(batches.map((records, i) => send(handle, records, `198.51.100.${i % 50}`).then((r) => r.status)));
+  assert.deepEqual(new Set(statuses), new Set([202]));
+  const stats = running.emulator.stats();
+  assert.equal(stats.requests[429], undefined, 'no upstream 429');
+  assert.ok(stats.requests[202] <= 2, `${stats.requests[202]} upstream requests for ${n} records`);
+  const stored = emails();
+  for (let i = 0; i < n; i++) assert.ok(stored.has(`c${i}@test.com`), `c${i}@test.com is in the emulator`);
+});
+
+test('an invalid record in a merged batch fails only its own browser request, by its own index', async () => {
+  // The proxy allows a field the account (the emulator) lacks, so the upstream refuses it inside the merged batch.
+  const handle = proxy({ allowedAttributes: ['vuid', 'email', 'first_name', 'loyalty_tier'] });
+  const [a, bad, c] = await Promise.all([
+    send(handle, [{ email: 'a@test.com' }]),
+    send(handle, [{ email: 'b1@test.com' }, { email: 'b2@test.com', loyalty_tier: 'gold' }]),
+    send(handle, [{ email: 'c@test.com' }, { email: 'c2@test.com' }]),
+  ]);
+  assert.equal(a.status, 202);
+  assert.equal(c.status, 202);
+  assert.equal(bad.status, 400);
+  assert.deepEqual((await bad.json()).detail.invalids, [{ event: 1, message: 'refused by the profiles API' }]);
+  const stored = emails();
+  for (const email of ['a@test.com', 'c@test.com', 'c2@test.com']) assert.ok(stored.has(email), email);
+  // The refused browser request is applied whole or not at all, as its answer says.
+  assert.ok(!stored.has('b1@test.com') && !stored.has('b2@test.com'));
+  assert.deepEqual(running.emulator.stats().requests, { 400: 1, 202: 1 }, 'one merged request, one resend without the bad browser batch');
+});
+
+test('a killed upstream connection gives 502 to exactly the browser requests in that batch, none reported accepted', async () => {
+  const gate = await startGate((body) => (body.includes('kill@') ? 'drop' : 'pass'));
+  try {
+    // Three records per upstream request: requests 0–2 make the first batch, 3–5 the second (one IP: first come first).
+    const handle = proxy({ upstream: gate.url, coalesce: { maxRecords: 3 } });
+    const statuses = await Promise.all(
+      ['kill@test.com', 'k1@test.com', 'k2@test.com', 'ok0@test.com', 'ok1@test.com', 'ok2@test.com'].map((email) =>
+        send(handle, [{ email }]).then((r) => r.status),
+      ),
+    );
+    assert.deepEqual(statuses, [502, 502, 502, 202, 202, 202]);
+    const stored = emails();
+    for (const email of ['ok0@test.com', 'ok1@test.com', 'ok2@test.com']) assert.ok(stored.has(email), email);
+    for (const email of ['kill@test.com', 'k1@test.com', 'k2@test.com']) assert.ok(!stored.has(email), email);
+    // The killed batch was tried twice (one retry), the other once.
+    assert.equal(gate.seen.length, 3);
+  } finally {
+    await gate.close();
+  }
+});
+
+test('an upstream that hangs past the deadline: the waiting browsers get 504, and their memory is freed', async () => {
+  let hang = true;
+  const gate = await startGate(() => (hang ? 'hold' : 'pass'));
+  try {
+    // Five IPs with one record each fill half the backlog cap: if the timed-out records were still held, the same five
+    // IPs would be over their share of it and the next five requests would get 503.
+    const handle = proxy({ upstream: gate.url, timeoutMs: 300, coalesce: { maxPendingRecords: 10 } });
+    const first = await Promise.all(Array.from({ length: 5 }, (_, i) => send(handle, [{ email: `h${i}@test.com` }], `192.0.2.${i}`).then((r) => r.status)));
+    assert.deepEqual(first, [504, 504, 504, 504, 504]);
+    // The hanging upstream request was abandoned, not left open.
+    await Promise.all(gate.seen.map(({ req }) => (req.destroyed ? undefined : once(req, 'close'))));
+    hang = false;
+    const second = await Promise.all(Array.from({ length: 5 }, (_, i) => send(handle, [{ email: `after${i}@test.com` }], `192.0.2.${i}`).then((r) => r.status)));
+    assert.deepEqual(second, [202, 202, 202, 202, 202]);
+  } finally {
+    await gate.close();
+  }
+});
+
+test('past the backlog cap new requests get 503 with a Retry-After, the waiting ones are still delivered', async () => {
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  const gate = await startGate(() => 'pass');
+  const handle = proxy({
+    upstream: gate.url,
+    coalesce: { maxPendingRecords: 6 },
+    // The first upstream request waits until the cap has been shown.
+    fetch: async (url, init) => (await held, fetch(url, init)),
+  });
+  try {
+    // Three IPs fill half the cap; four more records from a fourth would pass the cap.
+    const waiting = Array.from({ length: 3 }, (_, i) => send(handle, [{ email: `w${i}@test.com` }], `192.0.2.${i}`));
+    const refused = await send(handle, [1, 2, 3, 4].map((i) => ({ email: `late${i}@test.com` })), '192.0.2.99');
+    assert.equal(refused.status, 503);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    assert.equal((await refused.json()).detail.reason, 'upstream_busy');
+    release();
+    assert.deepEqual(await Promise.all(waiting.map((r) => r.then((x) => x.status))), [202, 202, 202]);
+    assert.ok(!emails().has('late1@test.com'));
+  } finally {
+    await gate.close();
+  }
+});
+
+test('fairness: while three IPs flood, every request of a normal client is accepted', async () => {
+  // Small upstream requests make a long backlog: 20 records per request at 8 requests/s is 160 records/s, so the 160
+  // records the 1 s deadline allows take a second to send; first come, first served would time the normal client out.
+  const handle = proxy({ timeoutMs: 1000, coalesce: { maxRecords: 20, maxPendingRecords: 300 } });
+  let flooding = true;
+  const flood = { 202: 0, 503: 0 };
+  let m = 0;
+  const flooder = async (ip) => {
+    const inFlight = new Set();
+    while (flooding) {
+      const p = send(handle, [1, 2, 3].map(() => ({ email: `f${m++}@test.com` })), ip).then((r) => (flood[r.status] = (flood[r.status] ?? 0) + 1));
+      inFlight.add(p);
+      p.finally(() => inFlight.delete(p));
+      if (inFlight.size >= 100) await Promise.race(inFlight);
+      // Refusals are answered without I/O: yield, as a client over the network would, or timers would never run.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(inFlight);
+  };
+  const floods = ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map(flooder);
+  const normal = [];
+  try {
+    for (let i = 0; i < 10; i++) normal.push((await send(handle, [{ email: `normal${i}@test.com` }], '192.0.2.200')).status);
+  } finally {
+    flooding = false;
+    await Promise.all(floods);
+  }
+  assert.deepEqual(normal, Array(10).fill(202));
+  assert.ok(flood[503] > 0, 'the flood met the cap');
+  assert.equal(running.emulator.stats().requests[429], undefined);
+  const stored = emails();
+  for (let i = 0; i < 10; i++) assert.ok(stored.has(`normal${i}@test.com`));
+});

@@ -1,0 +1,67 @@
+// The Durable Object variant of the Worker (dist/edge/worker.js, class ProfileWriter) in workerd through Miniflare:
+// two Worker instances send to one writer object, which coalesces and paces into the real emulator (10 requests/s on).
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { Miniflare } from 'miniflare';
+import { startEmulator } from '../../dist/emulator.js';
+import { ORIGIN, PATH } from './helpers/proxy-cases.js';
+
+const KEY = 'example.apiKey';
+let running;
+let mf;
+/** The two Worker instances, each as `{ fetch(path, init) }`. */
+let workers;
+
+const worker = (name) => ({
+  name,
+  // Each instance answers its own host, so dispatchFetch can address either.
+  routes: [`${name}.shop.example/*`],
+  modules: true,
+  scriptPath: 'dist/edge/worker.js',
+  compatibilityDate: '2026-04-01',
+  bindings: { ZAIUS_API_KEY: KEY, ALLOWED_ORIGINS: ORIGIN, UPSTREAM: running.url },
+  // Both instances bind the same class of the first script: one object per name, whichever Worker asks.
+  durableObjects: { PROFILE_WRITER: { className: 'ProfileWriter', scriptName: 'a' } },
+});
+
+before(async () => {
+  running = await startEmulator({ port: 0 });
+  mf = new Miniflare({ host: '127.0.0.1', port: 0, workers: [worker('a'), worker('b')] });
+  await mf.ready;
+  workers = ['a', 'b'].map((name) => ({ fetch: (path, init) => mf.dispatchFetch(`http://${name}.shop.example${path}`, init) }));
+});
+beforeEach(() => running.emulator.reset());
+after(async () => {
+  await mf?.dispose();
+  await running?.close();
+});
+
+const send = (w, records, ip) =>
+  w.fetch(PATH, {
+    method: 'POST',
+    headers: { origin: ORIGIN, 'content-type': 'application/json', 'cf-connecting-ip': ip },
+    body: JSON.stringify(records.map((attributes) => ({ attributes }))),
+  });
+
+const emails = () => new Set(running.emulator.profiles().flatMap((p) => p.emails ?? []));
+
+test('200 concurrent requests through two Worker instances: one writer, every one 202, zero upstream 429s, all stored', async () => {
+  let n = 0;
+  const batches = Array.from({ length: 200 }, (_, i) => Array.from({ length: 1 + (i % 3) }, () => ({ email: `do${n++}@test.com` })));
+  const responses = await Promise.all(batches.map((records, i) => send(workers[i % 2], records, `198.51.100.${i % 50}`)));
+  const statuses = await Promise.all(responses.map(async (r) => (await r.arrayBuffer(), r.status)));
+  assert.deepEqual(new Set(statuses), new Set([202]));
+  const stats = running.emulator.stats();
+  assert.equal(stats.requests[429], undefined, 'no upstream 429');
+  // Requests from both Workers were merged by the one object: a handful of upstream requests, not 200.
+  assert.ok(stats.requests[202] <= 3, `${stats.requests[202]} upstream requests`);
+  const stored = emails();
+  for (let i = 0; i < n; i++) assert.ok(stored.has(`do${i}@test.com`), `do${i}@test.com`);
+});
+
+test('preflights stay in the Worker; a POST reaches the writer and the emulator from either instance', async () => {
+  const preflight = await workers[1].fetch(PATH, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+  assert.equal(preflight.status, 204);
+  for (const [i, w] of workers.entries()) assert.equal((await send(w, [{ email: `one${i}@test.com` }], '192.0.2.1')).status, 202);
+  assert.ok(emails().has('one0@test.com') && emails().has('one1@test.com'));
+});
