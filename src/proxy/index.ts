@@ -7,3 +7,4 @@ export type { ProxyOptions, LogEntry } from './options';
 export type { RateLimiter, RateLimits, Limit } from './rate-limit';
 export type { Reason } from './answers';
 export type { FetchLike } from './upstream';
+export type { VerifyOptions, UnverifiedPolicy } from './verify';
