@@ -4,7 +4,7 @@
 // Chromium only here; offline-unload.test.js runs the scenarios Safari users depend on in every engine.
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { cacheForOffline, startE2e, until } from '../helpers/e2e.js';
+import { cacheForOffline, settledBatches, startE2e, until } from '../helpers/e2e.js';
 import { selectedEngines } from '../browsers.js';
 
 if (selectedEngines().includes('chromium')) describe('chromium', () => {
@@ -119,20 +119,10 @@ if (selectedEngines().includes('chromium')) describe('chromium', () => {
     await page.waitForFunction(() => navigator.onLine);
     await page.goto(e2e.url('/test/e2e/pages/blank.html'));
     // Only this test's upserts count: a late request of an earlier test may still land.
-    const ours = () => e2e.backend.forwarded.filter((batch) => batch[0].attributes.email.startsWith('unload-'));
-    await until(() => ours().length > 0, 'the keepalive requests to arrive', 5000);
-    // Settled once no further request has arrived for half a second.
-    let seen = -1;
-    await until(async () => {
-      const settled = seen === ours().length;
-      seen = ours().length;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      return settled;
-    }, 'the keepalive requests to settle', 10000);
-
-    const bytes = ours().reduce((sum, batch) => sum + Buffer.byteLength(JSON.stringify(batch)), 0);
-    const handedOff = ours().flat().map((u) => u.attributes.email);
-    console.log(`# unload: ${ours().length} keepalive requests, ${handedOff.length} upserts, ${bytes} bytes`);
+    const ours = await settledBatches(e2e.backend, 'unload-');
+    const bytes = ours.reduce((sum, batch) => sum + Buffer.byteLength(JSON.stringify(batch)), 0);
+    const handedOff = ours.flat().map((u) => u.attributes.email);
+    console.log(`# unload: ${ours.length} keepalive requests, ${handedOff.length} upserts, ${bytes} bytes`);
     assert.ok(bytes <= 60_000, `keepalive bodies total ${bytes} bytes, within the 64 KB budget`);
     assert.ok(handedOff.length > 100 && handedOff.length < n, `more than one batch, not everything: ${handedOff.length}`);
     // Concurrent keepalive requests may arrive in any order; which records went is what matters: the oldest.

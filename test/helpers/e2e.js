@@ -64,3 +64,20 @@ export async function until(fn, what, ms = 15000) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * The batches the backend forwarded whose first upsert's email starts with `prefix`, once they have settled:
+ * keepalive requests are all made as a page goes, so they are settled when none has arrived for half a second.
+ */
+export async function settledBatches(backend, prefix) {
+  const ours = () => backend.forwarded.filter((batch) => batch[0].attributes.email.startsWith(prefix));
+  await until(() => ours().length > 0, 'the keepalive requests to arrive', 5000);
+  let seen = -1;
+  await until(async () => {
+    const settled = seen === ours().length;
+    seen = ours().length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return settled;
+  }, 'the keepalive requests to settle', 10000);
+  return ours();
+}

@@ -29,9 +29,10 @@ before(async () => {
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir, root], { cwd: dir });
   [packed] = JSON.parse(stdout);
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
+  // --ignore-scripts: a dependency installed from a folder would run its own `prepare` build (ky's needs its dev tools).
   await run(
     'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', packed.filename, ...dependencies.map((name) => join(modules, name))],
+    ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', packed.filename, ...dependencies.map((name) => join(modules, name))],
     { cwd: dir },
   );
 });
