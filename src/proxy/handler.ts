@@ -64,8 +64,9 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
     reduced: reduced.length ? reduced : undefined,
     verified,
   };
-  // 4, continued. The per-vuid budget: the vuid lives in the body, so it is known only now.
-  for (const vuid of new Set(records.map((r) => r.attributes.vuid).filter((v) => typeof v == 'string'))) {
+  // 4, continued. The per-vuid budget: the vuid lives in the body, so it is known only now. Counted on the records as
+  // sent, so a vuid the unverified policy took out still pays.
+  for (const vuid of new Set(batch.records.map((r) => r.attributes.vuid).filter((v) => typeof v == 'string'))) {
     retryAfterS = await overLimit(limiters.vuid, `vuid:${vuid}`);
     if (retryAfterS) return { reason: 'rate_limited', scope: 'vuid', retryAfterS, ...facts };
   }

@@ -234,3 +234,9 @@ test('bad verify options fail at start-up', () => {
   assert.throws(() => proxy({ verify: { secret: SECRET, unverified: 'none' } }), TypeError);
   assert.throws(() => proxy({ verify: { secret: SECRET, unverified: { attributes: 'email' } } }), TypeError);
 });
+
+test('a vuid the unverified policy removes still pays its per-vuid budget', async () => {
+  const handle = proxy({ verify: { secret: SECRET, now }, rateLimit: { ip: false, global: false, vuid: { limit: 1, period: 60 } } });
+  assert.equal((await send(handle, { attributes: { email: A.email, vuid: X.vuid } })).status, 202);
+  assert.equal((await send(handle, { attributes: { email: B.email, vuid: X.vuid } })).status, 429);
+});
