@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { createProxy } from '../dist/proxy.js';
 import { toNodeListener } from '../dist/proxy-node.js';
 import { createEmulator } from '../dist/emulator.js';
-import { createServerClient } from '../dist/server.js';
+import { createServerClient, signIdentity } from '../dist/server.js';
+import { randomBytes } from 'node:crypto';
 
 const pages = fileURLToPath(new URL('./pages/', import.meta.url));
 const bundle = fileURLToPath(new URL('../dist/idcapture.js', import.meta.url));
@@ -78,7 +79,7 @@ const readSmall = (req, max = 16 * 1024) =>
  * Starts the demo server. `apiKey` (e.g. from ZAIUS_API_KEY) switches from the embedded emulator to the real API at
  * `apiUrl`. Resolves `{ url, upstream, emulator?, close() }`.
  */
-export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUrl } = {}) {
+export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUrl, identitySecret = randomBytes(32).toString('hex') } = {}) {
   const emulator = apiKey ? undefined : createEmulator();
   const upstream = apiKey ? apiUrl || 'https://api.zaius.com/v3' : EMULATOR_BASE;
   const key = apiKey ?? EMULATOR_KEY;
@@ -114,6 +115,22 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
       emulator.setFaults(FAULTS[name]);
       preset = name;
       return sendJson(res, 200, { preset });
+    }
+    // Sign-in, demo style: any email, no password. A real shop signs for the account it has just authenticated.
+    // The token vouches for that email and for this browser's vuid (read from its cookie), for an hour.
+    if (route == 'POST /demo/login' && req.headers['content-type'] == 'application/json') {
+      let email;
+      try {
+        email = JSON.parse(await readSmall(req)).email;
+      } catch {
+        // Answered below.
+      }
+      try {
+        const token = await signIdentity({ email, vuid: visitorVuid(req), expiresIn: 3600 }, { secret: identitySecret });
+        return sendJson(res, 200, { email: email.trim().toLowerCase(), token });
+      } catch (error) {
+        return sendJson(res, 400, { error: error.message });
+      }
     }
     // The storefront's own form handlers: they take the order or account and go back to the page (nothing is kept).
     const form = /^POST \/demo\/(newsletter|register|order|contact)$/.exec(route);
@@ -174,7 +191,8 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   // The proxy allows exactly this server's own origins, known once the port is.
   const origins = [url, `http://localhost:${server.address().port}`];
   hosts = origins.map((origin) => new URL(origin).host);
-  proxy = toNodeListener(createProxy({ apiKey: key, upstream, allowedOrigins: origins, fetch }));
+  // Verified identity on: signed-in visitors' upserts may do everything, anonymous ones are reduced (README).
+  proxy = toNodeListener(createProxy({ apiKey: key, upstream, allowedOrigins: origins, fetch, verify: { secret: identitySecret } }));
   return {
     url,
     upstream: emulator ? 'the embedded emulator' : upstream,

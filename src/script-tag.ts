@@ -22,6 +22,7 @@ function start(data: DOMStringMap, queued?: unknown[]) {
       debug: data.debug != null && data.debug != 'false',
       cookie: data.cookieDomain ? { domain: data.cookieDomain } : undefined,
     });
+    if (data.identityToken) client.setIdentityToken(data.identityToken);
     const call = (entry: unknown) => {
       try {
         if (!Array.isArray(entry)) throw new TypeError("idcapture: push(['method', ...args])");

@@ -44,6 +44,7 @@ function backend() {
         ctx.body = await response.text();
         return;
       }
+      if (ctx.path == '/__backend/sign') return void (ctx.body = { token: await server.sign(Object.fromEntries(new URLSearchParams(ctx.querystring))) });
       if (ctx.path == '/__backend/forwarded') return void (ctx.body = server.forwarded);
       if (ctx.path == '/__backend/reset') return void (server.reset(), (ctx.body = {}));
       // Endpoints that misbehave in ways the real proxy never does, for the client's defences.

@@ -15,6 +15,11 @@ interface Env {
    * edge they only slow a single abuser down; the binding is shared across a location's isolates.
    */
   IP_RATE_LIMITER?: RateLimiter;
+  /**
+   * The secret the site's back end signs identity tokens with (`signIdentity`, at least 32 characters; set it with
+   * `wrangler secret put IDENTITY_SECRET`). Turns on `verify`; without it anyone can rewrite any profile by email.
+   */
+  IDENTITY_SECRET?: string;
 }
 
 /** The few methods of a Durable Object namespace binding this Worker calls. */
@@ -39,6 +44,7 @@ const proxyOptions = (env: Env) => ({
   allowedOrigins: env.ALLOWED_ORIGINS?.trim() == '*' ? ('*' as const) : (env.ALLOWED_ORIGINS ?? '').split(/[\s,]+/).filter(Boolean),
   upstream: env.UPSTREAM || undefined,
   rateLimit: env.IP_RATE_LIMITER ? { ip: env.IP_RATE_LIMITER } : undefined,
+  verify: env.IDENTITY_SECRET ? { secret: env.IDENTITY_SECRET } : undefined,
 });
 
 // Built on the first request (env is not available earlier) and kept for the isolate's life, with its budgets.

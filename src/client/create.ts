@@ -2,12 +2,12 @@ import { startCapture } from './capture';
 import { followConsent, storeConsent } from './consent';
 import { createDelivery, type FlushResult } from './delivery';
 import { createEmitter } from './emitter';
-import { IdCaptureError } from './errors';
+import { IdCaptureError, ValidationError } from './errors';
 import type { IdCaptureEvents } from './events';
 import { createIdentity } from './identity';
 import { CONSENT_STATES, resolveOptions, type ConsentState, type IdCaptureOptions } from './options';
 import { openQueue, type Upsert } from './queue';
-import { buildUpsert, type Attributes, type Identifiers } from './upsert';
+import { buildUpsert, covers, type Attributes, type Identifiers } from './upsert';
 
 /** The client `createIdCapture` returns. */
 export interface IdCapture {
@@ -16,9 +16,16 @@ export interface IdCapture {
   /**
    * Queues one profile upsert carrying the vuid, `identifiers` and `attributes`. Resolves once it is durably
    * queued (while consent is pending: once it is held in memory; while denied: at once, with nothing queued);
-   * rejects with a ValidationError naming the field for bad input.
+   * rejects with a ValidationError naming the field for bad input. `options.token`, from `signIdentity` on your
+   * server, verifies this upsert (a ValidationError on `token` if it names other identifiers); without it, the token
+   * given to `setIdentityToken` goes along when it names these identifiers.
    */
-  identify(identifiers: Identifiers, attributes?: Attributes): Promise<void>;
+  identify(identifiers: Identifiers, attributes?: Attributes, options?: { token?: string }): Promise<void>;
+  /**
+   * The identity token (from `signIdentity`) of the logged-in visitor, or null to forget it. From now on it goes
+   * with every upsert whose identifiers it names, form captures included; other upserts stay unverified.
+   */
+  setIdentityToken(token: string | null): void;
   /** Sends what is queued now (unless another tab is already sending it) and reports what happened. */
   flush(): Promise<FlushResult>;
   /**
@@ -28,7 +35,10 @@ export interface IdCapture {
    * queue and deletes the stored vuid.
    */
   setConsent(state: ConsentState): void;
-  /** Starts a new anonymous visitor (call on logout); upserts already queued keep the identity they were made with. */
+  /**
+   * Starts a new anonymous visitor and forgets the identity token (call on logout); upserts already queued keep the
+   * identity they were made with.
+   */
   reset(): void;
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<K extends keyof IdCaptureEvents>(type: K, fn: (detail: IdCaptureEvents[K]) => void): () => void;
@@ -47,6 +57,14 @@ export function createClient(options: IdCaptureOptions) {
     events.emit('error', { error: cause });
   });
   let consent = o.consent;
+  let token: string | undefined;
+  /** Gives `upsert` the token that covers it: `explicit`, which must, or the one set for the page, if it does. */
+  const vouch = (upsert: Upsert, explicit?: string) => {
+    const t = explicit ?? token;
+    if (t && covers(t, upsert)) upsert.token = t;
+    else if (explicit !== undefined) throw new ValidationError('token', 'does not name these identifiers');
+    return upsert;
+  };
   let held: Upsert[] = [];
   let destroyed = false;
   // Nothing is sent without consent, queued earlier or not; the queue waits for it.
@@ -99,9 +117,12 @@ export function createClient(options: IdCaptureOptions) {
     get vuid() {
       return identity.vuid;
     },
-    async identify(identifiers, attributes) {
+    async identify(identifiers, attributes, options) {
       if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
-      await accept(buildUpsert(identity.vuid, identifiers, attributes));
+      await accept(vouch(buildUpsert(identity.vuid, identifiers, attributes), options?.token));
+    },
+    setIdentityToken(value) {
+      token = value || undefined;
     },
     async flush() {
       if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
@@ -119,6 +140,7 @@ export function createClient(options: IdCaptureOptions) {
       if (destroyed) return;
       identity.reset();
       held = [];
+      token = undefined;
       log('reset: new vuid', identity.vuid);
     },
     on: events.on,
@@ -157,7 +179,7 @@ export function createClient(options: IdCaptureOptions) {
       vuid: () => identity.vuid,
       persist: () => consent == 'granted',
       capture(identifiers, attributes, form) {
-        const upsert = buildUpsert(identity.vuid, identifiers, attributes);
+        const upsert = vouch(buildUpsert(identity.vuid, identifiers, attributes));
         if (consent != 'denied') events.emit('capture', { upsert, form });
         const stored = accept(upsert);
         if (stored instanceof Promise) {

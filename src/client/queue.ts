@@ -4,6 +4,8 @@ import { isIdentifier, type FieldValue } from '../profile/rules';
 /** One profile upsert in the Zaius v3 wire format. */
 export interface Upsert {
   attributes: Record<string, FieldValue>;
+  /** The identity token that vouches for these identifiers; the proxy checks it and never forwards it. */
+  token?: string;
 }
 
 /** What the queue stores: plain and structured-cloneable, keyed by a sequence that orders all tabs' records. */
@@ -40,8 +42,9 @@ export interface Queue {
   inMemory(): boolean;
 }
 
-const identifiersOf = ({ attributes }: Upsert) =>
-  JSON.stringify(Object.keys(attributes).filter(isIdentifier).sort().map((k) => [k, attributes[k]]));
+/** What must match for two upserts to merge: their identifiers and their token (a merge never changes what is signed). */
+const identifiersOf = ({ attributes, token }: Upsert) =>
+  JSON.stringify([token, Object.keys(attributes).filter(isIdentifier).sort().map((k) => [k, attributes[k]])]);
 
 /**
  * The record `upsert` becomes after `last`, with id `seq + 1`: merged into `last` (later wins) or new. Ids only grow,
@@ -53,7 +56,7 @@ const follow = (last: QueueRecord | undefined, upsert: Upsert, seq: number): [Qu
   return [
     {
       id: seq + 1,
-      upsert: merge ? { attributes: { ...last.upsert.attributes, ...upsert.attributes } } : upsert,
+      upsert: merge ? { ...upsert, attributes: { ...last.upsert.attributes, ...upsert.attributes } } : upsert,
       at: Date.now(),
       attempts: 0,
     },

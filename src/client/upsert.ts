@@ -34,3 +34,28 @@ export function buildUpsert(vuid: string, identifiers: unknown, attributes: unkn
   if (typeof merged.email == 'string') merged.email = normalizeEmail(merged.email);
   return { attributes: merged };
 }
+
+/** The claims part of an identity token, read but not checked: the signature is the proxy's to check. */
+function claimsOf(token: string): Record<string, unknown> | undefined {
+  try {
+    const bytes = Uint8Array.from(atob(token.split('.')[0].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    // Unreadable: covers nothing.
+  }
+}
+
+/**
+ * Whether `token` names every identifier `upsert` carries (and its vuid, when it binds one). Only such a token is
+ * sent with the upsert; any other would make the proxy refuse it, where without a token it is merely unverified.
+ */
+export function covers(token: string, { attributes }: Upsert): boolean {
+  const claims = claimsOf(token);
+  return (
+    !!claims &&
+    Object.entries(attributes).every(
+      ([name, value]) =>
+        !isIdentifier(name) || value == null || value === '' || (name == 'vuid' ? claims.vuid == null || claims.vuid == value : claims[name] == String(value).trim()),
+    )
+  );
+}

@@ -72,6 +72,13 @@ const isReserved = (name: string): boolean =>
 /** Emails match case-insensitively and without surrounding blanks. */
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
+/**
+ * An identifier's value as it is compared and forwarded: emails trimmed and lower-cased, other identifier strings
+ * trimmed. Anything else is returned unchanged for `checkField` to judge.
+ */
+export const normalizeIdentifier = (name: string, value: unknown): unknown =>
+  typeof value != 'string' || !isIdentifier(name) ? value : name == 'email' ? normalizeEmail(value) : value.trim();
+
 /** Why `value` may not be stored under `name`, or undefined when it may. */
 export function checkField(name: string, value: unknown): string | undefined {
   if (!NAME.test(name)) return 'is not a lower snake_case name starting with a letter (at most 64 characters)';

@@ -37,13 +37,16 @@ export interface Outcome {
   invalids?: Invalid[];
   /** Attribute names taken out of the records because `allowedAttributes` does not list them. */
   removed?: string[];
+  /** Attribute names taken out of unverified records by the `verify.unverified` policy. */
+  reduced?: string[];
 }
 
 /** Said beside `detail.removed`, so the answer explains itself to whoever reads it in the network panel. */
 const REMOVED = 'Attributes not in allowedAttributes were removed from the records; the rest was forwarded.';
+const REDUCED = 'Records without a valid identity token were reduced to what unverified records may set; the rest was forwarded.';
 
 /** Builds the response for `outcome`. `origin` is the allowed origin to echo, or null for none. */
-export function respond({ reason, retryAfterS, invalids, removed }: Outcome, origin: string | null): Response {
+export function respond({ reason, retryAfterS, invalids, removed, reduced }: Outcome, origin: string | null): Response {
   const { status, title, message } = ANSWERS[reason];
   // Vary on every answer of the route: a cache must not hand one origin's answer (with its CORS headers) to another.
   const headers: Record<string, string> = { vary: 'Origin', 'cache-control': 'no-store', ...corsHeaders(origin) };
@@ -53,6 +56,10 @@ export function respond({ reason, retryAfterS, invalids, removed }: Outcome, ori
   headers['content-type'] = 'application/json';
   headers['x-content-type-options'] = 'nosniff';
   const detail =
-    reason != 'accepted' ? { reason, message, invalids, removed } : removed ? { reason, message: REMOVED, removed } : undefined;
+    reason != 'accepted'
+      ? { reason, message, invalids, removed }
+      : removed || reduced
+        ? { reason, message: [removed && REMOVED, reduced && REDUCED].filter(Boolean).join(' '), removed, reduced }
+        : undefined;
   return new Response(JSON.stringify({ title, status, timestamp: new Date().toISOString(), detail }), { status, headers });
 }

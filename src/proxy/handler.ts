@@ -53,14 +53,21 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
   // 6. Parse and validate.
   const batch = parseBatch(bytes, config.maxBatch, config.allowed);
   if (!('records' in batch)) return batch;
-  const { records, removed } = batch;
+  const { removed } = batch;
+  // 6, continued. Identity: signed records checked against their token, the others reduced by the policy.
+  const checked = config.verify ? await config.verify(batch.records, batch.tokens) : { records: batch.records, reduced: [], verified: undefined };
+  if (!('records' in checked)) return checked;
+  const { records, reduced, verified } = checked;
   const facts = {
     attributes: [...new Set(records.flatMap((r) => Object.keys(r.attributes)))],
     records: records.length,
     removed: removed.length ? removed : undefined,
+    reduced: reduced.length ? reduced : undefined,
+    verified,
   };
-  // 4, continued. The per-vuid budget: the vuid lives in the body, so it is known only now.
-  for (const vuid of new Set(records.map((r) => r.attributes.vuid).filter((v) => typeof v == 'string'))) {
+  // 4, continued. The per-vuid budget: the vuid lives in the body, so it is known only now. Counted on the records as
+  // sent, so a vuid the unverified policy took out still pays.
+  for (const vuid of new Set(batch.records.map((r) => r.attributes.vuid).filter((v) => typeof v == 'string'))) {
     retryAfterS = await overLimit(limiters.vuid, `vuid:${vuid}`);
     if (retryAfterS) return { reason: 'rate_limited', scope: 'vuid', retryAfterS, ...facts };
   }
@@ -96,8 +103,8 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     const origin = request.headers.get('origin');
     const response = respond(result, originAllowed(origin, config.origins) ? origin : null);
     if (config.log) {
-      const { reason, attributes, records, removed, invalids, scope, upstreamStatus, attempts } = result;
-      const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, removed, scope, upstreamStatus, attempts };
+      const { reason, attributes, records, removed, reduced, verified, invalids, scope, upstreamStatus, attempts } = result;
+      const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, removed, reduced, verified, scope, upstreamStatus, attempts };
       try {
         config.log({ ...entry, invalidRecords: invalids?.length });
       } catch {

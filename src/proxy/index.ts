@@ -8,3 +8,4 @@ export type { RateLimiter, RateLimits, Limit } from './rate-limit';
 export type { Reason } from './answers';
 export type { FetchLike } from './upstream';
 export type { CoalesceOptions } from './coalesce';
+export type { VerifyOptions, UnverifiedPolicy } from './verify';

@@ -5,6 +5,7 @@ import { resolveLimiters, type RateLimiter, type RateLimits, type Scope } from '
 import { resolveCoalesce, type CoalesceOptions } from './coalesce';
 import type { Reason } from './answers';
 import type { FetchLike } from './upstream';
+import { createVerifier, type VerifyOptions } from './verify';
 
 /** What the `log` hook receives for each request: never an email, a body, an IP or the key. */
 export interface LogEntry {
@@ -21,6 +22,10 @@ export interface LogEntry {
    * is not lower snake_case is never echoed and shows as `'<not lower snake_case>'`.
    */
   removed?: string[];
+  /** Attribute names removed from records by the `verify.unverified` policy (names only). */
+  reduced?: string[];
+  /** Records that carried a valid identity token. */
+  verified?: number;
   /** Bad records in a refused batch. */
   invalidRecords?: number;
   /** Which budget refused a `rate_limited` request. */
@@ -75,6 +80,12 @@ export interface ProxyOptions {
    * for `'x-forwarded-for'` the last entry is used). Default `false`: only the adapter's `ctx.clientIp` is believed.
    */
   trustProxyHeader?: string | false;
+  /**
+   * Verified identity: `{ secret, unverified? }`. Records carrying a token from `signIdentity` may do what
+   * `allowedAttributes` allows for the identity it names; others are reduced by the `unverified` policy. Default:
+   * none, and then anyone who can reach the proxy can overwrite, clear or merge any profile by naming its email.
+   */
+  verify?: VerifyOptions;
 }
 
 /** Every default, in one place. */
@@ -146,12 +157,14 @@ export function resolveOptions(options: ProxyOptions) {
   if (options.fetch !== undefined && typeof options.fetch != 'function') fail('fetch', 'a function');
   if (options.log !== undefined && typeof options.log != 'function') fail('log', 'a function');
   const userFetch = options.fetch;
+  const allowed = resolveAttributes(options.allowedAttributes ?? defaults.allowedAttributes);
   return {
     apiKey: options.apiKey,
     url: resolveUpstream(options.upstream ?? defaults.upstream),
     path,
     origins: resolveOrigins(options.allowedOrigins),
-    allowed: resolveAttributes(options.allowedAttributes ?? defaults.allowedAttributes),
+    allowed,
+    verify: createVerifier(options.verify, allowed),
     maxBodyBytes: count('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes),
     maxBatch: count('maxBatch', options.maxBatch ?? defaults.maxBatch, UPSTREAM_MAX_BATCH),
     limiters: resolveLimiters(options.rateLimit, defaults.rateLimit),

@@ -14,7 +14,10 @@ export interface Limit {
   limit: number;
   /** Window length in seconds. */
   period: number;
-  /** Keys remembered at once; past it the least recently seen key is forgotten. Default 10,000. */
+  /**
+   * Keys remembered at once; past it the least recently seen key is forgotten. Default 10,000. Keys longer than 96
+   * characters are kept as a short digest, so memory is bounded by this count, however long the keys sent.
+   */
   maxKeys?: number;
 }
 
@@ -36,6 +39,28 @@ const SCOPES: Scope[] = ['ip', 'vuid', 'global'];
 /** Used when a limiter refuses without saying for how long (Cloudflare's binding never says; its periods are 10 or 60 s). */
 const UNKNOWN_RETRY_S = 10;
 
+/** A limiter's wait is re-issued within this range: never 0 (a client would hammer), never days (it would give up). */
+const MAX_RETRY_S = 3600;
+
+/** Longest key stored as is. */
+const MAX_KEY_LENGTH = 96;
+
+/**
+ * `key`, or for a long one its start and a 64-bit FNV-1a digest: a key can come from a trusted header, and a client
+ * sending megabyte values must not make each remembered key cost a megabyte. Short keys (IPs, vuids) never change.
+ */
+function boundedKey(key: string): string {
+  if (key.length <= MAX_KEY_LENGTH) return key;
+  let h1 = 0x811c9dc5;
+  let h2 = 0xcbf29ce4;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x0100019d);
+  }
+  return `${key.slice(0, 32)}#${key.length}#${(h1 >>> 0).toString(36)}${(h2 >>> 0).toString(36)}`;
+}
+
 const isLimiter = (value: unknown): value is RateLimiter =>
   typeof value == 'object' && !!value && typeof (value as RateLimiter).limit == 'function';
 
@@ -48,7 +73,8 @@ export function memoryLimiter({ limit, period, maxKeys = 10_000 }: Limit, now = 
   const windowMs = period * 1000;
   const hits = new Map<string, number[]>();
   return {
-    async limit({ key }) {
+    async limit(options) {
+      const key = boundedKey(options.key);
       const t = now();
       let log = hits.get(key);
       if (log) hits.delete(key);
@@ -106,5 +132,5 @@ export async function overLimit(limiter: RateLimiter | undefined, key: string): 
   if (!limiter) return;
   const { success, retryAfterS } = await limiter.limit({ key });
   if (success) return;
-  return retryAfterS && retryAfterS > 0 ? Math.ceil(retryAfterS) : UNKNOWN_RETRY_S;
+  return retryAfterS && retryAfterS > 0 ? Math.min(MAX_RETRY_S, Math.ceil(retryAfterS)) : UNKNOWN_RETRY_S;
 }

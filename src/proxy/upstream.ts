@@ -44,6 +44,18 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 
+/**
+ * `work`, or a rejection once `signal` aborts: the deadline holds even for a custom fetch (or a body stream) that
+ * ignores the signal. What `work` yields later is released, not read.
+ */
+function withDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  return Promise.race([work, aborted]);
+}
+
 const classify = (response: Response, attempts: number): Forwarded => {
   const upstreamStatus = response.status;
   if (upstreamStatus >= 200 && upstreamStatus < 300) return { reason: 'accepted', upstreamStatus, attempts };
@@ -90,16 +102,20 @@ export async function forward(body: string, options: ForwardOptions): Promise<Fo
     signal,
   };
   const attempt = async (attempts: number): Promise<Forwarded> => {
-    try {
+    const work = (async () => {
       const response = await options.fetch(options.url, init);
       if (response.status == 400) {
         const invalids = await refusedRecords(response, options.records);
-        if (invalids.length) return { reason: 'upstream_invalid', invalids, upstreamStatus: 400, attempts };
+        if (invalids.length) return { reason: 'upstream_invalid', invalids, upstreamStatus: 400, attempts } as const;
       }
       // Never read: the upstream body is not relayed, only released.
       response.body?.cancel().catch(() => {});
       return classify(response, attempts);
+    })();
+    try {
+      return await withDeadline(work, signal);
     } catch {
+      work.catch(() => {});
       return { reason: signal.aborted ? 'upstream_timeout' : 'upstream_error', attempts };
     }
   };

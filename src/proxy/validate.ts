@@ -1,5 +1,5 @@
 /** Parsing and validating a batch with the shared profile rules, and rebuilding it from the validated fields only. */
-import { checkAttributes, isFieldName, type FieldValue } from '../profile/rules';
+import { checkAttributes, isFieldName, normalizeIdentifier, type FieldValue } from '../profile/rules';
 
 /** One record as it goes upstream. */
 export interface ProfileRecord {
@@ -13,8 +13,11 @@ export interface Invalid {
 }
 
 export type Batch =
-  /** `removed`: the attribute names outside the allowlist that were taken out of the records, each named once. */
-  | { records: ProfileRecord[]; removed: string[] }
+  /**
+   * `removed`: the attribute names outside the allowlist that were taken out of the records, each named once.
+   * `tokens`: each record's identity token, by index (never forwarded).
+   */
+  | { records: ProfileRecord[]; tokens: (string | undefined)[]; removed: string[] }
   | { reason: 'invalid_json' | 'invalid_batch' | 'too_many_records' }
   | { reason: 'invalid_records'; invalids: Invalid[] };
 
@@ -37,16 +40,18 @@ const echo = (name: string) => (isFieldName(name) ? name : MALFORMED_NAME);
  * left has no identifier or a bad value. `__proto__`, `constructor` and `prototype` can never be allowed (the option
  * check refuses them), so they are always taken out before anything downstream could trip on them.
  */
-function checkRecord(record: unknown, allowed: ReadonlySet<string>): { attributes: ProfileRecord['attributes']; removed: string[] } | string {
+function checkRecord(record: unknown, allowed: ReadonlySet<string>): { attributes: ProfileRecord['attributes']; removed: string[]; token?: string } | string {
   if (!isObject(record)) return 'record is not an object';
-  if (Object.keys(record).some((key) => key != 'attributes')) return 'record has keys other than attributes';
+  if (Object.keys(record).some((key) => key != 'attributes' && key != 'token')) return 'record has keys other than attributes and token';
   if (!isObject(record.attributes)) return 'attributes is not an object';
-  const entries = Object.entries(record.attributes);
+  if (record.token !== undefined && typeof record.token != 'string') return 'token is not a string';
+  // Identifiers go upstream as they were checked and compared: trimmed, emails lower-cased.
+  const entries = Object.entries(record.attributes).map(([name, value]) => [name, normalizeIdentifier(name, value)] as const);
   const attributes = Object.fromEntries(entries.filter(([name]) => allowed.has(name)));
   const problem = checkAttributes(attributes);
   if (problem) return `${problem.field} ${problem.reason}`;
   const removed = entries.filter(([name]) => !allowed.has(name)).map(([name]) => echo(name));
-  return { attributes: attributes as ProfileRecord['attributes'], removed };
+  return { attributes: attributes as ProfileRecord['attributes'], removed, token: record.token as string | undefined };
 }
 
 /**
@@ -65,12 +70,14 @@ export function parseBatch(bytes: Uint8Array, maxBatch: number, allowed: Readonl
   if (list.length > maxBatch) return { reason: 'too_many_records' };
   const invalids: Invalid[] = [];
   const records: ProfileRecord[] = [];
+  const tokens: (string | undefined)[] = [];
   const removed = new Set<string>();
   list.forEach((record: unknown, event) => {
     const checked = checkRecord(record, allowed);
     if (typeof checked == 'string') return invalids.push({ event, message: checked });
     records.push({ attributes: checked.attributes });
+    tokens.push(checked.token);
     checked.removed.forEach((name) => removed.add(name));
   });
-  return invalids.length ? { reason: 'invalid_records', invalids } : { records, removed: [...removed] };
+  return invalids.length ? { reason: 'invalid_records', invalids } : { records, tokens, removed: [...removed] };
 }

@@ -8,3 +8,4 @@ export type { ProfileRecord } from './upsert-sender';
 export type { Clock } from './pacer';
 export type { ServerFetch } from './transport';
 export { IdCaptureError, ValidationError, HttpError, NetworkError } from './errors';
+export { signIdentity, type IdentityToSign, type SignOptions } from './sign-identity';

@@ -162,4 +162,14 @@ describe('script tag', () => {
     equal(document.cookie.includes('vuid='), false);
     assert(localStorage.getItem('vuid'), 'mirrored in localStorage');
   });
+
+  it('data-identity-token sets the token the tag sends with the upserts it covers', async () => {
+    const endpoint = '/unavailable/script-tag-token';
+    const claims = btoa(JSON.stringify({ email: 'member@test.com', exp: 4102444800 })).replace(/=+$/, '');
+    const token = `${claims}.${'A'.repeat(43)}`;
+    await loadTag({ 'data-endpoint': endpoint, 'data-autocapture': 'false', 'data-identity-token': token });
+    window.idcapture.push(['identify', { email: 'member@test.com' }], ['identify', { email: 'guest@test.com' }]);
+    await new Promise((resolve) => window.idcapture.on('queued', ({ upsert }) => upsert.attributes.email == 'guest@test.com' && resolve()));
+    deepEqual((await storedRecords(endpoint)).map((r) => r.upsert.token), [token, undefined]);
+  });
 });

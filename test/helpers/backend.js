@@ -3,8 +3,11 @@
 import { startEmulator } from '../../dist/emulator.js';
 import { createProxy } from '../../dist/proxy.js';
 import { toNodeListener } from '../../dist/proxy-node.js';
+import { signIdentity } from '../../dist/server.js';
 
 export const API_KEY = 'example.apiKey';
+/** The identity secret of the '/api/verified' proxy, which the back end's `sign` signs with. */
+export const IDENTITY_SECRET = 'test-identity-secret-0123456789abcdef';
 
 /**
  * Starts the emulator and returns `{ emulator, emulatorUrl, routes, forwarded, requests, reset, close }`: `routes` maps each proxy path to a
@@ -36,6 +39,8 @@ export async function startBackend({ origin, emulator: emulatorOptions = {} }) {
     '/api/lenient': proxy('/api/lenient', { allowedAttributes: ['vuid', 'email', 'loyalty_tier'] }),
     // A proxy that does not list the page's origin: a misconfiguration the client must report, not spin on.
     '/api/misconfigured': proxy('/api/misconfigured', { allowedOrigins: ['https://elsewhere.example'] }),
+    // A proxy with verified identity: signed records may do everything, others are reduced by the default policy.
+    '/api/verified': proxy('/api/verified', { verify: { secret: IDENTITY_SECRET } }),
   };
   return {
     emulator: running.emulator,
@@ -50,6 +55,8 @@ export async function startBackend({ origin, emulator: emulatorOptions = {} }) {
       running.emulator.reset();
       running.emulator.setFaults({});
     },
+    /** What a site's back end does for a logged-in visitor: an identity token for the '/api/verified' proxy. */
+    sign: (identity) => signIdentity({ expiresIn: 600, ...identity }, { secret: IDENTITY_SECRET }),
     close: () => running.close(),
   };
 }

@@ -1,0 +1,135 @@
+/**
+ * Verified identity (issue 16). The proxy is a public write endpoint and `Origin` is no authentication, so without
+ * this anyone can overwrite, clear or merge a customer's profile by naming their email. With `verify`, a record that
+ * carries a token signed by the site's back end may do what `allowedAttributes` allows, for exactly the identity the
+ * token names; a record without one is reduced to what an anonymous visitor may reasonably say about themselves.
+ */
+import { importSecret, verifyToken, type Identity, type TokenProblem } from '../profile/identity-token';
+import { isIdentifier } from '../profile/rules';
+import type { Invalid, ProfileRecord } from './validate';
+
+/** What a record without a valid identity token may do. */
+export interface UnverifiedPolicy {
+  /**
+   * Attribute names an unverified record may set; the others are removed from it. Default: the identifiers in
+   * `allowedAttributes` plus `first_name` and `last_name` (enough for a newsletter or sign-up form).
+   */
+  attributes?: readonly string[];
+  /**
+   * Whether an unverified record may pair its vuid with an email, phone or custom id. Default `false`: the vuid is
+   * removed from such a record, so nobody can attach their vuid to someone else's profile or move a known vuid to
+   * theirs; the cost is that an anonymous visitor's browsing is stitched to their email only once they log in
+   * (a token that binds the vuid). `true` is what the Zaius web tag does.
+   */
+  linkVuid?: boolean;
+}
+
+/** The proxy's `verify` option. */
+export interface VerifyOptions {
+  /** The site's own secret (at least 32 characters), the one `signIdentity` signs with; never the API key. Required. */
+  secret: string;
+  /**
+   * The policy for records without a token, or `false` to refuse them (only logged-in visitors are captured).
+   * Default `{}`: at most one high-confidence identifier, no `null` (no clearing), only `attributes`.
+   */
+  unverified?: UnverifiedPolicy | false;
+  /** The clock for token expiry, in milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** The result for a batch: records to forward, or the records refused for their token. */
+export type Checked =
+  | { records: ProfileRecord[]; reduced: string[]; verified: number }
+  | { reason: 'invalid_records'; invalids: Invalid[] };
+
+export type Verifier = (records: ProfileRecord[], tokens: (string | undefined)[]) => Promise<Checked>;
+
+/** The first of these present is the one identifier an unverified record keeps; then custom ids in record order. */
+const KEEP_FIRST = ['email', 'phone'];
+
+const fail = (what: string): never => {
+  throw new TypeError(`idcapture/proxy: option verify${what}`);
+};
+
+/** Checks the option once and returns the batch check, or undefined when `verify` is not configured. */
+export function createVerifier(options: VerifyOptions | undefined, allowed: ReadonlySet<string>): Verifier | undefined {
+  if (options === undefined) return;
+  if (typeof options != 'object' || !options) return fail(' must be { secret, unverified? }');
+  const key = importSecret(options.secret, 'idcapture/proxy: option verify.secret');
+  if (options.now !== undefined && typeof options.now != 'function') fail('.now must be a function');
+  const now = options.now ?? Date.now;
+  const policy = options.unverified ?? {};
+  if (policy !== false && (typeof policy != 'object' || !policy)) fail('.unverified must be a policy object or false');
+  let unverified: { attributes: Set<string>; linkVuid: boolean } | undefined;
+  if (policy) {
+    const names = policy.attributes ?? [...allowed].filter((name) => isIdentifier(name)).concat('first_name', 'last_name');
+    if (!Array.isArray(names) || names.some((name) => typeof name != 'string')) fail('.unverified.attributes must be a list of names');
+    unverified = { attributes: new Set(names.filter((name) => allowed.has(name))), linkVuid: policy.linkVuid === true };
+  }
+
+  return async (records, tokens) => {
+    const nowS = Math.floor(now() / 1000);
+    // A batch usually repeats one token: its MAC is checked once.
+    const seen = new Map<string, Promise<Identity | TokenProblem>>();
+    const invalids: Invalid[] = [];
+    const reduced = new Set<string>();
+    const out: ProfileRecord[] = [];
+    let verified = 0;
+    for (const [event, record] of records.entries()) {
+      const token = tokens[event];
+      let result: ProfileRecord | string;
+      if (token === undefined) {
+        result = unverified ? reduce(record, unverified, reduced) : 'needs an identity token';
+      } else {
+        let identity = seen.get(token);
+        if (!identity) seen.set(token, (identity = verifyToken(await key, token, nowS)));
+        result = vouched(record, await identity, unverified?.linkVuid ?? false, reduced);
+        if (typeof result != 'string') verified++;
+      }
+      if (typeof result == 'string') invalids.push({ event, message: result });
+      else out.push(result);
+    }
+    return invalids.length ? { reason: 'invalid_records', invalids } : { records: out, reduced: [...reduced], verified };
+  };
+}
+
+const highConfidence = (name: string, value: unknown) => name != 'vuid' && isIdentifier(name) && value !== null && value !== '';
+
+/**
+ * A signed record: every identifier value in it must be one the token names (so a token for one customer cannot be
+ * replayed for another, nor pair a second customer's phone with the first's email), and its vuid the bound one.
+ */
+function vouched(record: ProfileRecord, identity: Identity | TokenProblem, linkVuid: boolean, reduced: Set<string>): ProfileRecord | string {
+  if (typeof identity == 'string') return `identity token is ${identity == 'bad signature' ? 'not signed with this site\'s secret' : identity}`;
+  const { vuid, ...attributes } = record.attributes;
+  for (const [name, value] of Object.entries(attributes)) {
+    if (highConfidence(name, value) && identity.ids[name] !== value) return `${name} is not the one the identity token names`;
+  }
+  if (vuid === undefined || vuid === null) return record;
+  if (identity.ids.vuid !== undefined) return vuid === identity.ids.vuid ? record : 'vuid is not the one the identity token binds';
+  // A token that binds no vuid vouches for the customer, not for this browser.
+  if (linkVuid) return record;
+  reduced.add('vuid');
+  return { attributes };
+}
+
+/** An unverified record cut down to the policy: see `VerifyOptions.unverified`. */
+function reduce(record: ProfileRecord, policy: { attributes: Set<string>; linkVuid: boolean }, reduced: Set<string>): ProfileRecord | string {
+  const entries = Object.entries(record.attributes);
+  const ids = entries.filter(([name, value]) => highConfidence(name, value) && policy.attributes.has(name)).map(([name]) => name);
+  const kept = KEEP_FIRST.find((name) => ids.includes(name)) ?? ids[0];
+  const attributes: ProfileRecord['attributes'] = {};
+  for (const [name, value] of entries) {
+    // An empty string clears a field as surely as null does.
+    const ok =
+      value !== null &&
+      value !== '' &&
+      policy.attributes.has(name) &&
+      (!highConfidence(name, value) || name == kept) &&
+      (name != 'vuid' || !kept || policy.linkVuid);
+    if (ok) attributes[name] = value;
+    else reduced.add(name);
+  }
+  if (!Object.keys(attributes).some((name) => isIdentifier(name))) return 'has no identifier an unverified record may set';
+  return { attributes };
+}

@@ -1,0 +1,50 @@
+/** `signIdentity`: the site's back end vouches for a logged-in customer's identifiers (see the proxy's `verify`). */
+import { checkClaims, importSecret, sign } from '../profile/identity-token';
+
+/** The identity to vouch for: at least one identifier besides the vuid, and how long the token is good for. */
+export interface IdentityToSign {
+  email?: string;
+  phone?: string;
+  customer_id?: string;
+  /** The visitor's vuid, as 32 hex or as the `vuid` cookie holds it; binds the token to that browser. */
+  vuid?: string;
+  /** Other identifiers of the account (names ending in `_id`, `_hash`, `_number`, ...). */
+  [identifier: string]: string | number | undefined;
+  /** Seconds the token is valid. Cover the time a record may wait in the browser's queue; required. */
+  expiresIn: number;
+}
+
+/** Options of `signIdentity`. */
+export interface SignOptions {
+  /** The site's own secret (at least 32 characters), the one given to the proxy's `verify.secret`; never the API key. */
+  secret: string;
+  /** The clock, in milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Longest validity accepted: a token is a bearer credential, so it should not outlive a session by much. */
+const MAX_EXPIRES_IN_S = 30 * 24 * 3600;
+
+const keys = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * Signs `identity` into a compact token (HMAC-SHA256, WebCrypto) for `identify(ids, attrs, { token })`,
+ * `setIdentityToken()` or `data-identity-token`. Identifiers are normalised as the proxy compares them (email trimmed
+ * and lower-cased). Rejects with a `TypeError` or `RangeError` naming what is wrong.
+ */
+export async function signIdentity(identity: IdentityToSign, { secret, now = Date.now }: SignOptions): Promise<string> {
+  if (typeof identity != 'object' || !identity) throw new TypeError('signIdentity: identity must be an object');
+  const { expiresIn, ...ids } = identity;
+  if (!(Number.isInteger(expiresIn) && expiresIn > 0 && expiresIn <= MAX_EXPIRES_IN_S)) {
+    throw new RangeError(`signIdentity: expiresIn must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN_S}`);
+  }
+  const claims = checkClaims(ids);
+  if (typeof claims == 'string') throw new TypeError(`signIdentity: the identity ${claims}`);
+  // One imported key per secret: importing costs more than signing. Bounded, as sites have one secret or two.
+  let key = keys.get(secret);
+  if (!key) {
+    key = importSecret(secret, 'signIdentity');
+    if (keys.size < 8) keys.set(secret, key);
+  }
+  return sign(await key, claims, Math.floor(now() / 1000) + expiresIn);
+}

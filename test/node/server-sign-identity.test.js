@@ -1,0 +1,52 @@
+// signIdentity (idcapture/server): the compact token a site's back end gives the page for the proxy's `verify`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { signIdentity } from '../../dist/server.js';
+
+const secret = 'site-secret-0123456789abcdef0123456789';
+const now = () => Date.UTC(2026, 11, 1, 12);
+const claims = (token) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url'));
+
+test('a token is two base64url parts: the normalised claims with their expiry, and a 32-byte HMAC', async () => {
+  const token = await signIdentity(
+    { email: ' Sample@Test.COM ', customer_id: ' c-42 ', vuid: '01234567-89ab-4def-8123-456789abcdef|1764590400000', expiresIn: 600 },
+    { secret, now },
+  );
+  assert.match(token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+  assert.deepEqual(claims(token), {
+    email: 'sample@test.com',
+    customer_id: 'c-42',
+    vuid: '0123456789ab4def8123456789abcdef',
+    exp: now() / 1000 + 600,
+  });
+});
+
+test('the same identity, secret and clock sign to the same token; another secret to another', async () => {
+  const one = await signIdentity({ email: 'a@test.com', expiresIn: 60 }, { secret, now });
+  assert.equal(await signIdentity({ email: 'a@test.com', expiresIn: 60 }, { secret, now }), one);
+  assert.notEqual(await signIdentity({ email: 'a@test.com', expiresIn: 60 }, { secret: `${secret}!`, now }), one);
+});
+
+test('a token for a 30-character email and a vuid is 179 bytes; without the vuid 123', async () => {
+  const token = await signIdentity({ email: 'firstname.lastname@example.com', vuid: '0123456789abcdef0123456789abcdef', expiresIn: 86400 }, { secret });
+  assert.equal(token.length, 179);
+  assert.equal((await signIdentity({ email: 'firstname.lastname@example.com', expiresIn: 86400 }, { secret })).length, 123);
+});
+
+test('bad input is refused with an error naming what is wrong', async () => {
+  const bad = [
+    [{ email: 'a@test.com' }, RangeError, /expiresIn/],
+    [{ email: 'a@test.com', expiresIn: 0 }, RangeError, /expiresIn/],
+    [{ email: 'a@test.com', expiresIn: 31 * 86400 }, RangeError, /expiresIn/],
+    [{ expiresIn: 60 }, TypeError, /no identifier/],
+    [{ vuid: '0123456789abcdef0123456789abcdef', expiresIn: 60 }, TypeError, /besides the vuid/],
+    [{ email: 'not-an-email', expiresIn: 60 }, TypeError, /email/],
+    [{ email: 'a@test.com', first_name: 'Ann', expiresIn: 60 }, TypeError, /first_name is not an identifier/],
+    [{ phone: 5550100, expiresIn: 60 }, TypeError, /phone is not a non-empty string/],
+    [{ vuid: 'nope', email: 'a@test.com', expiresIn: 60 }, TypeError, /vuid/],
+  ];
+  for (const [identity, type, message] of bad) {
+    await assert.rejects(signIdentity(identity, { secret }), (error) => error instanceof type && message.test(error.message), JSON.stringify(identity));
+  }
+  await assert.rejects(signIdentity({ email: 'a@test.com', expiresIn: 60 }, { secret: 'short' }), RangeError);
+});
