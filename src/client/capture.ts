@@ -29,7 +29,8 @@ export interface CaptureOptions extends Required<AutocaptureOptions> {
 }
 
 const FIELDS = 'input,select,textarea';
-const PHONE = /^\+?[\d\s().\/-]{7,}$/;
+/** Digits with the usual punctuation, at least 7 of them digits. */
+const PHONE = /^\+?([\s().\/-]*\d){7}[\d\s().\/-]*$/;
 
 /** The controls under `root`, through the open shadow roots of the elements inside it. */
 const controls = (root: ParentNode): Field[] =>

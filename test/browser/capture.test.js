@@ -351,6 +351,17 @@ describe('auto-capture: the storefront corpus', () => {
     equal(c.captures.length, 0);
   });
 
+  it('a phone with fewer than 7 digits is dropped, however long the punctuation around it', async () => {
+    const c = client();
+    const form = document.createElement('form');
+    form.innerHTML =
+      '<input type="email" name="email" value="digits@test.com"><input name="phone" value="(((((((">' +
+      '<input name="mobile" value="(555) 1"><input type="tel" name="tel" value="+1 (555) 123-4567">';
+    document.body.append(form);
+    mounted.push(form);
+    await submitCaptures(c, form, { email: 'digits@test.com', phone: '+1 (555) 123-4567' });
+  });
+
   it('a value that breaks the profile rules drops that field only', async () => {
     const c = client();
     const form = document.createElement('form');
