@@ -64,8 +64,9 @@ export function startCapture(o: CaptureOptions) {
     for (const el of fields) {
       const [field, how] = classify(el, o.fields);
       let value: FieldValue = el.value.trim();
-      // A numeric <select> value is a platform's internal id (Magento's region_id, gender): its text is the value.
-      if (el.tagName == 'SELECT' && /^\d+$/.test(value) && !/^dob/.test(field!)) {
+      // A numeric <select> value the table recognised is a platform's internal id (Magento's region_id, gender): its
+      // text is the value. One the page mapped itself, or an identifier, is meant as it is.
+      if (el.tagName == 'SELECT' && /^\d+$/.test(value) && (how == 'autocomplete' || how == 'name') && !/^dob/.test(field!) && !isIdentifier(field!)) {
         value = (el as HTMLSelectElement).selectedOptions[0].text.trim();
       }
       if (field?.startsWith('dob_')) value = value && +value;

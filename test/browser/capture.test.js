@@ -434,6 +434,21 @@ describe('auto-capture: options', () => {
     await submitCaptures(c, form, { customer_id: 'C-7', email: 'tagged@test.com' });
   });
 
+  it("a numeric <select> keeps its value when the page mapped it, or when it is an identifier; the table's gets the text", async () => {
+    const c = client({ autocapture: { fields: { size_code: 'size_code' } } });
+    const form = document.createElement('form');
+    const select = (attrs, n, text) => `<select ${attrs}><option value="${n}" selected>${text}</option></select>`;
+    form.innerHTML =
+      '<input type="email" name="email" value="select@test.com">' +
+      select('data-idcapture="store_id"', 3, 'Downtown') +
+      select('name="size_code"', 12, 'Large') +
+      select('data-idcapture="customer_id"', 77, 'Jo') +
+      select('name="region_id" autocomplete="address-level1"', 12, 'California');
+    document.body.append(form);
+    mounted.push(form);
+    await submitCaptures(c, form, { size_code: '12', state: 'California', email: 'select@test.com', store_id: '3', customer_id: '77' });
+  });
+
   it('rejects a malformed autocapture option with a TypeError naming it', () => {
     for (const autocapture of [7, 'yes', { forms: '##' }, { forms: 7 }, { fields: { a: 'Not A Name' } }]) {
       let error;
