@@ -55,7 +55,9 @@ const fingerprint = (text: string) => {
 export function startCapture(o: CaptureOptions) {
   let last = attempt(() => localStorage.getItem(o.key));
   const roots = new WeakSet<Node>();
-  const offs: (() => void)[] = [];
+  // One signal removes every listener: nothing here holds on to a shadow root the page has dropped.
+  const listening = new AbortController();
+  const options = { capture: true, signal: listening.signal };
 
   /** The capture `fields` make, or nothing without an identifier (email, phone, a `data-idcapture="customer_id"`). */
   const read = (fields: Field[], form: HTMLFormElement | null) => {
@@ -105,22 +107,22 @@ export function startCapture(o: CaptureOptions) {
     if (inScope(form ?? el)) read(form ? controls(form) : [el], form);
   };
   const listen = (target: Node) => {
-    const on = (type: string, fn: (e: Event) => void) => {
-      target.addEventListener(type, fn, true);
-      offs.push(() => target.removeEventListener(type, fn, true));
-    };
-    on('submit', onSubmit);
-    on('change', onChange);
-    return on;
+    target.addEventListener('submit', onSubmit, options);
+    target.addEventListener('change', onChange, options);
   };
+  listen(document);
   // focusin is composed: its path names the shadow roots a field sits in, before the user can change or submit it.
-  listen(document)('focusin', (e) => {
-    for (const node of e.composedPath()) {
-      if (node instanceof ShadowRoot && !roots.has(node)) listen(roots.add(node) && node);
-    }
-  });
+  document.addEventListener(
+    'focusin',
+    (e) => {
+      for (const node of e.composedPath()) {
+        if (node instanceof ShadowRoot && !roots.has(node)) listen(roots.add(node) && node);
+      }
+    },
+    options,
+  );
   return {
-    stop: () => offs.forEach((off) => off()),
+    stop: () => listening.abort(),
     forget() {
       last = null;
       attempt(() => localStorage.removeItem(o.key));

@@ -482,12 +482,18 @@ describe('auto-capture: options', () => {
     }
   });
 
-  it('stops listening on destroy()', async () => {
+  it('stops listening on destroy(), on the shadow roots it found too', async () => {
     const page = await mount('shopify-newsletter');
+    const components = await mount('web-components');
+    defineWebComponents();
     const c = client();
+    const signup = components.querySelector('#wc-signup').shadowRoot;
+    signup.querySelector('input[type=email]').focus();
     c.idc.destroy();
     fill(page, { '[name="contact[email]"]': 'gone@test.com' });
     page.querySelector('form').requestSubmit();
+    fill(signup, { 'input[type=email]': 'shadow-gone@test.com' });
+    signup.querySelector('form').requestSubmit();
     equal(c.captures.length, 0);
   });
 });
