@@ -21,10 +21,10 @@ export interface CaptureOptions extends Required<AutocaptureOptions> {
   /** Whether the fingerprint may be written to localStorage (consent granted). */
   persist: () => boolean;
   /**
-   * Hands one capture over; returns whether it was taken (not while consent is denied). It must not throw, and
-   * does its storage work asynchronously.
+   * Hands one capture over; returns false when it is not taken (consent denied), else a promise that settles once it
+   * is stored (or held while consent is pending). It must not throw.
    */
-  capture: (identifiers: Identifiers, attributes: Attributes, form: HTMLFormElement | null) => boolean;
+  capture: (identifiers: Identifiers, attributes: Attributes, form: HTMLFormElement | null) => false | Promise<unknown>;
   log: (...args: unknown[]) => void;
 }
 
@@ -89,9 +89,15 @@ export function startCapture(o: CaptureOptions) {
     if (!Object.keys(identifiers).length) return o.log('not captured: no identifier', form);
     const print = fingerprint(JSON.stringify([o.vuid(), identifiers, attributes]));
     if (print == last) return o.log('not captured: same as the last', form);
-    if (!o.capture(identifiers, attributes, form)) return;
+    const stored = o.capture(identifiers, attributes, form);
+    if (!stored) return;
     last = print;
-    if (o.persist()) attempt(() => localStorage.setItem(o.key, print));
+    // Kept for the next pages only once stored: a page that leaves first (and a hand-off that fails) would otherwise
+    // lose this capture for good, the same form being skipped next time.
+    stored.then(
+      () => last == print && o.persist() && attempt(() => localStorage.setItem(o.key, print)),
+      () => last == print && (last = null),
+    );
   };
 
   const inScope = (el: Element) => !o.forms || attempt(() => el.closest(o.forms));

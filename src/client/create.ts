@@ -160,11 +160,10 @@ export function createClient(options: IdCaptureOptions) {
         const upsert = buildUpsert(identity.vuid, identifiers, attributes);
         if (consent != 'denied') events.emit('capture', { upsert, form });
         const stored = accept(upsert);
-        if (stored instanceof Promise) {
-          storing.add(upsert);
-          stored.catch(report).finally(() => storing.delete(upsert));
-        }
-        return !!stored;
+        if (!(stored instanceof Promise)) return stored && Promise.resolve();
+        storing.add(upsert);
+        stored.catch(report).finally(() => storing.delete(upsert));
+        return stored;
       },
       log,
     });
