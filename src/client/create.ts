@@ -48,6 +48,8 @@ export function createClient(options: IdCaptureOptions) {
   });
   let consent = o.consent;
   let held: Upsert[] = [];
+  /** Moves away from 'granted' so far: held upserts still on their way into the queue stop when it changes. */
+  let withdrawals = 0;
   let destroyed = false;
   // Nothing is sent without consent, queued earlier or not; the queue waits for it.
   const delivery = createDelivery({ ...o, queue, allowed: () => consent == 'granted', emit: events.emit, log });
@@ -78,6 +80,7 @@ export function createClient(options: IdCaptureOptions) {
     if (destroyed) return;
     const before = consent;
     consent = state;
+    if (state != 'granted') withdrawals++;
     const waiting = state == 'pending' ? [] : held;
     held = state == 'pending' ? held : [];
     if (state == 'granted') {
@@ -86,7 +89,8 @@ export function createClient(options: IdCaptureOptions) {
       // Held upserts carry the vuid of a page without consent, replaced by one another tab stored meanwhile.
       waiting.forEach((u) => u.attributes.vuid == vuid && (u.attributes.vuid = identity.vuid));
       delivery.resume();
-      waiting.reduce((done, u) => done.then(() => enqueue(u)), Promise.resolve()).catch(report);
+      const now = withdrawals;
+      waiting.reduce((done, u) => done.then(() => now == withdrawals && enqueue(u)), Promise.resolve()).catch(report);
     }
     if (state == 'denied' && capture) capture.forget();
     if (state == 'denied' && before == 'granted') {

@@ -83,6 +83,17 @@ describe('consent', () => {
     );
   });
 
+  it('granted then denied in the same tick stores none of what waited', async () => {
+    const { idc, endpoint } = client({ consent: 'pending' });
+    await idc.identify({ email: 'held@test.com' });
+    idc.setConsent('granted');
+    idc.setConsent('denied');
+    idc.setConsent('granted');
+    await idc.identify({ email: 'later@test.com' });
+    // IndexedDB runs transactions in the order they were made: a held upsert's write would come before this read.
+    deepEqual((await storedRecords(endpoint)).map((r) => r.upsert.attributes.email), ['later@test.com']);
+  });
+
   it('withdrawing (granted → denied) purges the queue, the stored vuid and the last capture; nothing is captured after', async () => {
     const { idc, endpoint, captures } = client();
     const before = idc.vuid;
