@@ -96,6 +96,7 @@ export function createClient(options: IdCaptureOptions) {
     if (state == 'denied' && before == 'granted') {
       identity.forget();
       queue.clear().catch(report);
+      delivery.cleared();
     }
   };
 

@@ -96,6 +96,8 @@ export function createDelivery(o: DeliveryOptions) {
   let running: Promise<FlushResult> | undefined;
   /** What a keepalive hand-off would send: the oldest records at the last flush, plus those queued since. */
   let snapshot: QueueRecord[] = [];
+  /** Times the queue was emptied (consent withdrawn): a snapshot read before that is not kept. */
+  let clears = 0;
 
   /** Asks for a flush in `ms`, never before a running backoff ends, and never later than one already planned. */
   const schedule = (ms: number) => {
@@ -225,9 +227,11 @@ export function createDelivery(o: DeliveryOptions) {
         );
       }
     }
+    const mark = clears;
     result.pending = await o.queue.size();
     // Unload handlers cannot wait for IndexedDB, so keep what a keepalive hand-off would send at hand.
-    snapshot = result.pending ? await o.queue.oldest(o.batchSize * 10) : [];
+    const oldest = result.pending ? await o.queue.oldest(o.batchSize * 10) : [];
+    if (mark == clears) snapshot = oldest;
     // Items left: another tab holds the lock (look again later) or a backoff runs (retry when it ends).
     if (result.pending) schedule(next);
     return result;
@@ -299,6 +303,11 @@ export function createDelivery(o: DeliveryOptions) {
       // than the snapshot) would let a hand-off send newer updates before older ones.
       if (next.length == size) snapshot = next;
       schedule(SOON);
+    },
+    /** The queue was emptied (consent withdrawn): nothing read from it before may be handed off. */
+    cleared() {
+      clears++;
+      snapshot = [];
     },
     /** Sending became allowed (consent granted). */
     resume: () => schedule(SOON),

@@ -83,6 +83,20 @@ describe('consent', () => {
     );
   });
 
+  it('what was withdrawn never leaves in the unload hand-off after consent is granted again', async () => {
+    const sent = [];
+    const { idc } = client({ fetch: (url, init) => (sent.push(...JSON.parse(init.body)), fetch(url, init)) });
+    await idc.identify({ email: 'withdrawn@test.com' });
+    idc.setConsent('denied');
+    idc.setConsent('granted');
+    dispatchEvent(new PageTransitionEvent('pagehide'));
+    deepEqual(sent, [], 'handed off:');
+    await idc.identify({ email: 'regranted@test.com' });
+    dispatchEvent(new PageTransitionEvent('pageshow'));
+    dispatchEvent(new PageTransitionEvent('pagehide'));
+    deepEqual(sent.map((u) => u.attributes.email), ['regranted@test.com']);
+  });
+
   it('granted then denied in the same tick stores none of what waited', async () => {
     const { idc, endpoint } = client({ consent: 'pending' });
     await idc.identify({ email: 'held@test.com' });
