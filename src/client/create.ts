@@ -53,11 +53,11 @@ export function createClient(options: IdCaptureOptions) {
   let destroyed = false;
   // Nothing is sent without consent, queued earlier or not; the queue waits for it.
   const delivery = createDelivery({ ...o, queue, allowed: () => consent == 'granted', emit: events.emit, log });
-  // Once the queue knows whether IndexedDB opened.
   if (o.debug) {
-    queue.size().then((n) =>
-      log(`started: endpoint ${o.endpoint}, consent ${consent}, vuid ${identity.vuid}, queue in ${queue.inMemory() ? 'memory' : 'IndexedDB'} (${n} waiting)`),
-    );
+    const started = `started: endpoint ${o.endpoint}, consent ${consent}, vuid ${identity.vuid}`;
+    // Counted once the queue knows whether IndexedDB opened; without consent the queue is not even opened.
+    if (consent != 'granted') log(started);
+    else queue.size().then((n) => log(`${started}, queue in ${queue.inMemory() ? 'memory' : 'IndexedDB'} (${n} waiting)`));
   }
 
   const enqueue = async (upsert: Upsert) => {
@@ -92,6 +92,7 @@ export function createClient(options: IdCaptureOptions) {
       const now = withdrawals;
       waiting.reduce((done, u) => done.then(() => now == withdrawals && enqueue(u)), Promise.resolve()).catch(report);
     }
+    if (state == 'pending') identity.hold();
     if (state == 'denied' && capture) capture.forget();
     if (state == 'denied' && before == 'granted') {
       identity.forget();
@@ -110,8 +111,8 @@ export function createClient(options: IdCaptureOptions) {
     },
     async flush() {
       if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
-      // While pending, storage is not touched at all, not even to count.
-      return consent == 'pending' ? { sent: 0, pending: held.length, dropped: 0 } : delivery.flush();
+      // Without consent, storage is not touched at all, not even to count.
+      return consent != 'granted' ? { sent: 0, pending: held.length, dropped: 0 } : delivery.flush();
     },
     setConsent(state) {
       if (!CONSENT_STATES.includes(state)) throw new TypeError(`idcapture: consent must be one of ${CONSENT_STATES}`);

@@ -2,7 +2,7 @@
 // choice is remembered for the next pages (other tabs and reloads are driven by Playwright in test/e2e/consent.test.js).
 import { createIdCapture } from '../../dist/index.js';
 import { assert, deepEqual, equal } from './assert.js';
-import { clearIdentity, cookieValue, storedRecords, uniqueEndpoint } from './helpers.js';
+import { capturingConsole, clearIdentity, cookieValue, storedRecords, uniqueEndpoint } from './helpers.js';
 
 const dashed = (vuid) => vuid.replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
 /** Whether the database `name` exists, asked in a way every engine supports (indexedDB.databases() is recent). */
@@ -22,8 +22,10 @@ const stay = (e) => e.preventDefault();
 
 let clients = [];
 let forms = [];
+let endpoints = [];
 function client(options) {
   const endpoint = uniqueEndpoint();
+  endpoints.push(endpoint);
   const idc = createIdCapture({ endpoint, ...options });
   clients.push(idc);
   const captures = [];
@@ -83,6 +85,20 @@ describe('consent', () => {
     );
   });
 
+  it('touches no storage while not granted: a debug start, flush() while denied, reset() after granted → pending', async () => {
+    await capturingConsole('log', () => client({ consent: 'pending', debug: true }));
+    const denied = client({ consent: 'denied' });
+    deepEqual(await denied.idc.flush(), { sent: 0, pending: 0, dropped: 0 });
+    for (const endpoint of endpoints.slice(-2)) assert(!(await databaseExists(`idcapture:${endpoint}`)), `database created for ${endpoint}`);
+
+    const { idc } = client();
+    const stored = cookieValue('vuid');
+    idc.setConsent('pending');
+    idc.reset();
+    equal(cookieValue('vuid'), stored, 'cookie:');
+    equal(localStorage.getItem('vuid'), decodeURIComponent(stored), 'localStorage:');
+  });
+
   it('what was withdrawn never leaves in the unload hand-off after consent is granted again', async () => {
     const sent = [];
     const { idc } = client({ fetch: (url, init) => (sent.push(...JSON.parse(init.body)), fetch(url, init)) });
@@ -118,8 +134,8 @@ describe('consent', () => {
     assert(localStorage.getItem(`idcapture-last:${endpoint}`), 'the last capture is remembered');
 
     idc.setConsent('denied');
-    // IndexedDB runs transactions in the order they were made: the count below sees the purge.
     deepEqual(await idc.flush(), { sent: 0, pending: 0, dropped: 0 });
+    // IndexedDB runs transactions in the order they were made: this read, on a connection opened later, sees the purge.
     deepEqual(await storedRecords(endpoint), []);
     equal(cookieValue('vuid'), undefined, 'cookie:');
     equal(localStorage.getItem('vuid'), null, 'localStorage vuid:');
