@@ -24,8 +24,8 @@ export interface IdCapture {
   /**
    * Changes consent, for this page, the next ones and the other open tabs. `'granted'` stores the vuid, queues what
    * waited while pending and lets delivery run; `'pending'` and `'denied'` stop sending (the durable queue waits), and
-   * `'denied'` discards what waited in memory. Withdrawing consent (granted → denied) also empties this endpoint's
-   * queue and deletes the stored vuid.
+   * `'denied'` discards what waited in memory, empties this endpoint's queue and deletes the stored vuid (those an
+   * earlier grant left too).
    */
   setConsent(state: ConsentState): void;
   /** Starts a new anonymous visitor (call on logout); upserts already queued keep the identity they were made with. */
@@ -78,7 +78,6 @@ export function createClient(options: IdCaptureOptions) {
 
   const apply = (state: ConsentState) => {
     if (destroyed) return;
-    const before = consent;
     consent = state;
     if (state != 'granted') withdrawals++;
     const waiting = state == 'pending' ? [] : held;
@@ -90,11 +89,12 @@ export function createClient(options: IdCaptureOptions) {
       waiting.forEach((u) => u.attributes.vuid == vuid && (u.attributes.vuid = identity.vuid));
       delivery.resume();
       const now = withdrawals;
-      waiting.reduce((done, u) => done.then(() => now == withdrawals && enqueue(u)), Promise.resolve()).catch(report);
+      waiting.reduce((done, u) => done.then(() => (now == withdrawals ? enqueue(u) : undefined)), Promise.resolve()).catch(report);
     }
     if (state == 'pending') identity.hold();
-    if (state == 'denied' && capture) capture.forget();
-    if (state == 'denied' && before == 'granted') {
+    // Any denial purges what an earlier grant stored, on this page or an earlier one.
+    if (state == 'denied') {
+      if (capture) capture.forget();
       identity.forget();
       queue.clear().catch(report);
       delivery.cleared();

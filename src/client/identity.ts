@@ -104,7 +104,7 @@ export function createIdentity(
     hold: () => void (persist = false),
     forget() {
       persist = false;
-      if (cookie) writeCookie('', 0);
+      if (readCookie()) writeCookie('', 0);
       attempt(() => localStorage.removeItem(key));
       vuid = toVuid(store(mint()))!;
     },

@@ -85,6 +85,26 @@ describe('consent', () => {
     );
   });
 
+  it('denying on a later page that started pending still purges what an earlier grant stored, creating nothing new', async () => {
+    const { idc, endpoint } = client();
+    await idc.identify({ email: 'earlier@test.com' });
+    idc.setConsent('pending');
+    idc.destroy();
+    // The next page: no stored choice, so it starts pending.
+    const next = createIdCapture({ endpoint, consent: 'pending' });
+    clients.push(next);
+    assert(cookieValue('vuid') && localStorage.getItem('vuid'), 'the earlier grant stored the vuid');
+    next.setConsent('denied');
+    equal(cookieValue('vuid'), undefined, 'cookie:');
+    equal(localStorage.getItem('vuid'), null, 'localStorage vuid:');
+    // The purge first finds out whether the database exists, without creating it.
+    while ((await storedRecords(endpoint)).length) await new Promise((r) => setTimeout(r));
+
+    const never = client({ consent: 'pending' });
+    never.idc.setConsent('denied');
+    assert(!(await databaseExists(`idcapture:${never.endpoint}`)), 'no database created by the purge');
+  });
+
   it('touches no storage while not granted: a debug start, flush() while denied, reset() after granted → pending', async () => {
     await capturingConsole('log', () => client({ consent: 'pending', debug: true }));
     const denied = client({ consent: 'denied' });
