@@ -52,7 +52,20 @@ export function createClient(options: IdCaptureOptions) {
   let withdrawals = 0;
   let destroyed = false;
   // Nothing is sent without consent, queued earlier or not; the queue waits for it.
-  const delivery = createDelivery({ ...o, queue, allowed: () => consent == 'granted', emit: events.emit, log });
+  /**
+   * Captures on their way into IndexedDB. A form that submits for real leaves the page a few ms after the capture,
+   * and the browser aborts the unfinished transaction with the page: delivery's unload hand-off sends these first
+   * (should the transaction have finished after all, the next page sends the upsert again, which is harmless).
+   */
+  const storing = new Set<Upsert>();
+  const delivery = createDelivery({
+    ...o,
+    queue,
+    storing: () => [...storing],
+    allowed: () => consent == 'granted',
+    emit: events.emit,
+    log,
+  });
   if (o.debug) {
     const started = `started: endpoint ${o.endpoint}, consent ${consent}, vuid ${identity.vuid}`;
     // Counted once the queue knows whether IndexedDB opened; without consent the queue is not even opened.
@@ -134,7 +147,6 @@ export function createClient(options: IdCaptureOptions) {
       identity.stop();
       if (capture) capture.stop();
       unfollow();
-      removeEventListener('pagehide', onPageHide);
       events.clear();
     },
   };
@@ -143,18 +155,6 @@ export function createClient(options: IdCaptureOptions) {
     events.emit('error', { error });
   };
   const unfollow = followConsent(apply);
-  /**
-   * Captures on their way into IndexedDB. A form that submits for real leaves the page a few ms after the capture,
-   * and the browser aborts the unfinished transaction with the page: these go out in a keepalive request instead
-   * (should the transaction have finished after all, the next page sends the upsert again, which is harmless).
-   */
-  const storing = new Set<Upsert>();
-  const onPageHide = () => {
-    if (!storing.size || consent != 'granted') return;
-    const body = JSON.stringify([...storing]);
-    o.fetch(o.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, keepalive: true }).catch(() => {});
-  };
-  addEventListener('pagehide', onPageHide);
   const capture =
     o.autocapture &&
     startCapture({

@@ -133,6 +133,15 @@ describe('consent', () => {
     deepEqual(sent.map((u) => u.attributes.email), ['regranted@test.com']);
   });
 
+  it("unload hands captures still on their way into IndexedDB to delivery's keepalive requests, first", async () => {
+    const sent = [];
+    const { idc } = client({ fetch: (url, init) => (sent.push(...JSON.parse(init.body).map((u) => [u.attributes.email, init.keepalive])), fetch(url, init)) });
+    await idc.identify({ email: 'queued@test.com' });
+    newsletter('leaving@test.com').requestSubmit();
+    dispatchEvent(new PageTransitionEvent('pagehide'));
+    deepEqual(sent, [['leaving@test.com', true], ['queued@test.com', true]]);
+  });
+
   it('granted then denied in the same tick stores none of what waited', async () => {
     const { idc, endpoint } = client({ consent: 'pending' });
     await idc.identify({ email: 'held@test.com' });
