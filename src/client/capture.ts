@@ -21,15 +21,16 @@ export interface CaptureOptions extends Required<AutocaptureOptions> {
   /** Whether the fingerprint may be written to localStorage (consent granted). */
   persist: () => boolean;
   /**
-   * Hands one capture over; returns whether it was taken (not while consent is denied). It must not throw, and
-   * does its storage work asynchronously.
+   * Hands one capture over; returns false when it is not taken (consent denied), else a promise that settles once it
+   * is stored (or held while consent is pending). It must not throw.
    */
-  capture: (identifiers: Identifiers, attributes: Attributes, form: HTMLFormElement | null) => boolean;
+  capture: (identifiers: Identifiers, attributes: Attributes, form: HTMLFormElement | null) => false | Promise<unknown>;
   log: (...args: unknown[]) => void;
 }
 
 const FIELDS = 'input,select,textarea';
-const PHONE = /^\+?[\d\s().\/-]{7,}$/;
+/** Digits with the usual punctuation, at least 7 of them digits. */
+const PHONE = /^\+?([\s().\/-]*\d){7}[\d\s().\/-]*$/;
 
 /** The controls under `root`, through the open shadow roots of the elements inside it. */
 const controls = (root: ParentNode): Field[] =>
@@ -54,7 +55,9 @@ const fingerprint = (text: string) => {
 export function startCapture(o: CaptureOptions) {
   let last = attempt(() => localStorage.getItem(o.key));
   const roots = new WeakSet<Node>();
-  const offs: (() => void)[] = [];
+  // One signal removes every listener: nothing here holds on to a shadow root the page has dropped.
+  const listening = new AbortController();
+  const options = { capture: true, signal: listening.signal };
 
   /** The capture `fields` make, or nothing without an identifier (email, phone, a `data-idcapture="customer_id"`). */
   const read = (fields: Field[], form: HTMLFormElement | null) => {
@@ -63,8 +66,9 @@ export function startCapture(o: CaptureOptions) {
     for (const el of fields) {
       const [field, how] = classify(el, o.fields);
       let value: FieldValue = el.value.trim();
-      // A numeric <select> value is a platform's internal id (Magento's region_id, gender): its text is the value.
-      if (el.tagName == 'SELECT' && /^\d+$/.test(value) && !/^dob/.test(field!)) {
+      // A numeric <select> value the table recognised is a platform's internal id (Magento's region_id, gender): its
+      // text is the value. One the page mapped itself, or an identifier, is meant as it is.
+      if (el.tagName == 'SELECT' && /^\d+$/.test(value) && (how == 'autocomplete' || how == 'name') && !/^dob/.test(field!) && !isIdentifier(field!)) {
         value = (el as HTMLSelectElement).selectedOptions[0].text.trim();
       }
       if (field?.startsWith('dob_')) value = value && +value;
@@ -85,9 +89,15 @@ export function startCapture(o: CaptureOptions) {
     if (!Object.keys(identifiers).length) return o.log('not captured: no identifier', form);
     const print = fingerprint(JSON.stringify([o.vuid(), identifiers, attributes]));
     if (print == last) return o.log('not captured: same as the last', form);
-    if (!o.capture(identifiers, attributes, form)) return;
+    const stored = o.capture(identifiers, attributes, form);
+    if (!stored) return;
     last = print;
-    if (o.persist()) attempt(() => localStorage.setItem(o.key, print));
+    // Kept for the next pages only once stored: a page that leaves first (and a hand-off that fails) would otherwise
+    // lose this capture for good, the same form being skipped next time.
+    stored.then(
+      () => last == print && o.persist() && attempt(() => localStorage.setItem(o.key, print)),
+      () => last == print && (last = null),
+    );
   };
 
   const inScope = (el: Element) => !o.forms || attempt(() => el.closest(o.forms));
@@ -103,22 +113,22 @@ export function startCapture(o: CaptureOptions) {
     if (inScope(form ?? el)) read(form ? controls(form) : [el], form);
   };
   const listen = (target: Node) => {
-    const on = (type: string, fn: (e: Event) => void) => {
-      target.addEventListener(type, fn, true);
-      offs.push(() => target.removeEventListener(type, fn, true));
-    };
-    on('submit', onSubmit);
-    on('change', onChange);
-    return on;
+    target.addEventListener('submit', onSubmit, options);
+    target.addEventListener('change', onChange, options);
   };
+  listen(document);
   // focusin is composed: its path names the shadow roots a field sits in, before the user can change or submit it.
-  listen(document)('focusin', (e) => {
-    for (const node of e.composedPath()) {
-      if (node instanceof ShadowRoot && !roots.has(node)) listen(roots.add(node) && node);
-    }
-  });
+  document.addEventListener(
+    'focusin',
+    (e) => {
+      for (const node of e.composedPath()) {
+        if (node instanceof ShadowRoot && !roots.has(node)) listen(roots.add(node) && node);
+      }
+    },
+    options,
+  );
   return {
-    stop: () => offs.forEach((off) => off()),
+    stop: () => listening.abort(),
     forget() {
       last = null;
       attempt(() => localStorage.removeItem(o.key));

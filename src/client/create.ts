@@ -31,8 +31,8 @@ export interface IdCapture {
   /**
    * Changes consent, for this page, the next ones and the other open tabs. `'granted'` stores the vuid, queues what
    * waited while pending and lets delivery run; `'pending'` and `'denied'` stop sending (the durable queue waits), and
-   * `'denied'` discards what waited in memory. Withdrawing consent (granted → denied) also empties this endpoint's
-   * queue and deletes the stored vuid.
+   * `'denied'` discards what waited in memory, empties this endpoint's queue and deletes the stored vuid (those an
+   * earlier grant left too).
    */
   setConsent(state: ConsentState): void;
   /**
@@ -66,14 +66,29 @@ export function createClient(options: IdCaptureOptions) {
     return upsert;
   };
   let held: Upsert[] = [];
+  /** Moves away from 'granted' so far: held upserts still on their way into the queue stop when it changes. */
+  let withdrawals = 0;
   let destroyed = false;
   // Nothing is sent without consent, queued earlier or not; the queue waits for it.
-  const delivery = createDelivery({ ...o, queue, allowed: () => consent == 'granted', emit: events.emit, log });
-  // Once the queue knows whether IndexedDB opened.
+  /**
+   * Captures on their way into IndexedDB. A form that submits for real leaves the page a few ms after the capture,
+   * and the browser aborts the unfinished transaction with the page: delivery's unload hand-off sends these first
+   * (should the transaction have finished after all, the next page sends the upsert again, which is harmless).
+   */
+  const storing = new Set<Upsert>();
+  const delivery = createDelivery({
+    ...o,
+    queue,
+    storing: () => [...storing],
+    allowed: () => consent == 'granted',
+    emit: events.emit,
+    log,
+  });
   if (o.debug) {
-    queue.size().then((n) =>
-      log(`started: endpoint ${o.endpoint}, consent ${consent}, vuid ${identity.vuid}, queue in ${queue.inMemory() ? 'memory' : 'IndexedDB'} (${n} waiting)`),
-    );
+    const started = `started: endpoint ${o.endpoint}, consent ${consent}, vuid ${identity.vuid}`;
+    // Counted once the queue knows whether IndexedDB opened; without consent the queue is not even opened.
+    if (consent != 'granted') log(started);
+    else queue.size().then((n) => log(`${started}, queue in ${queue.inMemory() ? 'memory' : 'IndexedDB'} (${n} waiting)`));
   }
 
   const enqueue = async (upsert: Upsert) => {
@@ -94,8 +109,8 @@ export function createClient(options: IdCaptureOptions) {
 
   const apply = (state: ConsentState) => {
     if (destroyed) return;
-    const before = consent;
     consent = state;
+    if (state != 'granted') withdrawals++;
     const waiting = state == 'pending' ? [] : held;
     held = state == 'pending' ? held : [];
     if (state == 'granted') {
@@ -104,12 +119,16 @@ export function createClient(options: IdCaptureOptions) {
       // Held upserts carry the vuid of a page without consent, replaced by one another tab stored meanwhile.
       waiting.forEach((u) => u.attributes.vuid == vuid && (u.attributes.vuid = identity.vuid));
       delivery.resume();
-      waiting.reduce((done, u) => done.then(() => enqueue(u)), Promise.resolve()).catch(report);
+      const now = withdrawals;
+      waiting.reduce((done, u) => done.then(() => (now == withdrawals ? enqueue(u) : undefined)), Promise.resolve()).catch(report);
     }
-    if (state == 'denied' && capture) capture.forget();
-    if (state == 'denied' && before == 'granted') {
+    if (state == 'pending') identity.hold();
+    // Any denial purges what an earlier grant stored, on this page or an earlier one.
+    if (state == 'denied') {
+      if (capture) capture.forget();
       identity.forget();
       queue.clear().catch(report);
+      delivery.cleared();
     }
   };
 
@@ -126,8 +145,8 @@ export function createClient(options: IdCaptureOptions) {
     },
     async flush() {
       if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
-      // While pending, storage is not touched at all, not even to count.
-      return consent == 'pending' ? { sent: 0, pending: held.length, dropped: 0 } : delivery.flush();
+      // Without consent, storage is not touched at all, not even to count.
+      return consent != 'granted' ? { sent: 0, pending: held.length, dropped: 0 } : delivery.flush();
     },
     setConsent(state) {
       if (!CONSENT_STATES.includes(state)) throw new TypeError(`idcapture: consent must be one of ${CONSENT_STATES}`);
@@ -150,7 +169,6 @@ export function createClient(options: IdCaptureOptions) {
       identity.stop();
       if (capture) capture.stop();
       unfollow();
-      removeEventListener('pagehide', onPageHide);
       events.clear();
     },
   };
@@ -159,18 +177,6 @@ export function createClient(options: IdCaptureOptions) {
     events.emit('error', { error });
   };
   const unfollow = followConsent(apply);
-  /**
-   * Captures on their way into IndexedDB. A form that submits for real leaves the page a few ms after the capture,
-   * and the browser aborts the unfinished transaction with the page: these go out in a keepalive request instead
-   * (should the transaction have finished after all, the next page sends the upsert again, which is harmless).
-   */
-  const storing = new Set<Upsert>();
-  const onPageHide = () => {
-    if (!storing.size || consent != 'granted') return;
-    const body = JSON.stringify([...storing]);
-    o.fetch(o.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, keepalive: true }).catch(() => {});
-  };
-  addEventListener('pagehide', onPageHide);
   const capture =
     o.autocapture &&
     startCapture({
@@ -182,11 +188,10 @@ export function createClient(options: IdCaptureOptions) {
         const upsert = vouch(buildUpsert(identity.vuid, identifiers, attributes));
         if (consent != 'denied') events.emit('capture', { upsert, form });
         const stored = accept(upsert);
-        if (stored instanceof Promise) {
-          storing.add(upsert);
-          stored.catch(report).finally(() => storing.delete(upsert));
-        }
-        return !!stored;
+        if (!(stored instanceof Promise)) return stored && Promise.resolve();
+        storing.add(upsert);
+        stored.catch(report).finally(() => storing.delete(upsert));
+        return stored;
       },
       log,
     });

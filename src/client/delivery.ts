@@ -1,7 +1,7 @@
 import { attempt } from './attempt';
 import { HttpError, IdCaptureError } from './errors';
 import type { IdCaptureEvents } from './events';
-import type { Added, Queue, QueueRecord } from './queue';
+import type { Added, Queue, QueueRecord, Upsert } from './queue';
 import { createTabLock } from './tab-lock';
 
 /** What one `flush()` did. */
@@ -20,6 +20,8 @@ export interface DeliveryOptions {
   flushInterval: number;
   fetch: typeof fetch;
   queue: Queue;
+  /** Upserts on their way into the queue, which a page that leaves now would lose: the unload hand-off sends them first. */
+  storing: () => Upsert[];
   /** Whether sending is allowed now (consent). */
   allowed: () => boolean;
   emit: <K extends keyof IdCaptureEvents>(type: K, detail: IdCaptureEvents[K]) => void;
@@ -96,6 +98,8 @@ export function createDelivery(o: DeliveryOptions) {
   let running: Promise<FlushResult> | undefined;
   /** What a keepalive hand-off would send: the oldest records at the last flush, plus those queued since. */
   let snapshot: QueueRecord[] = [];
+  /** Times the queue was emptied (consent withdrawn): a snapshot read before that is not kept. */
+  let clears = 0;
 
   /** Asks for a flush in `ms`, never before a running backoff ends, and never later than one already planned. */
   const schedule = (ms: number) => {
@@ -225,9 +229,11 @@ export function createDelivery(o: DeliveryOptions) {
         );
       }
     }
+    const mark = clears;
     result.pending = await o.queue.size();
     // Unload handlers cannot wait for IndexedDB, so keep what a keepalive hand-off would send at hand.
-    snapshot = result.pending ? await o.queue.oldest(o.batchSize * 10) : [];
+    const oldest = result.pending ? await o.queue.oldest(o.batchSize * 10) : [];
+    if (mark == clears) snapshot = oldest;
     // Items left: another tab holds the lock (look again later) or a backoff runs (retry when it ends).
     if (result.pending) schedule(next);
     return result;
@@ -249,7 +255,8 @@ export function createDelivery(o: DeliveryOptions) {
   // Fired as visibilitychange (hidden) and again as pagehide when a tab closes: one hand-off per hiding.
   let handedOff = false;
   /**
-   * The page may be going away: hand the oldest records this tab knows of to keepalive requests, which outlive the
+   * The page may be going away: hand the captures not yet stored, then the oldest records this tab knows of, to
+   * keepalive requests, which outlive the
    * page. They stay queued; an answer that arrives while the page lives settles them as usual. Records another tab
    * has since delivered are left out, so a late resend cannot undo a newer update of the same profile.
    */
@@ -261,7 +268,11 @@ export function createDelivery(o: DeliveryOptions) {
     handedOff = true;
     // In memory the hand-off is the only way out, and ids restart with the page: no watermark applies.
     const delivered = o.queue.inMemory() ? 0 : stored(ackedKey);
-    let records = snapshot.filter((r) => r.id > delivered);
+    // Id 0 matches no queued record, so an answer to these removes nothing.
+    let records = [
+      ...o.storing().map((upsert) => ({ id: 0, upsert, at: 0, attempts: 0 })),
+      ...snapshot.filter((r) => r.id > delivered),
+    ];
     let budget = MAX_BODY;
     while (records.length) {
       const [batch, body] = fit(records.slice(0, o.batchSize), budget);
@@ -299,6 +310,11 @@ export function createDelivery(o: DeliveryOptions) {
       // than the snapshot) would let a hand-off send newer updates before older ones.
       if (next.length == size) snapshot = next;
       schedule(SOON);
+    },
+    /** The queue was emptied (consent withdrawn): nothing read from it before may be handed off. */
+    cleared() {
+      clears++;
+      snapshot = [];
     },
     /** Sending became allowed (consent granted). */
     resume: () => schedule(SOON),

@@ -17,6 +17,8 @@ export interface Identity {
   reset(): void;
   /** Starts keeping the vuid in the cookie and localStorage (consent granted); one stored meanwhile is adopted. */
   persist(): void;
+  /** Stops writing the vuid (consent back to pending); what is stored stays. */
+  hold(): void;
   /** Deletes the stored vuid and continues with a new one in memory only (consent withdrawn). */
   forget(): void;
   /** Stops following the other tabs' resets. */
@@ -99,9 +101,10 @@ export function createIdentity(
       // Another tab granted first and stored its own id: one device, one visitor.
       vuid = toVuid(store(stored() ?? current))!;
     },
+    hold: () => void (persist = false),
     forget() {
       persist = false;
-      if (cookie) writeCookie('', 0);
+      if (readCookie()) writeCookie('', 0);
       attempt(() => localStorage.removeItem(key));
       vuid = toVuid(store(mint()))!;
     },

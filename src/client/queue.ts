@@ -139,6 +139,16 @@ function memoryQueue(): Queue {
 /** Safari 14 could leave indexedDB.open pending forever; past this we stop waiting. */
 const OPEN_TIMEOUT_MS = 2000;
 
+/** Whether the database `name` exists, found without creating it: an upgrade from nothing is aborted. */
+const exists = (name: string) =>
+  new Promise<boolean>((resolve) => {
+    setTimeout(resolve, OPEN_TIMEOUT_MS, true);
+    const req = indexedDB.open(name);
+    req.onupgradeneeded = () => req.transaction!.abort();
+    req.onsuccess = () => (req.result.close(), resolve(true));
+    req.onerror = () => resolve(false);
+  }).catch(() => false);
+
 /**
  * The queue `name` in IndexedDB, opened at its first use (so a page waiting for consent creates no database). Where
  * IndexedDB is missing, refuses to open, hangs, or later fails (quota, a closed connection that will not reopen), the
@@ -164,7 +174,7 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
     }).catch(fallBack));
 
   // Each operation tries twice (a connection the browser closed is reopened) before giving up on IndexedDB.
-  const run =
+  const now =
     <A extends unknown[], R>(op: (q: Queue) => (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> =>
       open().then((q) =>
@@ -172,13 +182,25 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
           op(q)(...args).catch((error: unknown) => fallBack(error).then((m) => op(m)(...args))),
         ),
       );
+  /** A purge under way: later operations wait for it, so it cannot remove what they add. */
+  let purging: Promise<unknown> = Promise.resolve();
+  const run =
+    <A extends unknown[], R>(op: (q: Queue) => (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      purging.then(() => now(op)(...args));
+  const clear = now((q) => q.clear);
   return {
     add: run((q) => q.add),
     oldest: run((q) => q.oldest),
     remove: run((q) => q.remove),
     retried: run((q) => q.retried),
     size: run((q) => q.size),
-    clear: run((q) => q.clear),
+    // A database never created (no page had consent) is not created now just to be emptied.
+    clear() {
+      const done = purging.then((): Promise<unknown> => active || exists(name)).then((found) => found && clear());
+      purging = done.catch(() => {});
+      return done.then(() => {});
+    },
     inMemory: () => !!memory,
   };
 }

@@ -2,7 +2,7 @@
 // choice is remembered for the next pages (other tabs and reloads are driven by Playwright in test/e2e/consent.test.js).
 import { createIdCapture } from '../../dist/index.js';
 import { assert, deepEqual, equal } from './assert.js';
-import { clearIdentity, cookieValue, storedRecords, uniqueEndpoint } from './helpers.js';
+import { capturingConsole, clearIdentity, cookieValue, storedRecords, uniqueEndpoint } from './helpers.js';
 
 const dashed = (vuid) => vuid.replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
 /** Whether the database `name` exists, asked in a way every engine supports (indexedDB.databases() is recent). */
@@ -22,8 +22,10 @@ const stay = (e) => e.preventDefault();
 
 let clients = [];
 let forms = [];
+let endpoints = [];
 function client(options) {
   const endpoint = uniqueEndpoint();
+  endpoints.push(endpoint);
   const idc = createIdCapture({ endpoint, ...options });
   clients.push(idc);
   const captures = [];
@@ -83,6 +85,74 @@ describe('consent', () => {
     );
   });
 
+  it('denying on a later page that started pending still purges what an earlier grant stored, creating nothing new', async () => {
+    const { idc, endpoint } = client();
+    await idc.identify({ email: 'earlier@test.com' });
+    idc.setConsent('pending');
+    idc.destroy();
+    // The next page: no stored choice, so it starts pending.
+    const next = createIdCapture({ endpoint, consent: 'pending' });
+    clients.push(next);
+    assert(cookieValue('vuid') && localStorage.getItem('vuid'), 'the earlier grant stored the vuid');
+    next.setConsent('denied');
+    equal(cookieValue('vuid'), undefined, 'cookie:');
+    equal(localStorage.getItem('vuid'), null, 'localStorage vuid:');
+    // The purge first finds out whether the database exists, without creating it.
+    while ((await storedRecords(endpoint)).length) await new Promise((r) => setTimeout(r));
+
+    const never = client({ consent: 'pending' });
+    never.idc.setConsent('denied');
+    assert(!(await databaseExists(`idcapture:${never.endpoint}`)), 'no database created by the purge');
+  });
+
+  it('touches no storage while not granted: a debug start, flush() while denied, reset() after granted → pending', async () => {
+    await capturingConsole('log', () => client({ consent: 'pending', debug: true }));
+    const denied = client({ consent: 'denied' });
+    deepEqual(await denied.idc.flush(), { sent: 0, pending: 0, dropped: 0 });
+    for (const endpoint of endpoints.slice(-2)) assert(!(await databaseExists(`idcapture:${endpoint}`)), `database created for ${endpoint}`);
+
+    const { idc } = client();
+    const stored = cookieValue('vuid');
+    idc.setConsent('pending');
+    idc.reset();
+    equal(cookieValue('vuid'), stored, 'cookie:');
+    equal(localStorage.getItem('vuid'), decodeURIComponent(stored), 'localStorage:');
+  });
+
+  it('what was withdrawn never leaves in the unload hand-off after consent is granted again', async () => {
+    const sent = [];
+    const { idc } = client({ fetch: (url, init) => (sent.push(...JSON.parse(init.body)), fetch(url, init)) });
+    await idc.identify({ email: 'withdrawn@test.com' });
+    idc.setConsent('denied');
+    idc.setConsent('granted');
+    dispatchEvent(new PageTransitionEvent('pagehide'));
+    deepEqual(sent, [], 'handed off:');
+    await idc.identify({ email: 'regranted@test.com' });
+    dispatchEvent(new PageTransitionEvent('pageshow'));
+    dispatchEvent(new PageTransitionEvent('pagehide'));
+    deepEqual(sent.map((u) => u.attributes.email), ['regranted@test.com']);
+  });
+
+  it("unload hands captures still on their way into IndexedDB to delivery's keepalive requests, first", async () => {
+    const sent = [];
+    const { idc } = client({ fetch: (url, init) => (sent.push(...JSON.parse(init.body).map((u) => [u.attributes.email, init.keepalive])), fetch(url, init)) });
+    await idc.identify({ email: 'queued@test.com' });
+    newsletter('leaving@test.com').requestSubmit();
+    dispatchEvent(new PageTransitionEvent('pagehide'));
+    deepEqual(sent, [['leaving@test.com', true], ['queued@test.com', true]]);
+  });
+
+  it('granted then denied in the same tick stores none of what waited', async () => {
+    const { idc, endpoint } = client({ consent: 'pending' });
+    await idc.identify({ email: 'held@test.com' });
+    idc.setConsent('granted');
+    idc.setConsent('denied');
+    idc.setConsent('granted');
+    await idc.identify({ email: 'later@test.com' });
+    // IndexedDB runs transactions in the order they were made: a held upsert's write would come before this read.
+    deepEqual((await storedRecords(endpoint)).map((r) => r.upsert.attributes.email), ['later@test.com']);
+  });
+
   it('withdrawing (granted → denied) purges the queue, the stored vuid and the last capture; nothing is captured after', async () => {
     const { idc, endpoint, captures } = client();
     const before = idc.vuid;
@@ -93,8 +163,8 @@ describe('consent', () => {
     assert(localStorage.getItem(`idcapture-last:${endpoint}`), 'the last capture is remembered');
 
     idc.setConsent('denied');
-    // IndexedDB runs transactions in the order they were made: the count below sees the purge.
     deepEqual(await idc.flush(), { sent: 0, pending: 0, dropped: 0 });
+    // IndexedDB runs transactions in the order they were made: this read, on a connection opened later, sees the purge.
     deepEqual(await storedRecords(endpoint), []);
     equal(cookieValue('vuid'), undefined, 'cookie:');
     equal(localStorage.getItem('vuid'), null, 'localStorage vuid:');

@@ -227,7 +227,8 @@ describe('delivery', () => {
     before.destroy();
     release();
     const idc = createIdCapture({ endpoint, consent: 'denied' });
-    deepEqual(await idc.flush(), { sent: 0, pending: 1, dropped: 0 });
+    // Without consent the durable queue is not even opened to count.
+    deepEqual(await idc.flush(), { sent: 0, pending: 0, dropped: 0 });
     idc.setConsent('pending');
     await sleep(600);
     deepEqual((await forwardedEmails()).flat().filter((e) => e.startsWith('consented')), [], 'nothing sent without consent:');
