@@ -111,7 +111,9 @@ export function createDelivery(o: DeliveryOptions) {
     timer = setTimeout(
       () => {
         due = Infinity;
-        // A backoff that began after this timer was set still holds; so does a wait longer than one timer.
+        // A backoff that began after this timer was set still holds, this tab's or another's; so does a wait longer
+        // than one timer.
+        notBefore = Math.max(notBefore, stored(retryKey));
         if (Date.now() < Math.max(notBefore, at)) schedule(at - Date.now());
         else run(false).catch((error) => o.emit('error', { error }));
       },

@@ -278,6 +278,20 @@ describe('delivery', () => {
     later.destroy();
   });
 
+  it("a flush planned before another tab's backoff began waits for that backoff too", async () => {
+    const { idc, endpoint, release } = await client('/stub/retry-after-30-days', {}, { held: true });
+    const open = createIdCapture({ endpoint });
+    // The open tab plans its flush now, before any backoff exists.
+    await open.identify({ email: 'planned@test.com' });
+    release();
+    await idc.flush();
+    const hits = await stubHits('retry-after-30-days');
+    await sleep(800);
+    equal(await stubHits('retry-after-30-days'), hits, "the open tab's planned flush did not go out during the backoff:");
+    open.destroy();
+    idc.destroy();
+  });
+
   it('where Web Locks are missing, flush() waits for another tab\'s lease to end', async () => {
     const locks = Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks');
     Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
