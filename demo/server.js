@@ -25,12 +25,14 @@ idcapture demo: ${demo.url}/
   upstream: ${demo.upstream}${demo.emulator ? ' (no account needed; set ZAIUS_API_KEY to use the real API)' : ' (ZAIUS_API_KEY is set; the key stays in this process)'}
 
 Three things to try:
-  1. Type an email into the newsletter box at the bottom of ${demo.url}/ and watch the inspector (bottom right)
-     show it queued, sent, and then as the profile the ${demo.emulator ? 'emulator' : 'API'} holds for you.
+  1. Sign in at ${demo.url}/account.html (the demo server signs your identity) and watch the inspector (bottom
+     right) show the upsert queued, sent, and then as the profile the ${demo.emulator ? 'emulator' : 'API'} holds for you.
+     The newsletter box at the bottom of every page is the anonymous path: it becomes a profile too, but the proxy's
+     verify policy keeps it from being tied to your vuid.
   2. In the inspector, go offline (or use DevTools' Network > Offline), register at ${demo.url}/register.html,
      reload, come back online: the upsert was kept and arrives.
-  3. Pay at ${demo.url}/checkout.html: the address is captured, the card number never leaves the page.
-     Inject 500s, 429s or latency from the inspector and watch the retries.
+  3. Pay at ${demo.url}/checkout.html: the card number never leaves the page; anonymous, only the name and email are
+     kept (an address needs a signed-in identity). Inject 500s, 429s or latency from the inspector and watch the retries.
 
 Ctrl-C to stop.`);
 
