@@ -14,7 +14,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 let demo;
 try {
-  demo = await startDemo({ port, apiKey: process.env.ZAIUS_API_KEY || undefined, apiUrl: process.env.ZAIUS_API_URL || undefined });
+  demo = await startDemo({
+    port,
+    apiKey: process.env.ZAIUS_API_KEY || undefined,
+    apiUrl: process.env.ZAIUS_API_URL || undefined,
+    // A fixed secret keeps signed upserts valid across restarts; by default each start makes its own.
+    identitySecret: process.env.IDENTITY_SECRET || undefined,
+  });
 } catch (error) {
   console.error(error.code == 'EADDRINUSE' ? `Port ${port} is in use: try PORT=8081 npm run demo` : error);
   process.exit(1);

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../../dist/emulator.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { startDemo } from '../helpers/demo.js';
+import { signIdentity } from '../../dist/server.js';
 
 /** A key no other part of the project uses, so a hit in the browser's bytes can only be a leak. */
 export const CHAOS_KEY = 'chaos-7f3e9b2c41d0a6e5.never-in-a-browser';
@@ -55,7 +56,10 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
   const random = seeded(seed);
   const upstream = await startEmulator({ apiKeys: [CHAOS_KEY] });
   const emulator = upstream.emulator;
-  const env = { ZAIUS_API_KEY: CHAOS_KEY, ZAIUS_API_URL: upstream.url };
+  // The demo's proxy runs with verify: the people sign in (a token per person, signed as the site's back end would),
+  // so every attribute may be written. One secret for both starts, so tokens stay valid across the restart.
+  const secret = `chaos-identity-secret-${seed}-0123456789abcdef`;
+  const env = { ZAIUS_API_KEY: CHAOS_KEY, ZAIUS_API_URL: upstream.url, IDENTITY_SECRET: secret };
   let demo = await startDemo(env);
   const port = new URL(demo.url).port;
   const browser = await launchBrowser();
@@ -188,6 +192,14 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
     await reopen();
   }
 
+  /** The token the site's back end would give `email` signed in on this browser (one vuid for all its tabs). */
+  const tokens = new Map();
+  const vuid = await tabs[0].evaluate(() => window.idcapture.vuid);
+  const tokenOf = async (email) => {
+    if (!tokens.has(email)) tokens.set(email, await signIdentity({ email, vuid, expiresIn: 3600 }, { secret }));
+    return tokens.get(email);
+  };
+
   function record(email, attributes, how) {
     const op = { n: ops.length + 1, email, attributes, how };
     ops.push(op);
@@ -204,7 +216,8 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
       { zip: String(10000 + n), city: `C${n}` },
       { first_name: `F${n}`, last_name: `L${n}`, zip: String(10000 + n) },
     ]);
-    await tabs[i].evaluate(([email, attributes]) => window.idcapture.identify({ email }, attributes), [email, attributes]);
+    const token = await tokenOf(email);
+    await tabs[i].evaluate(([email, attributes, token]) => window.idcapture.identify({ email }, attributes, { token }), [email, attributes, token]);
     record(email, attributes, `identify() in tab ${i}${extra ? ' while the proxy was down' : ''}`);
   }
 
@@ -215,6 +228,9 @@ export async function runChaos({ seed = 42, people = 30, updates = 8, drainMs = 
     const form = random.pick(['checkout', 'register']);
     await page.goto(url(`/${form}.html`));
     await ready(page);
+    // Signed in as this person: the form's capture is verified.
+    const token = await tokenOf(email);
+    await page.evaluate((token) => window.idcapture.setIdentityToken(token), token);
     let attributes;
     if (form == 'checkout') {
       attributes = { first_name: `F${n}`, last_name: `L${n}`, city: `C${n}`, zip: String(10000 + n) };
