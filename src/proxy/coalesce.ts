@@ -4,11 +4,16 @@
  * sends). Each browser request is answered only when the upstream request carrying its records is answered, so the
  * browser keeps its records until they are truly accepted. Waiting records are bounded (records, bytes, and what the
  * pace can send before a browser's deadline) and shared fairly: batches are filled round robin across client IPs.
+ *
+ * Last write wins in the browser's order: no two upstream requests in flight carry the same identity. Two overlapping
+ * requests may be applied in either order (the API is asynchronous; a slow one lands late), so a browser request that
+ * shares an identifier with a batch still upstream waits, at the head of its IP's queue, until that batch is answered.
  */
 import { HttpError, NetworkError } from '../server/errors';
 import { createPacer, systemClock, type Clock } from '../server/pacer';
 import { createTransport } from '../server/transport';
 import { createUpsertSender, UpsertRefusedError } from '../server/upsert-sender';
+import { identityKeys } from './identity-keys';
 import type { FetchLike, Forwarded } from './upstream';
 import type { Invalid, ProfileRecord } from './validate';
 
@@ -48,6 +53,8 @@ export interface Backlog {
 interface Entry {
   records: ProfileRecord[];
   bytes: number;
+  /** The identities its records write to (`identityKeys`). */
+  keys: string[];
   ip: string;
   answer: (result: Forwarded) => void;
   answered: boolean;
@@ -111,6 +118,10 @@ export function createCoalescer(o: CoalescerOptions) {
   let queued = 0;
   let firstAt = 0;
   let wake: (() => void) | undefined;
+  /** Identity keys of the batches upstream now, with how many batches carry each. */
+  const inFlight = new Map<string, number>();
+  /** Resolves the pump's wait when every waiting request was held back behind a batch in flight. */
+  let unblock: (() => void) | undefined;
   let pumping = false;
 
   const release = (entry: Entry) => {
@@ -138,10 +149,24 @@ export function createCoalescer(o: CoalescerOptions) {
     const batch: Entry[] = [];
     let records = 0;
     let bytes = 2;
+    // Identities this batch may not carry: those upstream now and those of requests held back in this pass (a later
+    // request of the same identity from another IP must not overtake one held back).
+    const blocked = new Set(inFlight.keys());
     for (let progress = true; progress && queues.size; ) {
       progress = false;
       for (const [ip, queue] of [...queues]) {
+        // Requests answered already (their deadline passed while they waited) are dropped, never sent.
+        while (queue[0]?.answered) queued -= queue.shift()!.records.length;
+        if (!queue.length) {
+          queues.delete(ip);
+          continue;
+        }
         const entry = queue[0];
+        // Held back whole (a browser request is applied whole or not at all), and the IP's later requests behind it.
+        if (entry.keys.some((key) => blocked.has(key))) {
+          entry.keys.forEach((key) => blocked.add(key));
+          continue;
+        }
         if (records + entry.records.length > o.maxRecords || bytes + entry.bytes > MAX_BATCH_BYTES) {
           if (batch.length) return batch;
         }
@@ -150,7 +175,6 @@ export function createCoalescer(o: CoalescerOptions) {
         queues.delete(ip);
         if (queue.length) queues.set(ip, queue);
         queued -= entry.records.length;
-        if (entry.answered) continue;
         batch.push(entry);
         records += entry.records.length;
         bytes += entry.bytes;
@@ -161,6 +185,22 @@ export function createCoalescer(o: CoalescerOptions) {
   }
 
   async function send(batch: Entry[]) {
+    const keys = [...new Set(batch.flatMap((e) => e.keys))];
+    keys.forEach((key) => inFlight.set(key, (inFlight.get(key) ?? 0) + 1));
+    try {
+      await deliver(batch);
+    } finally {
+      // Answered (202, refused, 502, deadline): requests held back behind it may go.
+      for (const key of keys) {
+        const left = inFlight.get(key)! - 1;
+        if (left) inFlight.set(key, left);
+        else inFlight.delete(key);
+      }
+      unblock?.();
+    }
+  }
+
+  async function deliver(batch: Entry[]) {
     const records = batch.flatMap((e) => e.records);
     // The batch is dropped from memory when its last browser has been answered or given up on.
     const controller = new AbortController();
@@ -207,6 +247,9 @@ export function createCoalescer(o: CoalescerOptions) {
       // Records left over start their wait now: a full batch left them behind, so they go at the next slot.
       firstAt = queued ? clock.now() - o.maxWaitMs : clock.now();
       if (batch.length) void send(batch);
+      // Everything waiting is held back behind batches in flight: sleep until one is answered or a request arrives.
+      else if (queued > 0) await new Promise<void>((resolve) => (unblock = resolve));
+      unblock = undefined;
     }
   }
 
@@ -234,7 +277,7 @@ export function createCoalescer(o: CoalescerOptions) {
       const unfair = held.records + records.length > recordCap / 2 && mine + records.length > recordCap / 2 / activeIps;
       if (full || unfair) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds() });
       return new Promise((answer) => {
-        const entry: Entry = { records, bytes, ip, answer, answered: false, timer: undefined as never };
+        const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, timer: undefined as never };
         // A browser is answered 504 at its deadline even if its records still wait: its memory goes with the answer.
         entry.timer = setTimeout(() => settle(entry, { reason: 'upstream_timeout' }), o.timeoutMs);
         held.records += records.length;
@@ -247,6 +290,7 @@ export function createCoalescer(o: CoalescerOptions) {
         if (queue) queue.push(entry);
         else queues.set(ip, [entry]);
         if (queued >= o.maxRecords) wake?.();
+        unblock?.();
         kick();
       });
     },

@@ -183,3 +183,44 @@ test('fairness: while three IPs flood, every request of a normal client is accep
   const stored = emails();
   for (let i = 0; i < 10; i++) assert.ok(stored.has(`normal${i}@test.com`));
 });
+
+test('last write wins: a request for a vuid whose earlier request is still upstream waits for it; other vuids do not', async () => {
+  const V = 'a'.repeat(32);
+  const W = 'b'.repeat(32);
+  // The first upstream request (A's) is held until C (another vuid, sent after B) has its answer and every other
+  // upstream request has been answered: an upstream where the older request lands last, as with injected latency.
+  let seeA;
+  const sawA = new Promise((resolve) => (seeA = resolve));
+  let releaseA;
+  const heldA = new Promise((resolve) => (releaseA = resolve));
+  const others = new Set();
+  let cAnswered = false;
+  const maybeRelease = () => cAnswered && others.size == 0 && releaseA();
+  let calls = 0;
+  const handle = proxy({
+    fetch: async (url, init) => {
+      if (calls++ == 0) {
+        seeA();
+        await heldA;
+        return fetch(url, init);
+      }
+      const answer = fetch(url, init);
+      others.add(answer);
+      const settled = () => (others.delete(answer), maybeRelease());
+      answer.then(settled, settled);
+      return answer;
+    },
+  });
+  const zipOf = (vuid) => running.emulator.profiles().find((p) => p.vuid == vuid)?.zip;
+  const a = send(handle, [{ vuid: V, zip: '10001' }], '192.0.2.1');
+  await sawA;
+  const b = send(handle, [{ vuid: V, zip: '10001' }, { vuid: V, zip: '10002' }], '192.0.2.1');
+  const c = send(handle, [{ vuid: W, zip: '20001' }], '192.0.2.2');
+  // C is not held behind A: it is answered while A is still upstream (A is released only after C's answer).
+  assert.equal((await c).status, 202);
+  cAnswered = true;
+  maybeRelease();
+  assert.deepEqual([(await a).status, (await b).status], [202, 202]);
+  assert.equal(zipOf(V), '10002', 'the last zip the browser wrote is the one stored');
+  assert.equal(zipOf(W), '20001');
+});
