@@ -1,4 +1,5 @@
 import { startCapture } from './capture';
+import { keepUnstored, takeUnstored } from './unstored';
 import { followConsent, storeConsent } from './consent';
 import { createDelivery, type FlushResult } from './delivery';
 import { createEmitter } from './emitter';
@@ -76,6 +77,8 @@ export function createClient(options: IdCaptureOptions) {
    * (should the transaction have finished after all, the next page sends the upsert again, which is harmless).
    */
   const storing = new Set<Upsert>();
+  const unstoredKey = `idcapture-unstored:${o.endpoint}`;
+  const unkeep = keepUnstored(unstoredKey, () => (consent == 'granted' ? [...storing] : []));
   const delivery = createDelivery({
     ...o,
     queue,
@@ -107,6 +110,12 @@ export function createClient(options: IdCaptureOptions) {
     return consent == 'pending';
   };
 
+  /** Queues `list` one after another, stopping should consent be withdrawn meanwhile. */
+  const enqueueInOrder = (list: Upsert[]) => {
+    const now = withdrawals;
+    list.reduce((done, u) => done.then(() => (now == withdrawals ? enqueue(u) : undefined)), Promise.resolve()).catch(report);
+  };
+
   const apply = (state: ConsentState) => {
     if (destroyed) return;
     consent = state;
@@ -119,13 +128,13 @@ export function createClient(options: IdCaptureOptions) {
       // Held upserts carry the vuid of a page without consent, replaced by one another tab stored meanwhile.
       waiting.forEach((u) => u.attributes.vuid == vuid && (u.attributes.vuid = identity.vuid));
       delivery.resume();
-      const now = withdrawals;
-      waiting.reduce((done, u) => done.then(() => (now == withdrawals ? enqueue(u) : undefined)), Promise.resolve()).catch(report);
+      enqueueInOrder([...takeUnstored(unstoredKey), ...waiting]);
     }
     if (state == 'pending') identity.hold();
     // Any denial purges what an earlier grant stored, on this page or an earlier one.
     if (state == 'denied') {
       if (capture) capture.forget();
+      takeUnstored(unstoredKey);
       identity.forget();
       queue.clear().catch(report);
       delivery.cleared();
@@ -168,6 +177,7 @@ export function createClient(options: IdCaptureOptions) {
       delivery.stop();
       identity.stop();
       if (capture) capture.stop();
+      unkeep();
       unfollow();
       events.clear();
     },
@@ -195,6 +205,8 @@ export function createClient(options: IdCaptureOptions) {
       },
       log,
     });
+  // What an earlier page left unstored is queued first.
+  if (consent == 'granted') enqueueInOrder(takeUnstored(unstoredKey));
   return { client, report };
 }
 

@@ -142,6 +142,23 @@ describe('consent', () => {
     deepEqual(sent, [['leaving@test.com', true], ['queued@test.com', true]]);
   });
 
+  it('a capture still on its way into IndexedDB when the page goes is kept in localStorage and queued by the next page', async () => {
+    // A fetch that refuses: the keepalive hand-off fails, as it does when the network is down.
+    const { idc, endpoint } = client({ fetch: () => Promise.reject(new TypeError('offline')) });
+    newsletter('left-unstored@test.com').requestSubmit();
+    dispatchEvent(new PageTransitionEvent('pagehide'));
+    const kept = JSON.parse(localStorage.getItem(`idcapture-unstored:${endpoint}`));
+    deepEqual(kept.map((u) => u.attributes.email), ['left-unstored@test.com']);
+    idc.destroy();
+
+    const next = createIdCapture({ endpoint, autocapture: false, fetch: () => Promise.reject(new TypeError('offline')) });
+    const queued = queuedOnce(next, 'left-unstored@test.com');
+    await queued;
+    equal(localStorage.getItem(`idcapture-unstored:${endpoint}`), null, 'taken out once queued');
+    assert((await storedRecords(endpoint)).some((r) => r.upsert.attributes.email == 'left-unstored@test.com'));
+    next.destroy();
+  });
+
   it('granted then denied in the same tick stores none of what waited', async () => {
     const { idc, endpoint } = client({ consent: 'pending' });
     await idc.identify({ email: 'held@test.com' });

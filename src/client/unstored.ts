@@ -1,0 +1,33 @@
+import { attempt } from './attempt';
+import type { Upsert } from './queue';
+
+/**
+ * Captures a page leaves while their IndexedDB write is still under way. The browser aborts that write with the page,
+ * and the keepalive hand-off may be skipped (network known down) or fail, so at `pagehide` they are also written to
+ * localStorage, which is synchronous, and the next page queues them (a duplicate is harmless: upserts are idempotent).
+ * Returns the function that stops watching.
+ */
+export function keepUnstored(key: string, unstored: () => Upsert[]): () => void {
+  const onPageHide = () => {
+    const list = unstored();
+    if (list.length) attempt(() => localStorage.setItem(key, JSON.stringify([...readUnstored(key), ...list])));
+  };
+  addEventListener('pagehide', onPageHide);
+  return () => removeEventListener('pagehide', onPageHide);
+}
+
+const readUnstored = (key: string): Upsert[] => {
+  try {
+    const list: unknown = JSON.parse(attempt(() => localStorage.getItem(key)) ?? '[]');
+    return Array.isArray(list) ? list.filter((u) => typeof u?.attributes == 'object' && u.attributes) : [];
+  } catch {
+    return [];
+  }
+};
+
+/** The captures earlier pages left unstored, oldest first, taken out of localStorage. */
+export function takeUnstored(key: string): Upsert[] {
+  const list = readUnstored(key);
+  attempt(() => localStorage.removeItem(key));
+  return list;
+}
