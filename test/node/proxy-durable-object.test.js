@@ -48,13 +48,18 @@ const emails = () => new Set(running.emulator.profiles().flatMap((p) => p.emails
 test('200 concurrent requests through two Worker instances: one writer, every one 202, zero upstream 429s, all stored', async () => {
   let n = 0;
   const batches = Array.from({ length: 200 }, (_, i) => Array.from({ length: 1 + (i % 3) }, () => ({ email: `do${n++}@test.com` })));
+  const started = Date.now();
   const responses = await Promise.all(batches.map((records, i) => send(workers[i % 2], records, `198.51.100.${i % 50}`)));
   const statuses = await Promise.all(responses.map(async (r) => (await r.arrayBuffer(), r.status)));
+  const elapsedMs = Date.now() - started;
   assert.deepEqual(new Set(statuses), new Set([202]));
   const stats = running.emulator.stats();
   assert.equal(stats.requests[429], undefined, 'no upstream 429');
-  // Requests from both Workers were merged by the one object: a handful of upstream requests, not 200.
-  assert.ok(stats.requests[202] <= 3, `${stats.requests[202]} upstream requests`);
+  // One writer, one pace for both Workers: never more upstream requests than 8/s allows over the run (an isolate
+  // each would allow twice that), and far fewer than the 200 browser requests. How many it takes depends on how fast
+  // the requests arrive, which a busy machine decides.
+  const paced = Math.floor(elapsedMs / 125) + 1;
+  assert.ok(stats.requests[202] <= paced && stats.requests[202] < 50, `${stats.requests[202]} upstream requests in ${elapsedMs} ms`);
   const stored = emails();
   for (let i = 0; i < n; i++) assert.ok(stored.has(`do${i}@test.com`), `do${i}@test.com`);
 });
