@@ -59,7 +59,7 @@ test('200 concurrent requests through two Worker instances: one writer, every on
   // each would allow twice that), and far fewer than the 200 browser requests. How many it takes depends on how fast
   // the requests arrive, which a busy machine decides.
   const paced = Math.floor(elapsedMs / 125) + 1;
-  assert.ok(stats.requests[202] <= paced && stats.requests[202] < 50, `${stats.requests[202]} upstream requests in ${elapsedMs} ms`);
+  assert.ok(stats.requests[202] <= paced && stats.requests[202] < batches.length / 2, `${stats.requests[202]} upstream requests in ${elapsedMs} ms`);
   const stored = emails();
   for (let i = 0; i < n; i++) assert.ok(stored.has(`do${i}@test.com`), `do${i}@test.com`);
 });
