@@ -3,6 +3,7 @@ import { HttpError, IdCaptureError } from './errors';
 import type { IdCaptureEvents } from './events';
 import type { Added, Queue, QueueRecord, Upsert } from './queue';
 import { createTabLock } from './tab-lock';
+import { parseRetryAfterMs } from '../http/retry-after';
 
 /** What one `flush()` did. */
 export interface FlushResult {
@@ -63,12 +64,8 @@ const fit = (records: QueueRecord[], max = MAX_BODY): [QueueRecord[], string] =>
   return [records.slice(0, parts.length), `[${parts.join()}]`];
 };
 
-/** `Retry-After` in ms, in either form (delta seconds or HTTP date); 0 when absent. */
-const retryAfter = (response?: Response) => {
-  const value = response?.headers.get('retry-after');
-  const ms = value ? (isNaN(+value) ? Date.parse(value) - Date.now() : +value * 1000) : 0;
-  return Math.min(MAX_RETRY_AFTER, Math.max(0, ms || 0));
-};
+/** `Retry-After` in ms, in either form, at most an hour; 0 when absent. */
+const retryAfter = (response?: Response) => Math.min(MAX_RETRY_AFTER, parseRetryAfterMs(response?.headers.get('retry-after')));
 
 /** A number the origin's tabs share in localStorage; 0 when absent, unreadable or garbled. */
 const stored = (key: string) => +(attempt(() => localStorage.getItem(key)) ?? 0) || 0;

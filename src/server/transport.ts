@@ -5,6 +5,7 @@
 import ky, { HTTPError, TimeoutError } from 'ky';
 import { HttpError, NetworkError } from './errors';
 import type { Pacer } from './pacer';
+import { parseRetryAfterMs } from '../http/retry-after';
 
 /** The fetch the server client sends with; called with one `Request`. */
 export type ServerFetch = (request: Request) => Promise<Response>;
@@ -27,13 +28,9 @@ const RETRY_STATUS = [408, 429, 500, 502, 503, 504];
 const MAX_RETRY_AFTER = 60_000;
 const MAX_BACKOFF = 30_000;
 
-/** `Retry-After` in ms, as seconds or an HTTP date; 0 when absent or garbled. */
-export function retryAfterMs(response: Response, now = Date.now()): number {
-  const value = response.headers.get('retry-after');
-  if (!value) return 0;
-  const ms = Number.isNaN(+value) ? Date.parse(value) - now : +value * 1000;
-  return Math.min(MAX_RETRY_AFTER, Math.max(0, ms || 0));
-}
+/** `Retry-After` in ms, as seconds or an HTTP date, at most a minute; 0 when absent or garbled. */
+export const retryAfterMs = (response: Response, now = Date.now()): number =>
+  Math.min(MAX_RETRY_AFTER, parseRetryAfterMs(response.headers.get('retry-after'), now));
 
 /** A request maker: resolves with any answer that is not worth retrying, after the retries of those that are. */
 export function createTransport(o: TransportOptions) {
