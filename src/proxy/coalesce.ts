@@ -15,7 +15,8 @@ import { createTransport } from '../server/transport';
 import { createUpsertSender, UpsertRefusedError } from '../server/upsert-sender';
 import { identityKeys } from './identity-keys';
 import type { FetchLike, Forwarded } from './upstream';
-import type { Invalid, ProfileRecord } from './validate';
+import type { CheckedRecord } from '../profile/batch';
+import type { Invalid } from './validate';
 
 /** How browser batches are merged. */
 export interface CoalesceOptions {
@@ -51,7 +52,7 @@ export interface Backlog {
 }
 
 interface Entry {
-  records: ProfileRecord[];
+  records: CheckedRecord[];
   bytes: number;
   /** The identities its records write to (`identityKeys`). */
   keys: string[];
@@ -268,7 +269,7 @@ export function createCoalescer(o: CoalescerOptions) {
      * Queues a validated browser batch and resolves with its answer once the upstream request carrying it is
      * answered, or `upstream_busy` at once when the backlog is full (for everyone, or for this IP's fair share).
      */
-    submit(records: ProfileRecord[], ip = ''): Promise<Forwarded> {
+    submit(records: CheckedRecord[], ip = ''): Promise<Forwarded> {
       const bytes = records.reduce((sum, r) => sum + encoder.encode(JSON.stringify(r)).length + 1, 0);
       const mine = perIp.get(ip) ?? 0;
       const activeIps = perIp.size + (mine ? 0 : 1);

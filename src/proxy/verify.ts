@@ -6,7 +6,8 @@
  */
 import { importSecret, verifyToken, type Identity, type TokenProblem } from '../profile/identity-token';
 import { isIdentifier } from '../profile/rules';
-import type { Invalid, ProfileRecord } from './validate';
+import type { CheckedRecord } from '../profile/batch';
+import type { Invalid } from './validate';
 
 /** What a record without a valid identity token may do. */
 export interface UnverifiedPolicy {
@@ -39,10 +40,10 @@ export interface VerifyOptions {
 
 /** The result for a batch: records to forward, or the records refused for their token. */
 export type Checked =
-  | { records: ProfileRecord[]; reduced: string[]; verified: number }
+  | { records: CheckedRecord[]; reduced: string[]; verified: number }
   | { reason: 'invalid_records'; invalids: Invalid[] };
 
-export type Verifier = (records: ProfileRecord[], tokens: (string | undefined)[]) => Promise<Checked>;
+export type Verifier = (records: CheckedRecord[], tokens: (string | undefined)[]) => Promise<Checked>;
 
 /** The first of these present is the one identifier an unverified record keeps; then custom ids in record order. */
 const KEEP_FIRST = ['email', 'phone'];
@@ -73,11 +74,11 @@ export function createVerifier(options: VerifyOptions | undefined, allowed: Read
     const seen = new Map<string, Promise<Identity | TokenProblem>>();
     const invalids: Invalid[] = [];
     const reduced = new Set<string>();
-    const out: ProfileRecord[] = [];
+    const out: CheckedRecord[] = [];
     let verified = 0;
     for (const [event, record] of records.entries()) {
       const token = tokens[event];
-      let result: ProfileRecord | string;
+      let result: CheckedRecord | string;
       if (token === undefined) {
         result = unverified ? reduce(record, unverified, reduced) : 'needs an identity token';
       } else {
@@ -99,7 +100,7 @@ const highConfidence = (name: string, value: unknown) => name != 'vuid' && isIde
  * A signed record: every identifier value in it must be one the token names (so a token for one customer cannot be
  * replayed for another, nor pair a second customer's phone with the first's email), and its vuid the bound one.
  */
-function vouched(record: ProfileRecord, identity: Identity | TokenProblem, linkVuid: boolean, reduced: Set<string>): ProfileRecord | string {
+function vouched(record: CheckedRecord, identity: Identity | TokenProblem, linkVuid: boolean, reduced: Set<string>): CheckedRecord | string {
   if (typeof identity == 'string') return `identity token is ${identity == 'bad signature' ? 'not signed with this site\'s secret' : identity}`;
   const { vuid, ...attributes } = record.attributes;
   for (const [name, value] of Object.entries(attributes)) {
@@ -114,11 +115,11 @@ function vouched(record: ProfileRecord, identity: Identity | TokenProblem, linkV
 }
 
 /** An unverified record cut down to the policy: see `VerifyOptions.unverified`. */
-function reduce(record: ProfileRecord, policy: { attributes: Set<string>; linkVuid: boolean }, reduced: Set<string>): ProfileRecord | string {
+function reduce(record: CheckedRecord, policy: { attributes: Set<string>; linkVuid: boolean }, reduced: Set<string>): CheckedRecord | string {
   const entries = Object.entries(record.attributes);
   const ids = entries.filter(([name, value]) => highConfidence(name, value) && policy.attributes.has(name)).map(([name]) => name);
   const kept = KEEP_FIRST.find((name) => ids.includes(name)) ?? ids[0];
-  const attributes: ProfileRecord['attributes'] = {};
+  const attributes: CheckedRecord['attributes'] = {};
   for (const [name, value] of entries) {
     // An empty string clears a field as surely as null does.
     const ok =
