@@ -14,7 +14,7 @@ import { createPacer, systemClock, type Clock } from '../server/pacer';
 import { createTransport } from '../server/transport';
 import { createUpsertSender, UpsertRefusedError } from '../server/upsert-sender';
 import { identityKeys } from './identity-keys';
-import type { FetchLike, Forwarded } from './upstream';
+import { REFUSED, retryAfterSeconds, type FetchLike, type Forwarded } from './upstream';
 import type { CheckedRecord } from '../profile/batch';
 import type { Invalid } from './validate';
 
@@ -66,7 +66,6 @@ interface Entry {
 const MAX_BATCH_BYTES = 900 * 1024;
 /** Only 502–504 and network errors are retried inline, once; a 429 holds the pace and is answered 503 + Retry-After. */
 const RETRY_STATUS = [502, 503, 504];
-const REFUSED: Invalid['message'] = 'refused by the profiles API';
 
 const encoder = new TextEncoder();
 
@@ -216,7 +215,7 @@ export function createCoalescer(o: CoalescerOptions) {
       else if (error instanceof HttpError) {
         const { status } = error;
         const retryAfterMs = error instanceof UpsertRefusedError ? error.retryAfterMs : 0;
-        if (status == 429 || status == 503) result = { reason: 'upstream_busy', upstreamStatus: status, retryAfterS: Math.min(60, Math.max(1, Math.ceil(retryAfterMs / 1000))) };
+        if (status == 429 || status == 503) result = { reason: 'upstream_busy', upstreamStatus: status, retryAfterS: retryAfterSeconds(retryAfterMs) };
         else if (status >= 400 && status < 500) result = { reason: 'upstream_rejected', upstreamStatus: status };
         else result = { reason: 'upstream_error', upstreamStatus: status };
       } else result = { reason: error instanceof NetworkError ? 'upstream_error' : 'upstream_timeout' };

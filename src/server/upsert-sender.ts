@@ -6,6 +6,7 @@
  * caller that builds its own batches of at most `maxBatch` gets one request per call, and invalids by its own indices.
  */
 import { HttpError } from './errors';
+import { readInvalids } from './read-invalids';
 import { retryAfterMs, type Transport } from './transport';
 
 /** A refusal of a whole request; `retryAfterMs` is the API's `Retry-After` (0 when it gave none). */
@@ -48,24 +49,6 @@ export interface SenderOptions {
 
 const encoder = new TextEncoder();
 
-/** Largest 400 body read for its `detail.invalids`. */
-const MAX_REFUSAL_CHARS = 256 * 1024;
-
-/** The in-range indices an API 400 names in `detail.invalids`, with their messages; empty when it names none. */
-async function refusals(response: Response, records: number): Promise<Map<number, string>> {
-  const named = new Map<number, string>();
-  try {
-    const text = await response.text();
-    const invalids: unknown = text.length <= MAX_REFUSAL_CHARS && JSON.parse(text)?.detail?.invalids;
-    for (const i of Array.isArray(invalids) ? invalids : []) {
-      if (Number.isInteger(i?.event) && i.event >= 0 && i.event < records) named.set(i.event, String(i.message ?? 'refused'));
-    }
-  } catch {
-    // Not the API's JSON: a refusal of the whole request.
-  }
-  return named;
-}
-
 /** Splits `parts` (serialised records) into runs of at most `max` records and `bytes` bytes of JSON array. */
 function chunk(parts: string[], max: number, bytes: number): number[][] {
   const chunks: number[][] = [];
@@ -101,7 +84,7 @@ export function createUpsertSender(o: SenderOptions) {
         response.body?.cancel().catch(() => {});
         return { accepted: pending.length, invalids, requests };
       }
-      const named = response.status == 400 ? await refusals(response, pending.length) : new Map<number, string>();
+      const named = response.status == 400 ? await readInvalids(response, pending.length) : new Map<number, string>();
       if (!named.size) {
         response.body?.cancel().catch(() => {});
         throw new UpsertRefusedError(response.status, retryAfterMs(response));
