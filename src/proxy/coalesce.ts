@@ -14,23 +14,37 @@ import { createPacer, systemClock, type Clock } from '../server/pacer';
 import { createTransport } from '../server/transport';
 import { createUpsertSender, UpsertRefusedError } from '../server/upsert-sender';
 import { identityKeys } from './identity-keys';
+import { optionChecks } from '../options/checks';
 import { REFUSED, retryAfterSeconds, type FetchLike, type Forwarded } from './upstream';
 import type { CheckedRecord } from '../profile/batch';
 import type { Invalid } from './validate';
 
 /** How browser batches are merged. */
 export interface CoalesceOptions {
-  /** Longest a batch waits for others before it goes upstream, in ms. Default 50. */
+  /**
+   * Longest a batch waits for others before it goes upstream, in ms.
+   * @default 50
+   */
   maxWaitMs?: number;
-  /** Records in one upstream request, at most 500 (the API's cap). Default 500. */
+  /**
+   * Records in one upstream request, at most 500 (the API's cap).
+   * @default 500
+   */
   maxRecords?: number;
-  /** Records waiting or in flight at once; past it (or past what the pace sends within `timeoutMs`) 503. Default 20000. */
+  /**
+   * Records waiting or in flight at once; past it (or past what the pace sends within `timeoutMs`) 503.
+   * @default 20000
+   */
   maxPendingRecords?: number;
-  /** Bytes of records waiting or in flight at once; past it 503. Default 8388608 (8 MiB). */
+  /**
+   * Bytes of records waiting or in flight at once; past it 503.
+   * @default 8388608 (8 MiB)
+   */
   maxPendingBytes?: number;
 }
 
-export const coalesceDefaults = { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20_000, maxPendingBytes: 8 * 1024 * 1024 } as const;
+/** Every default, in one place. */
+const defaults = { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20_000, maxPendingBytes: 8 * 1024 * 1024 } as const;
 
 export interface CoalescerOptions extends Required<CoalesceOptions> {
   url: string;
@@ -69,48 +83,43 @@ const RETRY_STATUS = [502, 503, 504];
 
 const encoder = new TextEncoder();
 
+const check = optionChecks('idcapture/proxy');
+
 /** Checks `coalesce` once at start-up. */
 export function resolveCoalesce(option: CoalesceOptions | false | undefined): Required<CoalesceOptions> | false {
   if (option === false) return false;
-  if (option !== undefined && (typeof option != 'object' || !option)) {
-    throw new TypeError('idcapture/proxy: option coalesce must be { maxWaitMs, maxRecords } or false');
-  }
-  const o = { ...coalesceDefaults, ...option };
-  const check = (name: keyof CoalesceOptions, min: number, max: number) => {
-    const value = o[name];
-    if (!(Number.isInteger(value) && value >= min && value <= max)) {
-      throw new RangeError(`idcapture/proxy: option coalesce.${name} must be a whole number from ${min} to ${max}`);
-    }
+  if (option !== undefined && (typeof option != 'object' || !option)) check.fail('coalesce', '{ maxWaitMs, maxRecords } or false');
+  const given = { ...defaults, ...option };
+  return {
+    maxWaitMs: check.whole('coalesce.maxWaitMs', given.maxWaitMs, 0, 60_000),
+    maxRecords: check.whole('coalesce.maxRecords', given.maxRecords, 1, 500),
+    maxPendingRecords: check.whole('coalesce.maxPendingRecords', given.maxPendingRecords, 1, 2 ** 31),
+    maxPendingBytes: check.whole('coalesce.maxPendingBytes', given.maxPendingBytes, 1024, 2 ** 40),
   };
-  check('maxWaitMs', 0, 60_000);
-  check('maxRecords', 1, 500);
-  check('maxPendingRecords', 1, 2 ** 31);
-  check('maxPendingBytes', 1024, 2 ** 40);
-  return o;
 }
 
-export function createCoalescer(o: CoalescerOptions) {
-  const clock = o.clock ?? systemClock;
-  const pacer = createPacer(o.upstreamRps, clock);
+export function createCoalescer(options: CoalescerOptions) {
+  const clock = options.clock ?? systemClock;
+  const pacer = createPacer(options.upstreamRps, clock);
   const transport = createTransport({
-    apiKey: o.apiKey,
+    apiKey: options.apiKey,
     fetch: async (request) =>
-      o.fetch(request.url, {
+      options.fetch(request.url, {
         method: request.method,
         headers: Object.fromEntries(request.headers),
         body: await request.text(),
         redirect: 'manual',
         signal: request.signal,
       }),
-    timeoutMs: o.timeoutMs,
+    timeoutMs: options.timeoutMs,
     retries: 1,
     retryStatus: RETRY_STATUS,
     pacer,
     random: Math.random,
   });
-  const sender = createUpsertSender({ url: o.url, transport, maxBatch: o.maxRecords, maxBodyBytes: 1024 * 1024 });
+  const sender = createUpsertSender({ url: options.url, transport, maxBatch: options.maxRecords, maxBodyBytes: 1024 * 1024 });
   // What the pace sends within one browser deadline is the most worth queueing: later records would only time out.
-  const recordCap = Math.min(o.maxPendingRecords, Math.max(o.maxRecords, Math.floor((o.upstreamRps * o.timeoutMs * o.maxRecords) / 1000)));
+  const recordCap = Math.min(options.maxPendingRecords, Math.max(options.maxRecords, Math.floor((options.upstreamRps * options.timeoutMs * options.maxRecords) / 1000)));
   /** Waiting entries per client IP; the Map's order is the round robin's. */
   const queues = new Map<string, Entry[]>();
   const held = { records: 0, bytes: 0, requests: 0 };
@@ -142,7 +151,7 @@ export function createCoalescer(o: CoalescerOptions) {
   };
 
   /** Seconds until the backlog ahead would have been sent at the pace. */
-  const backlogSeconds = () => Math.max(1, Math.ceil(held.records / (o.upstreamRps * o.maxRecords)));
+  const backlogSeconds = () => Math.max(1, Math.ceil(held.records / (options.upstreamRps * options.maxRecords)));
 
   /** Takes up to `maxRecords` records, one browser request per IP in turn, so a flooding IP cannot starve the others. */
   function takeBatch(): Entry[] {
@@ -167,7 +176,7 @@ export function createCoalescer(o: CoalescerOptions) {
           entry.keys.forEach((key) => blocked.add(key));
           continue;
         }
-        if (records + entry.records.length > o.maxRecords || bytes + entry.bytes > MAX_BATCH_BYTES) {
+        if (records + entry.records.length > options.maxRecords || bytes + entry.bytes > MAX_BATCH_BYTES) {
           if (batch.length) return batch;
         }
         queue.shift();
@@ -204,7 +213,7 @@ export function createCoalescer(o: CoalescerOptions) {
     const records = batch.flatMap((e) => e.records);
     // The batch is dropped from memory when its last browser has been answered or given up on.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), o.timeoutMs);
+    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
     let result: Forwarded | undefined;
     let sent: Awaited<ReturnType<typeof sender.upsert>> | undefined;
     try {
@@ -228,7 +237,9 @@ export function createCoalescer(o: CoalescerOptions) {
     let offset = 0;
     for (const entry of batch) {
       const invalids: Invalid[] = [];
-      entry.records.forEach((_, i) => refused.has(offset + i) && invalids.push({ event: i, message: REFUSED }));
+      entry.records.forEach((_, event) => {
+        if (refused.has(offset + event)) invalids.push({ event, message: REFUSED });
+      });
       offset += entry.records.length;
       settle(entry, invalids.length ? { reason: 'upstream_invalid', invalids, upstreamStatus: 400 } : { reason: 'accepted', upstreamStatus: 202 });
     }
@@ -236,8 +247,8 @@ export function createCoalescer(o: CoalescerOptions) {
 
   async function pump() {
     while (queued > 0) {
-      if (queued < o.maxRecords) {
-        const wait = firstAt + o.maxWaitMs - clock.now();
+      if (queued < options.maxRecords) {
+        const wait = firstAt + options.maxWaitMs - clock.now();
         if (wait > 0) await Promise.race([clock.sleep(wait), new Promise<void>((resolve) => (wake = resolve))]);
         wake = undefined;
       }
@@ -245,7 +256,7 @@ export function createCoalescer(o: CoalescerOptions) {
       await pacer.ready();
       const batch = takeBatch();
       // Records left over start their wait now: a full batch left them behind, so they go at the next slot.
-      firstAt = queued ? clock.now() - o.maxWaitMs : clock.now();
+      firstAt = queued ? clock.now() - options.maxWaitMs : clock.now();
       if (batch.length) void send(batch);
       // Everything waiting is held back behind batches in flight: sleep until one is answered or a request arrives.
       else if (queued > 0) await new Promise<void>((resolve) => (unblock = resolve));
@@ -272,14 +283,14 @@ export function createCoalescer(o: CoalescerOptions) {
       const bytes = records.reduce((sum, r) => sum + encoder.encode(JSON.stringify(r)).length + 1, 0);
       const mine = perIp.get(ip) ?? 0;
       const activeIps = perIp.size + (mine ? 0 : 1);
-      const full = held.records + records.length > recordCap || held.bytes + bytes > o.maxPendingBytes;
+      const full = held.records + records.length > recordCap || held.bytes + bytes > options.maxPendingBytes;
       // Past half the cap an IP may hold only its share of that half, so a few IPs cannot fill it for everyone.
       const unfair = held.records + records.length > recordCap / 2 && mine + records.length > recordCap / 2 / activeIps;
       if (full || unfair) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds() });
       return new Promise((answer) => {
         const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, timer: undefined as never };
         // A browser is answered 504 at its deadline even if its records still wait: its memory goes with the answer.
-        entry.timer = setTimeout(() => settle(entry, { reason: 'upstream_timeout' }), o.timeoutMs);
+        entry.timer = setTimeout(() => settle(entry, { reason: 'upstream_timeout' }), options.timeoutMs);
         held.records += records.length;
         held.bytes += bytes;
         held.requests++;
@@ -289,7 +300,7 @@ export function createCoalescer(o: CoalescerOptions) {
         const queue = queues.get(ip);
         if (queue) queue.push(entry);
         else queues.set(ip, [entry]);
-        if (queued >= o.maxRecords) wake?.();
+        if (queued >= options.maxRecords) wake?.();
         unblock?.();
         kick();
       });

@@ -1,7 +1,7 @@
 /**
  * `createNodeServer`: an `http.Server` for the proxy with deliberate limits instead of Node's defaults, under which
  * one client could hold thousands of idle connections for over a minute, or a slow body for minutes, and starve
- * every other client of file descriptors (issue 16).
+ * every other client of file descriptors.
  */
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';

@@ -1,26 +1,28 @@
 /**
- * Verified identity (issue 16). The proxy is a public write endpoint and `Origin` is no authentication, so without
+ * Verified identity. The proxy is a public write endpoint and `Origin` is no authentication, so without
  * this anyone can overwrite, clear or merge a customer's profile by naming their email. With `verify`, a record that
  * carries a token signed by the site's back end may do what `allowedAttributes` allows, for exactly the identity the
  * token names; a record without one is reduced to what an anonymous visitor may reasonably say about themselves.
  */
 import { importSecret, verifyToken, type Identity, type TokenProblem } from '../profile/identity-token';
 import { isIdentifier } from '../profile/rules';
+import { optionChecks } from '../options/checks';
 import type { CheckedRecord } from '../profile/batch';
 import type { Invalid } from './validate';
 
 /** What a record without a valid identity token may do. */
 export interface UnverifiedPolicy {
   /**
-   * Attribute names an unverified record may set; the others are removed from it. Default: the identifiers in
-   * `allowedAttributes` plus `first_name` and `last_name` (enough for a newsletter or sign-up form).
+   * Attribute names an unverified record may set; the others are removed from it.
+   * @default the identifiers in `allowedAttributes` plus `first_name` and `last_name` (enough for a sign-up form)
    */
   attributes?: readonly string[];
   /**
-   * Whether an unverified record may pair its vuid with an email, phone or custom id. Default `false`: the vuid is
+   * Whether an unverified record may pair its vuid with an email, phone or custom id. With `false` the vuid is
    * removed from such a record, so nobody can attach their vuid to someone else's profile or move a known vuid to
    * theirs; the cost is that an anonymous visitor's browsing is stitched to their email only once they log in
    * (a token that binds the vuid). `true` is what the Zaius web tag does.
+   * @default false
    */
   linkVuid?: boolean;
 }
@@ -31,10 +33,14 @@ export interface VerifyOptions {
   secret: string;
   /**
    * The policy for records without a token, or `false` to refuse them (only logged-in visitors are captured).
-   * Default `{}`: at most one high-confidence identifier, no `null` (no clearing), only `attributes`.
+   * `{}`: at most one high-confidence identifier, no `null` (no clearing), only `attributes`.
+   * @default {}
    */
   unverified?: UnverifiedPolicy | false;
-  /** The clock for token expiry, in milliseconds. Default `Date.now`. */
+  /**
+   * The clock for token expiry, in milliseconds.
+   * @default Date.now
+   */
   now?: () => number;
 }
 
@@ -48,23 +54,22 @@ export type Verifier = (records: CheckedRecord[], tokens: (string | undefined)[]
 /** The first of these present is the one identifier an unverified record keeps; then custom ids in record order. */
 const KEEP_FIRST = ['email', 'phone'];
 
-const fail = (what: string): never => {
-  throw new TypeError(`idcapture/proxy: option verify${what}`);
-};
+const check = optionChecks('idcapture/proxy');
+
+const isString = (value: unknown): value is string => typeof value == 'string';
 
 /** Checks the option once and returns the batch check, or undefined when `verify` is not configured. */
 export function createVerifier(options: VerifyOptions | undefined, allowed: ReadonlySet<string>): Verifier | undefined {
   if (options === undefined) return;
-  if (typeof options != 'object' || !options) return fail(' must be { secret, unverified? }');
+  if (typeof options != 'object' || !options) return check.fail('verify', '{ secret, unverified? }');
   const key = importSecret(options.secret, 'idcapture/proxy: option verify.secret');
-  if (options.now !== undefined && typeof options.now != 'function') fail('.now must be a function');
-  const now = options.now ?? Date.now;
+  const now = check.fn('verify.now', options.now) ?? Date.now;
   const policy = options.unverified ?? {};
-  if (policy !== false && (typeof policy != 'object' || !policy)) fail('.unverified must be a policy object or false');
+  if (policy !== false && (typeof policy != 'object' || !policy)) check.fail('verify.unverified', 'a policy object or false');
   let unverified: { attributes: Set<string>; linkVuid: boolean } | undefined;
   if (policy) {
-    const names = policy.attributes ?? [...allowed].filter((name) => isIdentifier(name)).concat('first_name', 'last_name');
-    if (!Array.isArray(names) || names.some((name) => typeof name != 'string')) fail('.unverified.attributes must be a list of names');
+    const given = policy.attributes ?? [...allowed].filter((name) => isIdentifier(name)).concat('first_name', 'last_name');
+    const names = check.list('verify.unverified.attributes', given, isString, 'names');
     unverified = { attributes: new Set(names.filter((name) => allowed.has(name))), linkVuid: policy.linkVuid === true };
   }
 

@@ -68,7 +68,7 @@ function chunk(parts: string[], max: number, bytes: number): number[][] {
   return chunks;
 }
 
-export function createUpsertSender(o: SenderOptions) {
+export function createUpsertSender(options: SenderOptions) {
   /**
    * Sends one request's worth of records (at most `maxBatch`), resending without the records a 400 names (and the
    * rest of their groups) until the rest is accepted. Rejects with HttpError (any other refusal, or retries spent) or NetworkError.
@@ -79,7 +79,7 @@ export function createUpsertSender(o: SenderOptions) {
     let requests = 0;
     while (pending.length) {
       requests++;
-      const response = await o.transport(o.url, { method: 'post', body: `[${pending.map((p) => p.part).join()}]`, signal });
+      const response = await options.transport(options.url, { method: 'post', body: `[${pending.map((p) => p.part).join()}]`, signal });
       if (response.ok) {
         response.body?.cancel().catch(() => {});
         return { accepted: pending.length, invalids, requests };
@@ -106,7 +106,7 @@ export function createUpsertSender(o: SenderOptions) {
     async upsert(records: readonly ProfileRecord[], signal?: AbortSignal, groups?: readonly number[]): Promise<Sent> {
       const parts = records.map((r) => JSON.stringify(r));
       const total: Sent = { accepted: 0, invalids: [], requests: 0 };
-      for (const indices of chunk(parts, o.maxBatch, o.maxBodyBytes)) {
+      for (const indices of chunk(parts, options.maxBatch, options.maxBodyBytes)) {
         const sent = await send(indices.map((i) => parts[i]), signal, groups && indices.map((i) => groups[i]));
         total.accepted += sent.accepted;
         total.requests += sent.requests;
