@@ -7,14 +7,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** What the adapter knows about a request beyond the request itself. */
-export interface NodeContext {
+interface NodeContext {
   /** The socket's peer address (IPv4 without its `::ffff:` prefix). */
   clientIp?: string;
 }
 
-export type NodeHandler = (request: Request, ctx: NodeContext) => Promise<Response>;
+type NodeHandler = (request: Request, ctx: NodeContext) => Promise<Response>;
 
-export interface NodeAdapterOptions {
+interface NodeAdapterOptions {
   /** A lower-case client IP header a trusted front proxy sets, kept when a client sends it; the others are removed. */
   trustedHeader?: string;
   /** Ms from the request's start within which its whole body must have arrived, else the connection is destroyed. */

@@ -14,7 +14,7 @@ export interface CheckedRecord {
  * Why a whole body is refused: it is not strict UTF-8 JSON (`unparseable`), neither an array nor an object
  * (`not_records`), an empty array (`empty`), or holds more records than allowed (`too_many`).
  */
-export type BodyProblem = 'unparseable' | 'not_records' | 'empty' | 'too_many';
+type BodyProblem = 'unparseable' | 'not_records' | 'empty' | 'too_many';
 
 /** A problem of the record at `index` in the batch. `field` is `'record'` for the record itself, else a key or an attribute. */
 export interface RecordProblem extends Problem {
@@ -29,7 +29,7 @@ export const STRAY_KEY = 'is not a record key';
 export const MISSING = 'is missing';
 
 /** What one side checks of a record's attributes, and what it keeps of them (`T`). */
-export interface BatchRules<T> {
+interface BatchRules<T> {
   /** Most records in one batch. */
   maxRecords: number;
   /** Whether a record may carry an identity token beside its attributes (the proxy's `verify`). */
@@ -38,7 +38,7 @@ export interface BatchRules<T> {
   checkAttributes(attributes: Record<string, unknown>): { kept: T; problems: Problem[] };
 }
 
-export type ParsedBatch<T> =
+type ParsedBatch<T> =
   /** The whole body refused; `count` is how many records it held (for `too_many`). */
   | { refused: BodyProblem; count: number }
   /** Some records are bad: every problem of every record, by index. The batch is refused whole. */

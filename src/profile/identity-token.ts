@@ -10,7 +10,7 @@
 import { VUID, checkField, isIdentifier, normalizeIdentifier, normalizeVuid } from './rules';
 
 /** The identifiers a token may name. */
-export type IdentityClaims = Record<string, string>;
+type IdentityClaims = Record<string, string>;
 
 /** What a valid token says: the identifiers (vuid included when bound) and when it expires, in Unix seconds. */
 export interface Identity {
@@ -21,7 +21,7 @@ export interface Identity {
 const DOMAIN = 'idcapture-identity-v1.';
 
 /** Shorter secrets are refused: an HMAC key is only as strong as its length and randomness. */
-export const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_LENGTH = 32;
 
 const encoder = new TextEncoder();
 

@@ -46,7 +46,7 @@ export interface CoalesceOptions {
 /** Every default, in one place. */
 const defaults = { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20_000, maxPendingBytes: 8 * 1024 * 1024 } as const;
 
-export interface CoalescerOptions extends Required<CoalesceOptions> {
+interface CoalescerOptions extends Required<CoalesceOptions> {
   url: string;
   apiKey: string;
   fetch: FetchLike;
@@ -58,7 +58,7 @@ export interface CoalescerOptions extends Required<CoalesceOptions> {
 }
 
 /** What is held in memory: records waiting for a batch plus records in flight. */
-export interface Backlog {
+interface Backlog {
   records: number;
   bytes: number;
   /** Browser requests waiting or in flight. */

@@ -16,7 +16,7 @@ export interface Forwarded {
   attempts?: number;
 }
 
-export interface ForwardOptions {
+interface ForwardOptions {
   url: string;
   /** Records in `body`, to check the indices an upstream 400 names. */
   records: number;

@@ -49,7 +49,7 @@ export type Checked =
   | { records: CheckedRecord[]; reduced: string[]; verified: number }
   | { reason: 'invalid_records'; invalids: Invalid[] };
 
-export type Verifier = (records: CheckedRecord[], tokens: (string | undefined)[]) => Promise<Checked>;
+type Verifier = (records: CheckedRecord[], tokens: (string | undefined)[]) => Promise<Checked>;
 
 /** The first of these present is the one identifier an unverified record keeps; then custom ids in record order. */
 const KEEP_FIRST = ['email', 'phone'];

@@ -10,7 +10,7 @@ import { parseRetryAfterMs } from '../http/retry-after';
 /** The fetch the server client sends with; called with one `Request`. */
 export type ServerFetch = (request: Request) => Promise<Response>;
 
-export interface TransportOptions {
+interface TransportOptions {
   apiKey: string;
   fetch: ServerFetch;
   timeoutMs: number;

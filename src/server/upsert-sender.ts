@@ -39,7 +39,7 @@ export interface Sent {
   requests: number;
 }
 
-export interface SenderOptions {
+interface SenderOptions {
   /** `{baseUrl}/profiles`. */
   url: string;
   transport: Transport;
@@ -116,5 +116,3 @@ export function createUpsertSender(options: SenderOptions) {
     },
   };
 }
-
-export type UpsertSender = ReturnType<typeof createUpsertSender>;
