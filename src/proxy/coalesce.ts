@@ -9,15 +9,15 @@
  * requests may be applied in either order (the API is asynchronous; a slow one lands late), so a browser request that
  * shares an identifier with a batch still upstream waits, at the head of its IP's queue, until that batch is answered.
  */
-import { HttpError, NetworkError } from '../server/errors';
 import { createPacer, systemClock, type Clock } from '../server/pacer';
 import { createTransport } from '../server/transport';
-import { createUpsertSender, UpsertRefusedError } from '../server/upsert-sender';
-import { identityKeys } from './identity-keys';
+import { createUpsertSender } from '../server/upsert-sender';
 import { optionChecks } from '../options/checks';
-import { REFUSED, retryAfterSeconds, type FetchLike, type Forwarded } from './upstream';
 import type { CheckedRecord } from '../profile/batch';
-import type { Invalid } from './validate';
+import { createBacklog } from './backlog';
+import { answersOf, failureOf } from './batch-answers';
+import { identityKeys } from './identity-keys';
+import type { FetchLike, Forwarded } from './upstream';
 
 /** How browser batches are merged. */
 export interface CoalesceOptions {
@@ -76,6 +76,8 @@ interface Entry {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** The API's limit on an upstream request body. */
+const UPSTREAM_MAX_BODY_BYTES = 1024 * 1024;
 /** An upstream request body stays well under the API's 1 MiB: a batch stops growing here. */
 const MAX_BATCH_BYTES = 900 * 1024;
 /** Only 502–504 and network errors are retried inline, once; a 429 holds the pace and is answered 503 + Retry-After. */
@@ -98,8 +100,11 @@ export function resolveCoalesce(option: CoalesceOptions | false | undefined): Re
   };
 }
 
-export function createCoalescer(options: CoalescerOptions) {
-  const clock = options.clock ?? systemClock;
+/**
+ * The paced, retrying upsert path shared with `idcapture/server`: one pacer for everything the proxy sends, retries
+ * included. Only 502–504 and network errors are retried inline, once.
+ */
+function createUpstream(options: CoalescerOptions, clock: Clock) {
   const pacer = createPacer(options.upstreamRps, clock);
   const transport = createTransport({
     apiKey: options.apiKey,
@@ -117,13 +122,17 @@ export function createCoalescer(options: CoalescerOptions) {
     pacer,
     random: Math.random,
   });
-  const sender = createUpsertSender({ url: options.url, transport, maxBatch: options.maxRecords, maxBodyBytes: 1024 * 1024 });
+  return { pacer, sender: createUpsertSender({ url: options.url, transport, maxBatch: options.maxRecords, maxBodyBytes: UPSTREAM_MAX_BODY_BYTES }) };
+}
+
+export function createCoalescer(options: CoalescerOptions) {
+  const clock = options.clock ?? systemClock;
+  const { pacer, sender } = createUpstream(options, clock);
   // What the pace sends within one browser deadline is the most worth queueing: later records would only time out.
   const recordCap = Math.min(options.maxPendingRecords, Math.max(options.maxRecords, Math.floor((options.upstreamRps * options.timeoutMs * options.maxRecords) / 1000)));
+  const backlog = createBacklog(recordCap, options.maxPendingBytes);
   /** Waiting entries per client IP; the Map's order is the round robin's. */
   const queues = new Map<string, Entry[]>();
-  const held = { records: 0, bytes: 0, requests: 0 };
-  const perIp = new Map<string, number>();
   let queued = 0;
   let firstAt = 0;
   let wake: (() => void) | undefined;
@@ -133,25 +142,16 @@ export function createCoalescer(options: CoalescerOptions) {
   let unblock: (() => void) | undefined;
   let pumping = false;
 
-  const release = (entry: Entry) => {
-    held.records -= entry.records.length;
-    held.bytes -= entry.bytes;
-    held.requests--;
-    const left = (perIp.get(entry.ip) ?? 0) - entry.records.length;
-    if (left > 0) perIp.set(entry.ip, left);
-    else perIp.delete(entry.ip);
-  };
-
   const settle = (entry: Entry, result: Forwarded) => {
     if (entry.answered) return;
     entry.answered = true;
     clearTimeout(entry.timer);
-    release(entry);
+    backlog.release(entry.ip, entry.records.length, entry.bytes);
     entry.answer(result);
   };
 
   /** Seconds until the backlog ahead would have been sent at the pace. */
-  const backlogSeconds = () => Math.max(1, Math.ceil(held.records / (options.upstreamRps * options.maxRecords)));
+  const backlogSeconds = () => Math.max(1, Math.ceil(backlog.held.records / (options.upstreamRps * options.maxRecords)));
 
   /** Takes up to `maxRecords` records, one browser request per IP in turn, so a flooding IP cannot starve the others. */
   function takeBatch(): Entry[] {
@@ -214,35 +214,17 @@ export function createCoalescer(options: CoalescerOptions) {
     // The batch is dropped from memory when its last browser has been answered or given up on.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
-    let result: Forwarded | undefined;
-    let sent: Awaited<ReturnType<typeof sender.upsert>> | undefined;
+    let answers: Forwarded[];
     try {
       // A browser request is applied whole or not at all: a refused record withdraws its siblings from the resend.
-      sent = await sender.upsert(records, controller.signal, batch.flatMap((e, n) => e.records.map(() => n)));
+      const sent = await sender.upsert(records, controller.signal, batch.flatMap((e, n) => e.records.map(() => n)));
+      answers = answersOf(batch, new Set(sent.invalids.map((r) => r.index)));
     } catch (error) {
-      if (controller.signal.aborted) result = { reason: 'upstream_timeout' };
-      else if (error instanceof HttpError) {
-        const { status } = error;
-        const retryAfterMs = error instanceof UpsertRefusedError ? error.retryAfterMs : 0;
-        if (status == 429 || status == 503) result = { reason: 'upstream_busy', upstreamStatus: status, retryAfterS: retryAfterSeconds(retryAfterMs) };
-        else if (status >= 400 && status < 500) result = { reason: 'upstream_rejected', upstreamStatus: status };
-        else result = { reason: 'upstream_error', upstreamStatus: status };
-      } else result = { reason: error instanceof NetworkError ? 'upstream_error' : 'upstream_timeout' };
+      answers = batch.map(() => failureOf(error, controller.signal.aborted));
     } finally {
       clearTimeout(timer);
     }
-    if (result) return batch.forEach((entry) => settle(entry, result));
-    // Invalids come back by index in the merged batch: each goes to the browser request that sent it, by its own index.
-    const refused = new Set(sent!.invalids.map((r) => r.index));
-    let offset = 0;
-    for (const entry of batch) {
-      const invalids: Invalid[] = [];
-      entry.records.forEach((_, event) => {
-        if (refused.has(offset + event)) invalids.push({ event, message: REFUSED });
-      });
-      offset += entry.records.length;
-      settle(entry, invalids.length ? { reason: 'upstream_invalid', invalids, upstreamStatus: 400 } : { reason: 'accepted', upstreamStatus: 202 });
-    }
+    batch.forEach((entry, n) => settle(entry, answers[n]));
   }
 
   async function pump() {
@@ -281,20 +263,11 @@ export function createCoalescer(options: CoalescerOptions) {
      */
     submit(records: CheckedRecord[], ip = ''): Promise<Forwarded> {
       const bytes = records.reduce((sum, r) => sum + encoder.encode(JSON.stringify(r)).length + 1, 0);
-      const mine = perIp.get(ip) ?? 0;
-      const activeIps = perIp.size + (mine ? 0 : 1);
-      const full = held.records + records.length > recordCap || held.bytes + bytes > options.maxPendingBytes;
-      // Past half the cap an IP may hold only its share of that half, so a few IPs cannot fill it for everyone.
-      const unfair = held.records + records.length > recordCap / 2 && mine + records.length > recordCap / 2 / activeIps;
-      if (full || unfair) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds() });
+      if (!backlog.admit(ip, records.length, bytes)) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds() });
       return new Promise((answer) => {
         const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, timer: undefined as never };
         // A browser is answered 504 at its deadline even if its records still wait: its memory goes with the answer.
         entry.timer = setTimeout(() => settle(entry, { reason: 'upstream_timeout' }), options.timeoutMs);
-        held.records += records.length;
-        held.bytes += bytes;
-        held.requests++;
-        perIp.set(ip, mine + records.length);
         if (!queued) firstAt = clock.now();
         queued += records.length;
         const queue = queues.get(ip);
@@ -307,7 +280,7 @@ export function createCoalescer(options: CoalescerOptions) {
     },
     /** What is held in memory now. */
     backlog(): Backlog {
-      return { ...held };
+      return { ...backlog.held };
     },
   };
 }
