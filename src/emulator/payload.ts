@@ -53,7 +53,7 @@ export function parsePayload(body: Uint8Array, maxBatch: number, known: (name: s
     if (batch.refused == 'unparseable') return { message: UNPARSEABLE };
     if (batch.refused == 'not_records') return { message: 'Request body must be an array of {"attributes": {...}} objects, or one such object.' };
     if (batch.refused == 'empty') return { message: 'Request body holds no profile.' };
-    return { message: `Request body holds ${batch.count} profiles; at most ${maxBatch} are allowed.` };
+    return { message: `Request body holds ${batch.recordCount} profiles; at most ${maxBatch} are allowed.` };
   }
   if ('invalid' in batch) return { invalids: batch.invalid.map((problem) => ({ event: problem.index, message: describe(problem) })) };
   return { records: batch.records.map((r) => r.attributes), dropped: batch.records.map((r) => r.dropped) };

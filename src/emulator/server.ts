@@ -1,5 +1,5 @@
 /** `startEmulator`: the emulator on `node:http`, through the shared Node adapter, with the API's deadlines. */
-import { createServer, STATUS_CODES } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { nodeListener } from '../http/node';
 import { optionChecks } from '../options/checks';
@@ -58,14 +58,12 @@ const serverDefaults = {
 
 const check = optionChecks('idcapture emulator');
 
-/** Starts an emulator on Node http; resolves once it listens. Throws on a bad option. */
-export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
-  const { port = serverDefaults.port, host = serverDefaults.host, headersTimeoutMs = serverDefaults.headersTimeoutMs, ...emulatorOptions } = options;
-  check.whole('port', port, 0, 65535);
-  if (typeof host != 'string' || !host) check.fail('host', 'a host name or address');
-  check.whole('headersTimeoutMs', headersTimeoutMs);
-  const emulator = createEmulator(emulatorOptions);
-  const bodyTimeoutMs = emulatorOptions.bodyTimeoutMs ?? defaults.bodyTimeoutMs;
+/**
+ * The emulator's `http.Server`: requests through the shared Node adapter, and Node's own answers to a broken request
+ * (which carry no body) replaced by the API's shape.
+ */
+function createEmulatorServer(emulator: Emulator, deadlines: { headersTimeoutMs: number; bodyTimeoutMs: number }, clock: () => number) {
+  const { headersTimeoutMs, bodyTimeoutMs } = deadlines;
   // The body's deadline is the emulator's own (a 408 in the API's shape); once an early answer (a 413, a 403) has
   // gone out, the rest of the body may take as long as a body may, then the connection is closed, since no answer
   // can be given for it any more.
@@ -88,8 +86,6 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       listener(req, res);
     },
   );
-  const clock = emulatorOptions.clock ?? defaults.clock;
-  // Replaces Node's own answers to a broken request, which carry no body, with the API's shape.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (socket.writable && !answering.get(socket)) {
       // RFC 9110 15.5.9: a server may answer 408 to a request it did not receive in time, and close.
@@ -101,6 +97,11 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     }
     socket.destroy();
   });
+  return server;
+}
+
+/** Listens on `host`:`port`; resolves with the API base a client can reach. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -111,8 +112,20 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   const address = server.address() as AddressInfo;
   // A wildcard address is not somewhere a client can connect to; loopback on the same port is.
   const shown = ['0.0.0.0', '::'].includes(address.address) ? '127.0.0.1' : address.address;
+  return `http://${address.family == 'IPv6' && shown != '127.0.0.1' ? `[${shown}]` : shown}:${address.port}/v3`;
+}
+
+/** Starts an emulator on Node http; resolves once it listens. Throws on a bad option. */
+export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
+  const { port = serverDefaults.port, host = serverDefaults.host, headersTimeoutMs = serverDefaults.headersTimeoutMs, ...emulatorOptions } = options;
+  check.whole('port', port, 0, 65535);
+  if (typeof host != 'string' || !host) check.fail('host', 'a host name or address');
+  check.whole('headersTimeoutMs', headersTimeoutMs);
+  const emulator = createEmulator(emulatorOptions);
+  const bodyTimeoutMs = emulatorOptions.bodyTimeoutMs ?? defaults.bodyTimeoutMs;
+  const server = createEmulatorServer(emulator, { headersTimeoutMs, bodyTimeoutMs }, emulatorOptions.clock ?? defaults.clock);
   return {
-    url: `http://${address.family == 'IPv6' && shown != '127.0.0.1' ? `[${shown}]` : shown}:${address.port}/v3`,
+    url: await listen(server, port, host),
     emulator,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -39,8 +39,8 @@ interface BatchRules<T> {
 }
 
 type ParsedBatch<T> =
-  /** The whole body refused; `count` is how many records it held (for `too_many`). */
-  | { refused: BodyProblem; count: number }
+  /** The whole body refused; `recordCount` is how many records it held (for `too_many`). */
+  | { refused: BodyProblem; recordCount: number }
   /** Some records are bad: every problem of every record, by index. The batch is refused whole. */
   | { invalid: RecordProblem[] }
   /** Every record passed: what the rules kept of each, and each record's token by index. */
@@ -69,12 +69,12 @@ export function parseBatch<T>(bytes: Uint8Array, rules: BatchRules<T>): ParsedBa
   try {
     data = JSON.parse(decoder.decode(bytes));
   } catch {
-    return { refused: 'unparseable', count: 0 };
+    return { refused: 'unparseable', recordCount: 0 };
   }
   const list = Array.isArray(data) ? data : isObject(data) ? [data] : undefined;
-  if (!list) return { refused: 'not_records', count: 0 };
-  if (!list.length) return { refused: 'empty', count: 0 };
-  if (list.length > rules.maxRecords) return { refused: 'too_many', count: list.length };
+  if (!list) return { refused: 'not_records', recordCount: 0 };
+  if (!list.length) return { refused: 'empty', recordCount: 0 };
+  if (list.length > rules.maxRecords) return { refused: 'too_many', recordCount: list.length };
   const invalid: RecordProblem[] = [];
   const records: T[] = [];
   const tokens: (string | undefined)[] = [];

@@ -89,9 +89,9 @@ function limitPerIp(server: Server, max: number) {
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
     const ip = socket.remoteAddress ?? '';
-    const count = (open.get(ip) ?? 0) + 1;
-    if (count > max) return void socket.destroy();
-    open.set(ip, count);
+    const connections = (open.get(ip) ?? 0) + 1;
+    if (connections > max) return void socket.destroy();
+    open.set(ip, connections);
     socket.once('close', () => {
       const left = (open.get(ip) ?? 1) - 1;
       if (left) open.set(ip, left);
