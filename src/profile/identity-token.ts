@@ -7,7 +7,7 @@
  * The claims are the identifier values, normalised, and `exp` (Unix seconds). The fixed prefix keeps a MAC made with
  * the same secret for some other purpose from ever passing as an identity token.
  */
-import { VUID, checkField, isIdentifier, normalizeIdentifier, normalizeVuid } from './rules';
+import { VUID, checkField, isIdentifier, isObject, normalizeIdentifier, normalizeVuid } from './rules';
 
 /** The identifiers a token may name. */
 type IdentityClaims = Record<string, string>;
@@ -91,8 +91,8 @@ export async function verifyToken(key: CryptoKey, token: unknown, nowS: number):
   } catch {
     return 'malformed';
   }
-  if (typeof parsed != 'object' || !parsed || Array.isArray(parsed)) return 'malformed';
-  const { exp, ...ids } = parsed as Record<string, unknown>;
+  if (!isObject(parsed)) return 'malformed';
+  const { exp, ...ids } = parsed;
   if (typeof exp != 'number' || !Object.values(ids).every((v) => typeof v == 'string')) return 'malformed';
   if (typeof ids.vuid == 'string' && !VUID.test(ids.vuid)) return 'malformed';
   if (exp <= nowS) return 'expired';

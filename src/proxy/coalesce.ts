@@ -15,6 +15,7 @@ import { createUpsertSender } from '../server/upsert-sender';
 import { optionChecks } from '../options/checks';
 import type { CheckedRecord } from '../profile/batch';
 import { createBacklog } from './backlog';
+import { createFairQueue } from './fair-queue';
 import { answersOf, failureOf } from './batch-answers';
 import { identityKeys } from './identity-keys';
 import type { FetchLike, Forwarded } from './upstream';
@@ -131,9 +132,7 @@ export function createCoalescer(options: CoalescerOptions) {
   // What the pace sends within one browser deadline is the most worth queueing: later records would only time out.
   const recordCap = Math.min(options.maxPendingRecords, Math.max(options.maxRecords, Math.floor((options.upstreamRps * options.timeoutMs * options.maxRecords) / 1000)));
   const backlog = createBacklog(recordCap, options.maxPendingBytes);
-  /** Waiting entries per client IP; the Map's order is the round robin's. */
-  const queues = new Map<string, Entry[]>();
-  let queued = 0;
+  const waiting = createFairQueue<Entry>(options.maxRecords, MAX_BATCH_BYTES);
   let firstAt = 0;
   let wake: (() => void) | undefined;
   /** Identity keys of the batches upstream now, with how many batches carry each. */
@@ -152,46 +151,6 @@ export function createCoalescer(options: CoalescerOptions) {
 
   /** Seconds until the backlog ahead would have been sent at the pace. */
   const backlogSeconds = () => Math.max(1, Math.ceil(backlog.held.records / (options.upstreamRps * options.maxRecords)));
-
-  /** Takes up to `maxRecords` records, one browser request per IP in turn, so a flooding IP cannot starve the others. */
-  function takeBatch(): Entry[] {
-    const batch: Entry[] = [];
-    let records = 0;
-    let bytes = 2;
-    // Identities this batch may not carry: those upstream now and those of requests held back in this pass (a later
-    // request of the same identity from another IP must not overtake one held back).
-    const blocked = new Set(inFlight.keys());
-    for (let progress = true; progress && queues.size; ) {
-      progress = false;
-      for (const [ip, queue] of [...queues]) {
-        // Requests answered already (their deadline passed while they waited) are dropped, never sent.
-        while (queue[0]?.answered) queued -= queue.shift()!.records.length;
-        if (!queue.length) {
-          queues.delete(ip);
-          continue;
-        }
-        const entry = queue[0];
-        // Held back whole (a browser request is applied whole or not at all), and the IP's later requests behind it.
-        if (entry.keys.some((key) => blocked.has(key))) {
-          entry.keys.forEach((key) => blocked.add(key));
-          continue;
-        }
-        if (records + entry.records.length > options.maxRecords || bytes + entry.bytes > MAX_BATCH_BYTES) {
-          if (batch.length) return batch;
-        }
-        queue.shift();
-        // Moved to the back of the round robin: the next batch starts with the IP after it.
-        queues.delete(ip);
-        if (queue.length) queues.set(ip, queue);
-        queued -= entry.records.length;
-        batch.push(entry);
-        records += entry.records.length;
-        bytes += entry.bytes;
-        progress = true;
-      }
-    }
-    return batch;
-  }
 
   async function send(batch: Entry[]) {
     const keys = [...new Set(batch.flatMap((e) => e.keys))];
@@ -228,20 +187,20 @@ export function createCoalescer(options: CoalescerOptions) {
   }
 
   async function pump() {
-    while (queued > 0) {
-      if (queued < options.maxRecords) {
+    while (waiting.records() > 0) {
+      if (waiting.records() < options.maxRecords) {
         const wait = firstAt + options.maxWaitMs - clock.now();
         if (wait > 0) await Promise.race([clock.sleep(wait), new Promise<void>((resolve) => (wake = resolve))]);
         wake = undefined;
       }
       // The batch is taken when its slot comes, so records that arrive while it waits for the pace ride along.
       await pacer.ready();
-      const batch = takeBatch();
+      const batch = waiting.take(inFlight.keys());
       // Records left over start their wait now: a full batch left them behind, so they go at the next slot.
-      firstAt = queued ? clock.now() - options.maxWaitMs : clock.now();
+      firstAt = waiting.records() ? clock.now() - options.maxWaitMs : clock.now();
       if (batch.length) void send(batch);
       // Everything waiting is held back behind batches in flight: sleep until one is answered or a request arrives.
-      else if (queued > 0) await new Promise<void>((resolve) => (unblock = resolve));
+      else if (waiting.records() > 0) await new Promise<void>((resolve) => (unblock = resolve));
       unblock = undefined;
     }
   }
@@ -252,7 +211,7 @@ export function createCoalescer(options: CoalescerOptions) {
     pumping = true;
     void pump().finally(() => {
       pumping = false;
-      if (queued > 0) kick();
+      if (waiting.records() > 0) kick();
     });
   }
 
@@ -268,12 +227,9 @@ export function createCoalescer(options: CoalescerOptions) {
         const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, timer: undefined as never };
         // A browser is answered 504 at its deadline even if its records still wait: its memory goes with the answer.
         entry.timer = setTimeout(() => settle(entry, { reason: 'upstream_timeout' }), options.timeoutMs);
-        if (!queued) firstAt = clock.now();
-        queued += records.length;
-        const queue = queues.get(ip);
-        if (queue) queue.push(entry);
-        else queues.set(ip, [entry]);
-        if (queued >= options.maxRecords) wake?.();
+        if (!waiting.records()) firstAt = clock.now();
+        waiting.add(entry);
+        if (waiting.records() >= options.maxRecords) wake?.();
         unblock?.();
         kick();
       });
