@@ -1,4 +1,4 @@
-import { checkAttributes, checkField, isIdentifier, normalizeEmail, type FieldValue } from '../profile/rules';
+import { checkAttributes, checkField, isIdentifier, isObject, normalizeEmail, type FieldValue } from '../profile/rules';
 import { ValidationError } from './errors';
 import type { Upsert } from './queue';
 
@@ -7,9 +7,6 @@ export type Identifiers = Record<string, string | number>;
 
 /** Profile fields in lower snake_case, e.g. `first_name`; `null` clears a field. */
 export type Attributes = Record<string, FieldValue>;
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value == 'object' && !!value && !Array.isArray(value);
 
 /** Builds the upsert for `identify()`, or throws a ValidationError naming the first bad field. */
 export function buildUpsert(vuid: string, identifiers: unknown, attributes: unknown = {}): Upsert {

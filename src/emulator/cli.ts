@@ -22,7 +22,8 @@ A local Zaius/ODP /v3/profiles API.
   --body-timeout-ms <n>     time for a POST body to arrive, else 408 (default 10000)
   -h, --help            show this help`;
 
-function options(): StartOptions | undefined {
+/** The command line as `startEmulator` options, or undefined for `--help`. */
+function parseOptions(): StartOptions | undefined {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '8787' },
@@ -42,7 +43,7 @@ function options(): StartOptions | undefined {
   if (values.help) return;
   // Numbers stay unchecked here: the emulator's own option checks name the problem.
   const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
-  const rate = values['rate-limit'];
+  const rateLimit = values['rate-limit'];
   return {
     port: number(values.port),
     host: values.host,
@@ -50,7 +51,7 @@ function options(): StartOptions | undefined {
     fields: values.field,
     // Checked by the emulator, which names the option in its error.
     unknownFields: values['unknown-fields'] as StartOptions['unknownFields'],
-    rateLimit: rate == 'off' || rate == 'false' ? false : number(rate),
+    rateLimit: rateLimit == 'off' || rateLimit == 'false' ? false : number(rateLimit),
     maxBatch: number(values['max-batch']),
     maxBodyBytes: number(values['max-body-bytes']),
     applyDelayMs: number(values['apply-delay-ms']),
@@ -60,9 +61,9 @@ function options(): StartOptions | undefined {
 }
 
 async function main() {
-  const parsed = options();
-  if (!parsed) return console.log(USAGE);
-  const running = await startEmulator(parsed);
+  const options = parseOptions();
+  if (!options) return console.log(USAGE);
+  const running = await startEmulator(options);
   const stop = () => running.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -70,7 +71,11 @@ async function main() {
   console.log(`idcapture emulator listening on ${running.url}`);
 }
 
+/** Every message starts with the emulator's one prefix: the option errors carry it already, others (a port in use) get it. */
+const PREFIX = 'idcapture emulator: ';
+
 main().catch((error: unknown) => {
-  console.error(`idcapture-emulator: ${error instanceof Error ? error.message : error}`);
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(message.startsWith(PREFIX) ? message : PREFIX + message);
   process.exit(1);
 });

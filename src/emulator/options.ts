@@ -1,42 +1,68 @@
+/** The emulator's options, their defaults, and their one-time check in `createEmulator`. */
 import { checkField, DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, isIdentifier, SERVER_FIELDS } from '../profile/rules';
+import { optionChecks } from '../options/checks';
 import type { Faults } from './faults';
 
 /** Options of `createEmulator`. All are optional. */
 export interface EmulatorOptions {
-  /** Keys accepted in `x-api-key`. Default `['example.apiKey']`, the key of the API docs' example. */
+  /**
+   * Keys accepted in `x-api-key`; the default is the key of the API docs' example.
+   * @default ['example.apiKey']
+   */
   apiKeys?: string[];
   /**
    * Custom customer fields accepted besides the default ones (first_name ... dob_year, ccpa_opted_out, the
    * data_source fields, email, phone, vuid), such as `'loyalty_tier'` or a custom identifier `'customer_id'`.
-   * Default none.
+   * @default []
    */
   fields?: string[];
   /**
    * What happens to a well-formed field that is neither a default nor a declared one (the API does not document
    * it): `'reject'` refuses the record with "Unknown field"; `'drop'` applies the rest of the record and names the
-   * dropped fields in the `x-emulator-dropped-fields` header and in `stats().droppedFields`. Default `'reject'`.
+   * dropped fields in the `x-emulator-dropped-fields` header and in `stats().droppedFields`.
+   * @default 'reject'
    */
   unknownFields?: 'reject' | 'drop';
-  /** Identifiers that move to the profile they are seen with instead of merging profiles. Default `['vuid']`. */
+  /**
+   * Identifiers that move to the profile they are seen with instead of merging profiles.
+   * @default ['vuid']
+   */
   lowConfidence?: string[];
-  /** Requests per second per API key, with bursts of as many; `false` turns the limit off. Default 10. */
+  /**
+   * Requests per second per API key, with bursts of as many; `false` turns the limit off.
+   * @default 10
+   */
   rateLimit?: number | false;
-  /** Most profiles in one POST. Default 500. */
+  /**
+   * Most profiles in one POST.
+   * @default 500
+   */
   maxBatch?: number;
-  /** Largest POST body in bytes. Default 1 MiB (1048576). */
+  /**
+   * Largest POST body in bytes.
+   * @default 1048576 (1 MiB)
+   */
   maxBodyBytes?: number;
   /**
    * How long the whole body of a POST may take to arrive once the emulator starts reading it, in ms; a slower
-   * body is answered 408 and its connection closed. Default 10000.
+   * body is answered 408 and its connection closed.
+   * @default 10000
    */
   bodyTimeoutMs?: number;
-  /** Failures to inject from the start; see `Faults`. Default none. */
+  /**
+   * Failures to inject from the start; see `Faults`.
+   * @default undefined (none)
+   */
   faults?: Faults;
-  /** Current time in epoch ms, for timestamps and the rate limit. Default `Date.now`. */
+  /**
+   * Current time in epoch ms, for timestamps and the rate limit.
+   * @default Date.now
+   */
   clock?: () => number;
   /**
-   * Delay in ms between the 202 and the upserts being applied, to model the real API's asynchronous processing.
-   * Default 0: applied before the 202 is sent.
+   * Delay in ms between the 202 and the upserts being applied, to model the real API's asynchronous processing;
+   * 0 applies them before the 202 is sent.
+   * @default 0
    */
   applyDelayMs?: number;
 }
@@ -55,55 +81,37 @@ export const defaults = {
   applyDelayMs: 0,
 };
 
-const fail = (name: string, must: string, Type: typeof TypeError = TypeError): never => {
-  throw new Type(`idcapture emulator: option ${name} must be ${must}`);
-};
+const check = optionChecks('idcapture emulator');
 
-const positiveInteger = (name: string, value: number) =>
-  Number.isSafeInteger(value) && value > 0 ? value : fail(name, 'a positive integer', RangeError);
-
-const names = (name: string, value: unknown, valid: (field: string) => boolean) =>
-  Array.isArray(value) && value.every((v) => typeof v == 'string' && valid(v))
-    ? (value as string[])
-    : fail(name, 'an array of lower snake_case field names');
-
-export type ResolvedOptions = ReturnType<typeof resolveOptions>;
+const isApiKey = (key: unknown): key is string => typeof key == 'string' && !!key;
+/** A field name the profile rules accept, declared or not. */
+const isFieldName = (name: unknown): name is string => typeof name == 'string' && !checkField(name, null);
+const isIdentifierName = (name: unknown): name is string => typeof name == 'string' && isIdentifier(name);
 
 /** Fills in defaults and checks every option once, throwing a TypeError or RangeError that names the option. */
 export function resolveOptions(options: EmulatorOptions = {}) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture emulator: options must be an object');
-  const apiKeys = options.apiKeys ?? defaults.apiKeys;
-  if (!Array.isArray(apiKeys) || !apiKeys.length || !apiKeys.every((k) => typeof k == 'string' && k)) {
-    fail('apiKeys', 'a non-empty array of non-empty strings');
-  }
-  const fields = names('fields', options.fields ?? defaults.fields, (f) => !checkField(f, null));
-  const lowConfidence = names('lowConfidence', options.lowConfidence ?? defaults.lowConfidence, isIdentifier);
+  const apiKeys = check.list('apiKeys', options.apiKeys ?? defaults.apiKeys, isApiKey, 'non-empty strings');
+  if (!apiKeys.length) check.fail('apiKeys', 'a non-empty list of non-empty strings');
+  const fields = check.list('fields', options.fields ?? defaults.fields, isFieldName, 'lower snake_case field names');
+  const lowConfidence = check.list('lowConfidence', options.lowConfidence ?? defaults.lowConfidence, isIdentifierName, 'identifier names');
   const rateLimit = options.rateLimit ?? defaults.rateLimit;
-  if (rateLimit !== false && !(typeof rateLimit == 'number' && rateLimit > 0 && rateLimit < Infinity)) {
-    fail('rateLimit', 'a positive number of requests per second, or false', RangeError);
-  }
   const clock = options.clock ?? defaults.clock;
-  if (typeof clock != 'function') fail('clock', 'a function returning epoch milliseconds');
-  const applyDelayMs = options.applyDelayMs ?? defaults.applyDelayMs;
-  if (typeof applyDelayMs != 'number' || !(applyDelayMs >= 0 && applyDelayMs < Infinity)) {
-    fail('applyDelayMs', 'a finite number of at least 0', RangeError);
-  }
-  const unknownFields = options.unknownFields ?? defaults.unknownFields;
-  if (unknownFields != 'reject' && unknownFields != 'drop') fail('unknownFields', "'reject' or 'drop'");
+  if (typeof clock != 'function') check.fail('clock', 'a function returning epoch milliseconds');
   const known = new Set([...DEFAULT_FIELDS, ...SERVER_FIELDS, ...DEFAULT_IDENTIFIERS, ...fields]);
   return {
     apiKeys: new Set(apiKeys),
     /** Whether a field may be sent: a default customer field, an identifier everyone has, or a declared one. */
     known: (name: string) => known.has(name),
     /** Whether undeclared fields are dropped from a record rather than refusing it. */
-    dropUnknown: unknownFields == 'drop',
+    dropUnknown: check.oneOf('unknownFields', options.unknownFields ?? defaults.unknownFields, ['reject', 'drop']) == 'drop',
     lowConfidence: new Set(lowConfidence),
-    rateLimit,
-    maxBatch: positiveInteger('maxBatch', options.maxBatch ?? defaults.maxBatch),
-    maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes),
-    bodyTimeoutMs: positiveInteger('bodyTimeoutMs', options.bodyTimeoutMs ?? defaults.bodyTimeoutMs),
+    rateLimit: rateLimit === false ? rateLimit : check.positive('rateLimit', rateLimit),
+    maxBatch: check.whole('maxBatch', options.maxBatch ?? defaults.maxBatch),
+    maxBodyBytes: check.whole('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes),
+    bodyTimeoutMs: check.whole('bodyTimeoutMs', options.bodyTimeoutMs ?? defaults.bodyTimeoutMs),
     faults: options.faults,
     clock,
-    applyDelayMs,
+    applyDelayMs: check.range('applyDelayMs', options.applyDelayMs ?? defaults.applyDelayMs, 0),
   };
 }

@@ -1,18 +1,28 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+/** `startEmulator`: the emulator on `node:http`, through the shared Node adapter, with the API's deadlines. */
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { nodeListener } from '../http/node';
+import { optionChecks } from '../options/checks';
 import { timestamp } from './answers';
 import { createEmulator, type Emulator } from './emulator';
 import { defaults, type EmulatorOptions } from './options';
 
 /** Options of `startEmulator`: the emulator's, plus where to listen. */
 export interface StartOptions extends EmulatorOptions {
-  /** TCP port; 0 picks a free one. Default 0. */
+  /**
+   * TCP port; 0 picks a free one.
+   * @default 0
+   */
   port?: number;
-  /** Interface to listen on. Default `'127.0.0.1'`: the emulator has no business on a public interface. */
+  /**
+   * Interface to listen on: the emulator has no business on a public interface.
+   * @default '127.0.0.1'
+   */
   host?: string;
   /**
    * How long a request's line and headers may take to arrive, in ms; a slower one is answered 408 and its
-   * connection closed. Default 10000.
+   * connection closed.
+   * @default 10000
    */
   headersTimeoutMs?: number;
 }
@@ -27,60 +37,6 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
-/**
- * The request body as a Web stream that reads only as fast as it is consumed, so a body refused part-way (413) is
- * never buffered whole; `discard` then lets the remainder drain so the client can finish sending and read the answer.
- */
-function bodyOf(req: IncomingMessage) {
-  let finished = false;
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      req.on('data', (chunk: Buffer) => {
-        if (finished) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 0) <= 0) req.pause();
-      });
-      req.once('end', () => !finished && ((finished = true), controller.close()));
-      req.once('error', (error) => !finished && ((finished = true), controller.error(error)));
-      req.once('close', () => !finished && ((finished = true), controller.error(new Error('request aborted'))));
-      req.pause();
-    },
-    pull: () => void req.resume(),
-    cancel: () => void ((finished = true), req.resume()),
-  });
-  return { stream, discard: () => void ((finished = true), req.resume()) };
-}
-
-async function serve(emulator: Emulator, req: IncomingMessage, res: ServerResponse, bodyTimeoutMs: number): Promise<void> {
-  const body = bodyOf(req);
-  try {
-    const headers = new Headers();
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-    const method = req.method ?? 'GET';
-    // `duplex` is required by Node's fetch for a streamed body, and missing from the DOM typings.
-    const init: RequestInit & { duplex: 'half' } = { method, headers, duplex: 'half' };
-    if (method != 'GET' && method != 'HEAD') init.body = body.stream;
-    const response = await emulator.fetch(new Request(new URL(req.url ?? '/', 'http://emulator.invalid'), init));
-    if (response.type == 'error') {
-      req.socket.destroy();
-      return;
-    }
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(new Uint8Array(await response.arrayBuffer()));
-  } catch {
-    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ message: 'Internal Server Error' }));
-  } finally {
-    body.discard();
-    if (!req.complete) {
-      // Answered before the body finished (a 413, a 403): the rest may take as long as a body may, then the
-      // connection is closed, since no answer can be given for it any more.
-      const timer = setTimeout(() => req.socket.destroy(), bodyTimeoutMs).unref();
-      req.once('close', () => clearTimeout(timer));
-    }
-  }
-}
-
 /** Answers a request Node could not hand over (its headers are late or broken) on the bare socket, and closes it. */
 function refuse(socket: Socket, status: number, now: number, text: string) {
   const body = JSON.stringify({ title: STATUS_CODES[status], status, timestamp: timestamp(now), detail: { message: text } });
@@ -92,23 +48,26 @@ function refuse(socket: Socket, status: number, now: number, text: string) {
   socket.destroySoon();
 }
 
-/** Default of `headersTimeoutMs`: as long as the body's, and far below Node's own 60 s. */
-const HEADERS_TIMEOUT_MS = 10_000;
+/** Every default of the server, in one place (the emulator's own are in `options.ts`). */
+const serverDefaults = {
+  port: 0,
+  host: '127.0.0.1',
+  /** As long as the body's, and far below Node's own 60 s. */
+  headersTimeoutMs: 10_000,
+};
 
-/** Starts an emulator on Node http; resolves once it listens. Throws on a bad option. */
-export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
-  const { port = 0, host = '127.0.0.1', headersTimeoutMs = HEADERS_TIMEOUT_MS, ...rest } = options;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError('idcapture emulator: option port must be an integer from 0 to 65535');
-  }
-  if (typeof host != 'string' || !host) {
-    throw new TypeError('idcapture emulator: option host must be a host name or address');
-  }
-  if (!Number.isSafeInteger(headersTimeoutMs) || headersTimeoutMs <= 0) {
-    throw new RangeError('idcapture emulator: option headersTimeoutMs must be a positive integer');
-  }
-  const emulator = createEmulator(rest);
-  const bodyTimeoutMs = rest.bodyTimeoutMs ?? defaults.bodyTimeoutMs;
+const check = optionChecks('idcapture emulator');
+
+/**
+ * The emulator's `http.Server`: requests through the shared Node adapter, and Node's own answers to a broken request
+ * (which carry no body) replaced by the API's shape.
+ */
+function createEmulatorServer(emulator: Emulator, deadlines: { headersTimeoutMs: number; bodyTimeoutMs: number }, clock: () => number) {
+  const { headersTimeoutMs, bodyTimeoutMs } = deadlines;
+  // The body's deadline is the emulator's own (a 408 in the API's shape); once an early answer (a 413, a 403) has
+  // gone out, the rest of the body may take as long as a body may, then the connection is closed, since no answer
+  // can be given for it any more.
+  const listener = nodeListener(emulator.fetch, { origin: 'http://emulator.invalid', drainMaxBytes: Infinity, drainTimeoutMs: bodyTimeoutMs });
   /** Answers in flight per socket: while any is, nothing else may be written on it (a pipelined request's 408). */
   const answering = new WeakMap<Socket, number>();
   const server = createServer(
@@ -124,11 +83,9 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       const socket = req.socket;
       answering.set(socket, (answering.get(socket) ?? 0) + 1);
       res.once('close', () => answering.set(socket, answering.get(socket)! - 1));
-      void serve(emulator, req, res, bodyTimeoutMs);
+      listener(req, res);
     },
   );
-  const clock = rest.clock ?? Date.now;
-  // Replaces Node's own answers to a broken request, which carry no body, with the API's shape.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (socket.writable && !answering.get(socket)) {
       // RFC 9110 15.5.9: a server may answer 408 to a request it did not receive in time, and close.
@@ -140,6 +97,11 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     }
     socket.destroy();
   });
+  return server;
+}
+
+/** Listens on `host`:`port`; resolves with the API base a client can reach. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -150,8 +112,20 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   const address = server.address() as AddressInfo;
   // A wildcard address is not somewhere a client can connect to; loopback on the same port is.
   const shown = ['0.0.0.0', '::'].includes(address.address) ? '127.0.0.1' : address.address;
+  return `http://${address.family == 'IPv6' && shown != '127.0.0.1' ? `[${shown}]` : shown}:${address.port}/v3`;
+}
+
+/** Starts an emulator on Node http; resolves once it listens. Throws on a bad option. */
+export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
+  const { port = serverDefaults.port, host = serverDefaults.host, headersTimeoutMs = serverDefaults.headersTimeoutMs, ...emulatorOptions } = options;
+  check.whole('port', port, 0, 65535);
+  if (typeof host != 'string' || !host) check.fail('host', 'a host name or address');
+  check.whole('headersTimeoutMs', headersTimeoutMs);
+  const emulator = createEmulator(emulatorOptions);
+  const bodyTimeoutMs = emulatorOptions.bodyTimeoutMs ?? defaults.bodyTimeoutMs;
+  const server = createEmulatorServer(emulator, { headersTimeoutMs, bodyTimeoutMs }, emulatorOptions.clock ?? defaults.clock);
   return {
-    url: `http://${address.family == 'IPv6' && shown != '127.0.0.1' ? `[${shown}]` : shown}:${address.port}/v3`,
+    url: await listen(server, port, host),
     emulator,
     close: () =>
       new Promise<void>((resolve, reject) => {

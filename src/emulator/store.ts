@@ -20,7 +20,7 @@ interface Profile {
 export type ProfileView = Record<string, FieldValue | string[]>;
 
 /** Counts of what the store did, for the inspection endpoints. */
-export interface StoreCounts {
+interface StoreCounts {
   recordsApplied: number;
   merges: number;
   profiles: number;

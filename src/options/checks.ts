@@ -28,5 +28,8 @@ export function optionChecks(owner: string) {
       Array.isArray(value) && value.every(item) ? value : fail(name, `a list of ${what}`),
     /** A function, or nothing. */
     fn: <T>(name: string, value: T): T => (value === undefined || typeof value == 'function' ? value : fail(name, 'a function')),
+    /** A finite number above `min`, at most `max`, fractions allowed (a rate that must not be 0). */
+    above: (name: string, value: unknown, min: number, max: number): number =>
+      typeof value == 'number' && value > min && value <= max ? value : fail(name, `a number above ${min}, at most ${max}`, RangeError),
   };
 }

@@ -7,10 +7,10 @@
  * The claims are the identifier values, normalised, and `exp` (Unix seconds). The fixed prefix keeps a MAC made with
  * the same secret for some other purpose from ever passing as an identity token.
  */
-import { VUID, checkField, isIdentifier, normalizeIdentifier, normalizeVuid } from './rules';
+import { VUID, checkField, isIdentifier, isObject, normalizeIdentifier, normalizeVuid } from './rules';
 
 /** The identifiers a token may name. */
-export type IdentityClaims = Record<string, string>;
+type IdentityClaims = Record<string, string>;
 
 /** What a valid token says: the identifiers (vuid included when bound) and when it expires, in Unix seconds. */
 export interface Identity {
@@ -21,7 +21,7 @@ export interface Identity {
 const DOMAIN = 'idcapture-identity-v1.';
 
 /** Shorter secrets are refused: an HMAC key is only as strong as its length and randomness. */
-export const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_LENGTH = 32;
 
 const encoder = new TextEncoder();
 
@@ -91,8 +91,8 @@ export async function verifyToken(key: CryptoKey, token: unknown, nowS: number):
   } catch {
     return 'malformed';
   }
-  if (typeof parsed != 'object' || !parsed || Array.isArray(parsed)) return 'malformed';
-  const { exp, ...ids } = parsed as Record<string, unknown>;
+  if (!isObject(parsed)) return 'malformed';
+  const { exp, ...ids } = parsed;
   if (typeof exp != 'number' || !Object.values(ids).every((v) => typeof v == 'string')) return 'malformed';
   if (typeof ids.vuid == 'string' && !VUID.test(ids.vuid)) return 'malformed';
   if (exp <= nowS) return 'expired';

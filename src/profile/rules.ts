@@ -4,13 +4,24 @@
  */
 
 /** Longest text value the API stores (ODP "string" fields). */
-export const MAX_TEXT = 1024;
+const MAX_TEXT = 1024;
 
 /** Lower snake_case, starting with a letter; 64 characters is our cap, the API documents none. */
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** Whether `name` is shaped like a field name (lower snake_case), known or not. */
 export const isFieldName = (name: string): boolean => NAME.test(name);
+
+/**
+ * Names that reach into a JavaScript object's prototype when used as a key, refused everywhere (client, proxy,
+ * emulator, server client) so no record can trip code that copies its attributes into a plain object. The third,
+ * `__proto__`, already fails `NAME` (it starts with `_`), so listing it would only cost the bundle bytes.
+ */
+const FORBIDDEN_NAMES = ['constructor', 'prototype'];
+
+/** A plain object: not null, not an array (JSON gives nothing else that is `typeof 'object'`). */
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value == 'object' && !!value && !Array.isArray(value);
 
 /** Suffixes the API requires of custom identifier names (POST /v3/schema/identifiers). */
 const CUSTOM_IDENTIFIER = /_(id|hash|number|token|alias|address|key)$/;
@@ -83,6 +94,7 @@ export const normalizeIdentifier = (name: string, value: unknown): unknown =>
 export function checkField(name: string, value: unknown): string | undefined {
   if (!NAME.test(name)) return 'is not a lower snake_case name starting with a letter (at most 64 characters)';
   if (isReserved(name)) return 'is reserved by the profiles API';
+  if (FORBIDDEN_NAMES.includes(name)) return 'is reserved by JavaScript';
   if (value === null) return;
   if ((name == 'email' || name == 'vuid') && typeof value != 'string') return 'is not a string';
   if (typeof value == 'boolean') return;
@@ -102,9 +114,7 @@ export const UNKNOWN_FIELD = 'is not a known field';
  * `known` narrows the accepted names (the proxy's allowlist, the emulator's schema).
  */
 export function listProblems(attributes: unknown, known?: (name: string) => boolean): Problem[] {
-  if (typeof attributes != 'object' || !attributes || Array.isArray(attributes)) {
-    return [{ field: 'attributes', reason: 'is not an object' }];
-  }
+  if (!isObject(attributes)) return [{ field: 'attributes', reason: 'is not an object' }];
   const problems: Problem[] = [];
   let identified = false;
   for (const [field, value] of Object.entries(attributes)) {

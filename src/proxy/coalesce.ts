@@ -9,29 +9,45 @@
  * requests may be applied in either order (the API is asynchronous; a slow one lands late), so a browser request that
  * shares an identifier with a batch still upstream waits, at the head of its IP's queue, until that batch is answered.
  */
-import { HttpError, NetworkError } from '../server/errors';
 import { createPacer, systemClock, type Clock } from '../server/pacer';
 import { createTransport } from '../server/transport';
-import { createUpsertSender, UpsertRefusedError } from '../server/upsert-sender';
+import { createUpsertSender } from '../server/upsert-sender';
+import { optionChecks } from '../options/checks';
+import type { CheckedRecord } from '../profile/batch';
+import { createBacklog } from './backlog';
+import { createFairQueue } from './fair-queue';
+import { answersOf, failureOf } from './batch-answers';
 import { identityKeys } from './identity-keys';
 import type { FetchLike, Forwarded } from './upstream';
-import type { Invalid, ProfileRecord } from './validate';
 
 /** How browser batches are merged. */
 export interface CoalesceOptions {
-  /** Longest a batch waits for others before it goes upstream, in ms. Default 50. */
+  /**
+   * Longest a batch waits for others before it goes upstream, in ms.
+   * @default 50
+   */
   maxWaitMs?: number;
-  /** Records in one upstream request, at most 500 (the API's cap). Default 500. */
+  /**
+   * Records in one upstream request, at most 500 (the API's cap).
+   * @default 500
+   */
   maxRecords?: number;
-  /** Records waiting or in flight at once; past it (or past what the pace sends within `timeoutMs`) 503. Default 20000. */
+  /**
+   * Records waiting or in flight at once; past it (or past what the pace sends within `timeoutMs`) 503.
+   * @default 20000
+   */
   maxPendingRecords?: number;
-  /** Bytes of records waiting or in flight at once; past it 503. Default 8388608 (8 MiB). */
+  /**
+   * Bytes of records waiting or in flight at once; past it 503.
+   * @default 8388608 (8 MiB)
+   */
   maxPendingBytes?: number;
 }
 
-export const coalesceDefaults = { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20_000, maxPendingBytes: 8 * 1024 * 1024 } as const;
+/** Every default, in one place. */
+const defaults = { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20_000, maxPendingBytes: 8 * 1024 * 1024 } as const;
 
-export interface CoalescerOptions extends Required<CoalesceOptions> {
+interface CoalescerOptions extends Required<CoalesceOptions> {
   url: string;
   apiKey: string;
   fetch: FetchLike;
@@ -43,7 +59,7 @@ export interface CoalescerOptions extends Required<CoalesceOptions> {
 }
 
 /** What is held in memory: records waiting for a batch plus records in flight. */
-export interface Backlog {
+interface Backlog {
   records: number;
   bytes: number;
   /** Browser requests waiting or in flight. */
@@ -51,7 +67,7 @@ export interface Backlog {
 }
 
 interface Entry {
-  records: ProfileRecord[];
+  records: CheckedRecord[];
   bytes: number;
   /** The identities its records write to (`identityKeys`). */
   keys: string[];
@@ -61,61 +77,62 @@ interface Entry {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** The API's limit on an upstream request body. */
+const UPSTREAM_MAX_BODY_BYTES = 1024 * 1024;
 /** An upstream request body stays well under the API's 1 MiB: a batch stops growing here. */
 const MAX_BATCH_BYTES = 900 * 1024;
 /** Only 502–504 and network errors are retried inline, once; a 429 holds the pace and is answered 503 + Retry-After. */
 const RETRY_STATUS = [502, 503, 504];
-const REFUSED: Invalid['message'] = 'refused by the profiles API';
 
 const encoder = new TextEncoder();
+
+const check = optionChecks('idcapture/proxy');
 
 /** Checks `coalesce` once at start-up. */
 export function resolveCoalesce(option: CoalesceOptions | false | undefined): Required<CoalesceOptions> | false {
   if (option === false) return false;
-  if (option !== undefined && (typeof option != 'object' || !option)) {
-    throw new TypeError('idcapture/proxy: option coalesce must be { maxWaitMs, maxRecords } or false');
-  }
-  const o = { ...coalesceDefaults, ...option };
-  const check = (name: keyof CoalesceOptions, min: number, max: number) => {
-    const value = o[name];
-    if (!(Number.isInteger(value) && value >= min && value <= max)) {
-      throw new RangeError(`idcapture/proxy: option coalesce.${name} must be a whole number from ${min} to ${max}`);
-    }
+  if (option !== undefined && (typeof option != 'object' || !option)) check.fail('coalesce', '{ maxWaitMs, maxRecords } or false');
+  const given = { ...defaults, ...option };
+  return {
+    maxWaitMs: check.whole('coalesce.maxWaitMs', given.maxWaitMs, 0, 60_000),
+    maxRecords: check.whole('coalesce.maxRecords', given.maxRecords, 1, 500),
+    maxPendingRecords: check.whole('coalesce.maxPendingRecords', given.maxPendingRecords, 1, 2 ** 31),
+    maxPendingBytes: check.whole('coalesce.maxPendingBytes', given.maxPendingBytes, 1024, 2 ** 40),
   };
-  check('maxWaitMs', 0, 60_000);
-  check('maxRecords', 1, 500);
-  check('maxPendingRecords', 1, 2 ** 31);
-  check('maxPendingBytes', 1024, 2 ** 40);
-  return o;
 }
 
-export function createCoalescer(o: CoalescerOptions) {
-  const clock = o.clock ?? systemClock;
-  const pacer = createPacer(o.upstreamRps, clock);
+/**
+ * The paced, retrying upsert path shared with `idcapture/server`: one pacer for everything the proxy sends, retries
+ * included. Only 502–504 and network errors are retried inline, once.
+ */
+function createUpstream(options: CoalescerOptions, clock: Clock) {
+  const pacer = createPacer(options.upstreamRps, clock);
   const transport = createTransport({
-    apiKey: o.apiKey,
+    apiKey: options.apiKey,
     fetch: async (request) =>
-      o.fetch(request.url, {
+      options.fetch(request.url, {
         method: request.method,
         headers: Object.fromEntries(request.headers),
         body: await request.text(),
         redirect: 'manual',
         signal: request.signal,
       }),
-    timeoutMs: o.timeoutMs,
+    timeoutMs: options.timeoutMs,
     retries: 1,
     retryStatus: RETRY_STATUS,
     pacer,
     random: Math.random,
   });
-  const sender = createUpsertSender({ url: o.url, transport, maxBatch: o.maxRecords, maxBodyBytes: 1024 * 1024 });
+  return { pacer, sender: createUpsertSender({ url: options.url, transport, maxBatch: options.maxRecords, maxBodyBytes: UPSTREAM_MAX_BODY_BYTES }) };
+}
+
+export function createCoalescer(options: CoalescerOptions) {
+  const clock = options.clock ?? systemClock;
+  const { pacer, sender } = createUpstream(options, clock);
   // What the pace sends within one browser deadline is the most worth queueing: later records would only time out.
-  const recordCap = Math.min(o.maxPendingRecords, Math.max(o.maxRecords, Math.floor((o.upstreamRps * o.timeoutMs * o.maxRecords) / 1000)));
-  /** Waiting entries per client IP; the Map's order is the round robin's. */
-  const queues = new Map<string, Entry[]>();
-  const held = { records: 0, bytes: 0, requests: 0 };
-  const perIp = new Map<string, number>();
-  let queued = 0;
+  const recordCap = Math.min(options.maxPendingRecords, Math.max(options.maxRecords, Math.floor((options.upstreamRps * options.timeoutMs * options.maxRecords) / 1000)));
+  const backlog = createBacklog(recordCap, options.maxPendingBytes);
+  const waiting = createFairQueue<Entry>(options.maxRecords, MAX_BATCH_BYTES);
   let firstAt = 0;
   let wake: (() => void) | undefined;
   /** Identity keys of the batches upstream now, with how many batches carry each. */
@@ -124,65 +141,16 @@ export function createCoalescer(o: CoalescerOptions) {
   let unblock: (() => void) | undefined;
   let pumping = false;
 
-  const release = (entry: Entry) => {
-    held.records -= entry.records.length;
-    held.bytes -= entry.bytes;
-    held.requests--;
-    const left = (perIp.get(entry.ip) ?? 0) - entry.records.length;
-    if (left > 0) perIp.set(entry.ip, left);
-    else perIp.delete(entry.ip);
-  };
-
   const settle = (entry: Entry, result: Forwarded) => {
     if (entry.answered) return;
     entry.answered = true;
     clearTimeout(entry.timer);
-    release(entry);
+    backlog.release(entry.ip, entry.records.length, entry.bytes);
     entry.answer(result);
   };
 
   /** Seconds until the backlog ahead would have been sent at the pace. */
-  const backlogSeconds = () => Math.max(1, Math.ceil(held.records / (o.upstreamRps * o.maxRecords)));
-
-  /** Takes up to `maxRecords` records, one browser request per IP in turn, so a flooding IP cannot starve the others. */
-  function takeBatch(): Entry[] {
-    const batch: Entry[] = [];
-    let records = 0;
-    let bytes = 2;
-    // Identities this batch may not carry: those upstream now and those of requests held back in this pass (a later
-    // request of the same identity from another IP must not overtake one held back).
-    const blocked = new Set(inFlight.keys());
-    for (let progress = true; progress && queues.size; ) {
-      progress = false;
-      for (const [ip, queue] of [...queues]) {
-        // Requests answered already (their deadline passed while they waited) are dropped, never sent.
-        while (queue[0]?.answered) queued -= queue.shift()!.records.length;
-        if (!queue.length) {
-          queues.delete(ip);
-          continue;
-        }
-        const entry = queue[0];
-        // Held back whole (a browser request is applied whole or not at all), and the IP's later requests behind it.
-        if (entry.keys.some((key) => blocked.has(key))) {
-          entry.keys.forEach((key) => blocked.add(key));
-          continue;
-        }
-        if (records + entry.records.length > o.maxRecords || bytes + entry.bytes > MAX_BATCH_BYTES) {
-          if (batch.length) return batch;
-        }
-        queue.shift();
-        // Moved to the back of the round robin: the next batch starts with the IP after it.
-        queues.delete(ip);
-        if (queue.length) queues.set(ip, queue);
-        queued -= entry.records.length;
-        batch.push(entry);
-        records += entry.records.length;
-        bytes += entry.bytes;
-        progress = true;
-      }
-    }
-    return batch;
-  }
+  const backlogSeconds = () => Math.max(1, Math.ceil(backlog.held.records / (options.upstreamRps * options.maxRecords)));
 
   async function send(batch: Entry[]) {
     const keys = [...new Set(batch.flatMap((e) => e.keys))];
@@ -204,51 +172,35 @@ export function createCoalescer(o: CoalescerOptions) {
     const records = batch.flatMap((e) => e.records);
     // The batch is dropped from memory when its last browser has been answered or given up on.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), o.timeoutMs);
-    let result: Forwarded | undefined;
-    let sent: Awaited<ReturnType<typeof sender.upsert>> | undefined;
+    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    let answers: Forwarded[];
     try {
       // A browser request is applied whole or not at all: a refused record withdraws its siblings from the resend.
-      sent = await sender.upsert(records, controller.signal, batch.flatMap((e, n) => e.records.map(() => n)));
+      const sent = await sender.upsert(records, controller.signal, batch.flatMap((e, n) => e.records.map(() => n)));
+      answers = answersOf(batch, new Set(sent.invalids.map((r) => r.index)));
     } catch (error) {
-      if (controller.signal.aborted) result = { reason: 'upstream_timeout' };
-      else if (error instanceof HttpError) {
-        const { status } = error;
-        const retryAfterMs = error instanceof UpsertRefusedError ? error.retryAfterMs : 0;
-        if (status == 429 || status == 503) result = { reason: 'upstream_busy', upstreamStatus: status, retryAfterS: Math.min(60, Math.max(1, Math.ceil(retryAfterMs / 1000))) };
-        else if (status >= 400 && status < 500) result = { reason: 'upstream_rejected', upstreamStatus: status };
-        else result = { reason: 'upstream_error', upstreamStatus: status };
-      } else result = { reason: error instanceof NetworkError ? 'upstream_error' : 'upstream_timeout' };
+      answers = batch.map(() => failureOf(error, controller.signal.aborted));
     } finally {
       clearTimeout(timer);
     }
-    if (result) return batch.forEach((entry) => settle(entry, result));
-    // Invalids come back by index in the merged batch: each goes to the browser request that sent it, by its own index.
-    const refused = new Set(sent!.invalids.map((r) => r.index));
-    let offset = 0;
-    for (const entry of batch) {
-      const invalids: Invalid[] = [];
-      entry.records.forEach((_, i) => refused.has(offset + i) && invalids.push({ event: i, message: REFUSED }));
-      offset += entry.records.length;
-      settle(entry, invalids.length ? { reason: 'upstream_invalid', invalids, upstreamStatus: 400 } : { reason: 'accepted', upstreamStatus: 202 });
-    }
+    batch.forEach((entry, n) => settle(entry, answers[n]));
   }
 
   async function pump() {
-    while (queued > 0) {
-      if (queued < o.maxRecords) {
-        const wait = firstAt + o.maxWaitMs - clock.now();
+    while (waiting.records() > 0) {
+      if (waiting.records() < options.maxRecords) {
+        const wait = firstAt + options.maxWaitMs - clock.now();
         if (wait > 0) await Promise.race([clock.sleep(wait), new Promise<void>((resolve) => (wake = resolve))]);
         wake = undefined;
       }
       // The batch is taken when its slot comes, so records that arrive while it waits for the pace ride along.
       await pacer.ready();
-      const batch = takeBatch();
+      const batch = waiting.take(inFlight.keys());
       // Records left over start their wait now: a full batch left them behind, so they go at the next slot.
-      firstAt = queued ? clock.now() - o.maxWaitMs : clock.now();
+      firstAt = waiting.records() ? clock.now() - options.maxWaitMs : clock.now();
       if (batch.length) void send(batch);
       // Everything waiting is held back behind batches in flight: sleep until one is answered or a request arrives.
-      else if (queued > 0) await new Promise<void>((resolve) => (unblock = resolve));
+      else if (waiting.records() > 0) await new Promise<void>((resolve) => (unblock = resolve));
       unblock = undefined;
     }
   }
@@ -259,7 +211,7 @@ export function createCoalescer(o: CoalescerOptions) {
     pumping = true;
     void pump().finally(() => {
       pumping = false;
-      if (queued > 0) kick();
+      if (waiting.records() > 0) kick();
     });
   }
 
@@ -268,35 +220,23 @@ export function createCoalescer(o: CoalescerOptions) {
      * Queues a validated browser batch and resolves with its answer once the upstream request carrying it is
      * answered, or `upstream_busy` at once when the backlog is full (for everyone, or for this IP's fair share).
      */
-    submit(records: ProfileRecord[], ip = ''): Promise<Forwarded> {
+    submit(records: CheckedRecord[], ip = ''): Promise<Forwarded> {
       const bytes = records.reduce((sum, r) => sum + encoder.encode(JSON.stringify(r)).length + 1, 0);
-      const mine = perIp.get(ip) ?? 0;
-      const activeIps = perIp.size + (mine ? 0 : 1);
-      const full = held.records + records.length > recordCap || held.bytes + bytes > o.maxPendingBytes;
-      // Past half the cap an IP may hold only its share of that half, so a few IPs cannot fill it for everyone.
-      const unfair = held.records + records.length > recordCap / 2 && mine + records.length > recordCap / 2 / activeIps;
-      if (full || unfair) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds() });
+      if (!backlog.admit(ip, records.length, bytes)) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds() });
       return new Promise((answer) => {
         const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, timer: undefined as never };
         // A browser is answered 504 at its deadline even if its records still wait: its memory goes with the answer.
-        entry.timer = setTimeout(() => settle(entry, { reason: 'upstream_timeout' }), o.timeoutMs);
-        held.records += records.length;
-        held.bytes += bytes;
-        held.requests++;
-        perIp.set(ip, mine + records.length);
-        if (!queued) firstAt = clock.now();
-        queued += records.length;
-        const queue = queues.get(ip);
-        if (queue) queue.push(entry);
-        else queues.set(ip, [entry]);
-        if (queued >= o.maxRecords) wake?.();
+        entry.timer = setTimeout(() => settle(entry, { reason: 'upstream_timeout' }), options.timeoutMs);
+        if (!waiting.records()) firstAt = clock.now();
+        waiting.add(entry);
+        if (waiting.records() >= options.maxRecords) wake?.();
         unblock?.();
         kick();
       });
     },
     /** What is held in memory now. */
     backlog(): Backlog {
-      return { ...held };
+      return { ...backlog.held };
     },
   };
 }

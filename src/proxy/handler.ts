@@ -1,4 +1,7 @@
-/** The request pipeline, step by step in the order of issue 4; each step ends in a reason code or the next step. */
+/**
+ * The request pipeline, cheapest refusal first (route, origin, content type, the IP budget, size, then parsing), so a
+ * request that will be refused costs as little as possible; each step ends in a reason code or the next step.
+ */
 import { respond, ANSWERS, type Outcome } from './answers';
 import { readBody, TOO_LARGE } from '../http/read-body';
 import { originAllowed } from './cors';

@@ -1,9 +1,9 @@
 /** The identities a browser request writes to, as keys: two requests that share one may touch the same profile. */
 import { isIdentifier, normalizeEmail, normalizeVuid } from '../profile/rules';
-import type { ProfileRecord } from './validate';
+import type { CheckedRecord } from '../profile/batch';
 
 /** One `name\0value` key per identifier value in `records` (vuid, email, phone, custom `*_id` ...), each once. */
-export function identityKeys(records: ProfileRecord[]): string[] {
+export function identityKeys(records: CheckedRecord[]): string[] {
   const keys = new Set<string>();
   for (const { attributes } of records) {
     for (const [name, value] of Object.entries(attributes)) {

@@ -6,6 +6,7 @@ import { resolveCoalesce, type CoalesceOptions } from './coalesce';
 import type { Reason } from './answers';
 import type { FetchLike } from './upstream';
 import { createVerifier, type VerifyOptions } from './verify';
+import { optionChecks } from '../options/checks';
 
 /** What the `log` hook receives for each request: never an email, a body, an IP or the key. */
 export interface LogEntry {
@@ -40,56 +41,84 @@ export interface LogEntry {
 export interface ProxyOptions {
   /** The ODP/Zaius API key sent upstream as `x-api-key`. Required. Never appears in an answer or a log entry. */
   apiKey: string;
-  /** Base URL of the profiles API; the proxy posts to `{upstream}/profiles`. Default `'https://api.zaius.com/v3'`. */
+  /**
+   * Base URL of the profiles API; the proxy posts to `{upstream}/profiles`.
+   * @default 'https://api.zaius.com/v3'
+   */
   upstream?: string;
-  /** The one path served (exact match). Default `'/api/profiles'`. */
+  /**
+   * The one path served (exact match).
+   * @default '/api/profiles'
+   */
   path?: string;
   /** Origins allowed to post, each exactly `scheme://host[:port]`, or `'*'` for any. Required. */
   allowedOrigins: readonly string[] | '*';
   /**
    * Attribute names a record may carry; any other name is removed from its record (and named in the answer and the
-   * log), never a reason to refuse the record. Default: the default customer fields plus `vuid`, `email` and `phone`.
+   * log), never a reason to refuse the record.
+   * @default the default customer fields plus `vuid`, `email` and `phone`
    */
   allowedAttributes?: readonly string[];
-  /** Largest body accepted, in bytes. Default 65536 (64 KiB). */
+  /**
+   * Largest body accepted, in bytes.
+   * @default 65536 (64 KiB)
+   */
   maxBodyBytes?: number;
-  /** Most records in one request, at most 500 (the API's own cap). Default 100. */
+  /**
+   * Most records in one request, at most 500 (the API's own cap).
+   * @default 100
+   */
   maxBatch?: number;
   /**
    * Budgets per client IP, per vuid and global, or one `RateLimiter` for all three (keys `ip:…`, `vuid:…`,
-   * `global`), or `false` for none. Omitted budgets keep their defaults: `{ ip: { limit: 60, period: 60 },
-   * vuid: { limit: 30, period: 60 }, global: { limit: 8, period: 1 } }`, counted in memory.
+   * `global`), or `false` for none. Omitted budgets keep their defaults, counted in memory.
+   * @default { ip: { limit: 60, period: 60 }, vuid: { limit: 30, period: 60 }, global: { limit: 8, period: 1 } }
    */
   rateLimit?: RateLimits | RateLimiter | false;
-  /** Deadline for the upstream call, retry included, in milliseconds. Default 10000. */
+  /**
+   * Deadline for the upstream call, retry included, in milliseconds.
+   * @default 10000
+   */
   timeoutMs?: number;
-  /** The fetch used for the upstream call. Default `globalThis.fetch`. */
+  /**
+   * The fetch used for the upstream call.
+   * @default globalThis.fetch
+   */
   fetch?: FetchLike;
-  /** Called once per request with what happened (no PII). Default: nothing is logged. */
+  /**
+   * Called once per request with what happened (no PII).
+   * @default undefined (nothing is logged)
+   */
   log?: (entry: LogEntry) => void;
   /**
    * Merges concurrent browser batches into upstream requests of up to `maxRecords` records, waiting at most
    * `maxWaitMs` (see `CoalesceOptions` for the backlog caps), or `false` to send each batch on its own under the
-   * `global` budget. Default `{ maxWaitMs: 50, maxRecords: 500 }`.
+   * `global` budget.
+   * @default { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20000, maxPendingBytes: 8388608 }
    */
   coalesce?: CoalesceOptions | false;
-  /** Upstream requests started per second when coalescing, evenly spaced, retries included. Default 8 (the API allows 10). */
+  /**
+   * Upstream requests started per second when coalescing, evenly spaced, retries included (the API allows 10).
+   * @default 8
+   */
   upstreamRps?: number;
   /**
    * A request header to take the client IP from, for a proxy in front of this one that sets it (e.g. `'x-real-ip'`;
-   * for `'x-forwarded-for'` the last entry is used). Default `false`: only the adapter's `ctx.clientIp` is believed.
+   * for `'x-forwarded-for'` the last entry is used). `false`: only the adapter's `ctx.clientIp` is believed.
+   * @default false
    */
   trustProxyHeader?: string | false;
   /**
    * Verified identity: `{ secret, unverified? }`. Records carrying a token from `signIdentity` may do what
-   * `allowedAttributes` allows for the identity it names; others are reduced by the `unverified` policy. Default:
-   * none, and then anyone who can reach the proxy can overwrite, clear or merge any profile by naming its email.
+   * `allowedAttributes` allows for the identity it names; others are reduced by the `unverified` policy. Without
+   * it, anyone who can reach the proxy can overwrite, clear or merge any profile by naming its email.
+   * @default undefined (no verification)
    */
   verify?: VerifyOptions;
 }
 
 /** Every default, in one place. */
-export const defaults = {
+const defaults = {
   upstream: 'https://api.zaius.com/v3',
   path: '/api/profiles',
   allowedAttributes: [...new Set([...DEFAULT_FIELDS, ...DEFAULT_IDENTIFIERS])],
@@ -97,6 +126,8 @@ export const defaults = {
   maxBatch: 100,
   rateLimit: { ip: { limit: 60, period: 60 }, vuid: { limit: 30, period: 60 }, global: { limit: 8, period: 1 } },
   timeoutMs: 10_000,
+  // Looked up per call and called bare: workerd refuses a fetch called as a method of another object.
+  fetch: ((url, init) => globalThis.fetch(url, init)) as FetchLike,
   trustProxyHeader: false,
   upstreamRps: 8,
 } as const;
@@ -104,43 +135,40 @@ export const defaults = {
 /** The upstream's own cap on records per request. */
 const UPSTREAM_MAX_BATCH = 500;
 
-const fail = (name: string, what: string): never => {
-  throw new TypeError(`idcapture/proxy: option ${name} must be ${what}`);
-};
+/** Most upstream requests per second a proxy may be told to start. */
+const MAX_UPSTREAM_RPS = 1000;
 
-const count = (name: string, value: number, max = Number.MAX_SAFE_INTEGER) => {
-  if (!(Number.isInteger(value) && value > 0 && value <= max)) {
-    throw new RangeError(`idcapture/proxy: option ${name} must be a whole number from 1 to ${max}`);
-  }
-  return value;
-};
+const check = optionChecks('idcapture/proxy');
 
-const rate = (value: number) => {
-  if (!(typeof value == 'number' && value > 0 && value <= 1000)) throw new RangeError('idcapture/proxy: option upstreamRps must be a number above 0, at most 1000');
-  return value;
-};
-
-function resolveUpstream(upstream: string) {
+function resolveUpstream(upstream: unknown) {
   let url: URL | undefined;
   try {
-    url = new URL(upstream);
+    url = new URL(String(upstream));
   } catch {
     // Reported below.
   }
-  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
-    fail('upstream', 'an http(s) base URL without query, fragment or credentials');
+  if (typeof upstream != 'string' || !url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+    return check.fail('upstream', 'an http(s) base URL without query, fragment or credentials');
   }
   return `${upstream.replace(/\/+$/, '')}/profiles`;
 }
 
+/** A field name the profiles API accepts (the profile rules refuse `constructor`, `prototype` and `__proto__`). */
+const isAcceptedName = (name: unknown): name is string => typeof name == 'string' && !checkField(name, null);
+
 function resolveAttributes(names: unknown) {
-  if (!Array.isArray(names) || !names.length) return fail('allowedAttributes', 'a non-empty list of field names');
-  for (const name of names) {
-    if (typeof name != 'string' || checkField(name, null) || name == 'constructor' || name == 'prototype') {
-      fail('allowedAttributes', `a list of lower snake_case field names the profiles API accepts, not ${JSON.stringify(name)}`);
-    }
+  if (!Array.isArray(names) || !names.length) return check.fail('allowedAttributes', 'a non-empty list of field names');
+  const bad = names.find((name) => !isAcceptedName(name));
+  if (bad !== undefined) {
+    check.fail('allowedAttributes', `a list of lower snake_case field names the profiles API accepts, not ${JSON.stringify(bad)}`);
   }
   return new Set<string>(names);
+}
+
+function resolveTrustProxyHeader(header: unknown) {
+  if (header === false) return undefined;
+  if (typeof header != 'string' || !/^[a-z0-9-]+$/i.test(header)) return check.fail('trustProxyHeader', 'a header name or false');
+  return header.toLowerCase();
 }
 
 export type Config = ReturnType<typeof resolveOptions>;
@@ -149,14 +177,9 @@ export type Config = ReturnType<typeof resolveOptions>;
 export function resolveOptions(options: ProxyOptions) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture/proxy: createProxy needs { apiKey, allowedOrigins }');
   // The key's value is never echoed, not even in this message.
-  if (typeof options.apiKey != 'string' || !options.apiKey.trim()) fail('apiKey', 'a non-empty string (your API key)');
+  if (typeof options.apiKey != 'string' || !options.apiKey.trim()) check.fail('apiKey', 'a non-empty string (your API key)');
   const path = options.path ?? defaults.path;
-  if (typeof path != 'string' || !path.startsWith('/')) fail('path', "a path starting with '/'");
-  const trust = options.trustProxyHeader ?? defaults.trustProxyHeader;
-  if (trust !== false && (typeof trust != 'string' || !/^[a-z0-9-]+$/i.test(trust))) fail('trustProxyHeader', 'a header name or false');
-  if (options.fetch !== undefined && typeof options.fetch != 'function') fail('fetch', 'a function');
-  if (options.log !== undefined && typeof options.log != 'function') fail('log', 'a function');
-  const userFetch = options.fetch;
+  if (typeof path != 'string' || !path.startsWith('/')) check.fail('path', "a path starting with '/'");
   const allowed = resolveAttributes(options.allowedAttributes ?? defaults.allowedAttributes);
   return {
     apiKey: options.apiKey,
@@ -165,15 +188,14 @@ export function resolveOptions(options: ProxyOptions) {
     origins: resolveOrigins(options.allowedOrigins),
     allowed,
     verify: createVerifier(options.verify, allowed),
-    maxBodyBytes: count('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes),
-    maxBatch: count('maxBatch', options.maxBatch ?? defaults.maxBatch, UPSTREAM_MAX_BATCH),
+    maxBodyBytes: check.whole('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes),
+    maxBatch: check.whole('maxBatch', options.maxBatch ?? defaults.maxBatch, 1, UPSTREAM_MAX_BATCH),
     limiters: resolveLimiters(options.rateLimit, defaults.rateLimit),
-    timeoutMs: count('timeoutMs', options.timeoutMs ?? defaults.timeoutMs),
-    // Looked up per call and called bare: workerd refuses a fetch called as a method of another object.
-    fetch: userFetch ?? ((url: string, init: RequestInit) => globalThis.fetch(url, init)),
-    log: options.log,
-    trustProxyHeader: trust ? trust.toLowerCase() : undefined,
+    timeoutMs: check.whole('timeoutMs', options.timeoutMs ?? defaults.timeoutMs),
+    fetch: check.fn('fetch', options.fetch) ?? defaults.fetch,
+    log: check.fn('log', options.log),
+    trustProxyHeader: resolveTrustProxyHeader(options.trustProxyHeader ?? defaults.trustProxyHeader),
     coalesce: resolveCoalesce(options.coalesce),
-    upstreamRps: rate(options.upstreamRps ?? defaults.upstreamRps),
+    upstreamRps: check.above('upstreamRps', options.upstreamRps ?? defaults.upstreamRps, 0, MAX_UPSTREAM_RPS),
   };
 }

@@ -69,7 +69,7 @@ const isLimiter = (value: unknown): value is RateLimiter =>
  * the upstream's ceiling, at the price of one timestamp per counted request. The Map's insertion order doubles as
  * recency order, so the first key is the one to forget when the map is full.
  */
-export function memoryLimiter({ limit, period, maxKeys = 10_000 }: Limit, now = Date.now): RateLimiter {
+function memoryLimiter({ limit, period, maxKeys = 10_000 }: Limit, now = Date.now): RateLimiter {
   const windowMs = period * 1000;
   const hits = new Map<string, number[]>();
   return {

@@ -1,5 +1,6 @@
 /** The one request the proxy makes: a fresh POST to the profiles API, with a deadline and at most one retry. */
-import { readBody, TOO_LARGE } from '../http/read-body';
+import { parseRetryAfterMs } from '../http/retry-after';
+import { readInvalids } from '../server/read-invalids';
 import type { Invalid } from './validate';
 
 /** The fetch the proxy calls; any function of this shape will do (tests, instrumentation). */
@@ -15,7 +16,7 @@ export interface Forwarded {
   attempts?: number;
 }
 
-export interface ForwardOptions {
+interface ForwardOptions {
   url: string;
   /** Records in `body`, to check the indices an upstream 400 names. */
   records: number;
@@ -26,14 +27,18 @@ export interface ForwardOptions {
   mayRetry: () => Promise<boolean>;
 }
 
-/** Retry-After from the upstream is re-issued as a number in this range, never copied. */
-const RETRY_AFTER_S = { min: 1, max: 60, fallback: 1 };
+/** Retry-After from the upstream is re-issued as whole seconds in this range, never copied. */
+const RETRY_AFTER_S = { min: 1, max: 60 };
 
-const retryAfter = (response: Response) => {
-  const seconds = Number(response.headers.get('retry-after'));
-  if (!Number.isFinite(seconds) || seconds <= 0) return RETRY_AFTER_S.fallback;
-  return Math.min(RETRY_AFTER_S.max, Math.max(RETRY_AFTER_S.min, Math.ceil(seconds)));
-};
+/** The upstream's wait (`Retry-After` in ms, 0 for none) as the whole seconds the proxy answers with. */
+export const retryAfterSeconds = (ms: number): number =>
+  Math.min(RETRY_AFTER_S.max, Math.max(RETRY_AFTER_S.min, Math.ceil(ms / 1000)));
+
+/** `Retry-After` in either form (seconds or an HTTP date); absent, past or garbled is the shortest wait. */
+const retryAfter = (response: Response) => retryAfterSeconds(parseRetryAfterMs(response.headers.get('retry-after')));
+
+/** What the browser is told of a record the profiles API refused. */
+export const REFUSED = 'refused by the profiles API';
 
 /** Full jitter over 100–300 ms, so the retries of many proxies do not arrive together. */
 const jitter = () => 100 + Math.random() * 200;
@@ -41,7 +46,11 @@ const jitter = () => 100 + Math.random() * 200;
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    const stop = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    signal.addEventListener('abort', stop, { once: true });
   });
 
 /**
@@ -66,23 +75,14 @@ const classify = (response: Response, attempts: number): Forwarded => {
   return { reason: 'upstream_error', upstreamStatus, attempts };
 };
 
-/** Largest upstream 400 body read for its `detail.invalids`. */
-const MAX_REFUSAL_BYTES = 64 * 1024;
-
 /**
- * The records an upstream 400 names in `detail.invalids`, as in-range indices only: without them the client could not
- * drop the one record the API refuses and would retry its whole batch for ever. Nothing else of the body is kept.
+ * The records an upstream 400 names in `detail.invalids`, as in-range indices with a fixed message: without them the
+ * client could not drop the one record the API refuses and would retry its whole batch for ever. The API's own words
+ * are not relayed.
  */
 async function refusedRecords(response: Response, records: number): Promise<Invalid[]> {
-  const bytes = await readBody(response, MAX_REFUSAL_BYTES);
-  let events: unknown[] = [];
-  try {
-    if (bytes && bytes !== TOO_LARGE) events = JSON.parse(new TextDecoder().decode(bytes))?.detail?.invalids?.map((i: { event?: unknown }) => i?.event) ?? [];
-  } catch {
-    // Not the API's JSON: treated as any other refusal.
-  }
-  const valid = events.filter((e): e is number => Number.isInteger(e) && (e as number) >= 0 && (e as number) < records);
-  return [...new Set(valid)].map((event) => ({ event, message: 'refused by the profiles API' }));
+  const named = await readInvalids(response, records);
+  return [...named.keys()].map((event) => ({ event, message: REFUSED }));
 }
 
 const retryable = ({ reason, upstreamStatus: status }: Forwarded) =>

@@ -1,25 +1,28 @@
 /**
- * Verified identity (issue 16). The proxy is a public write endpoint and `Origin` is no authentication, so without
+ * Verified identity. The proxy is a public write endpoint and `Origin` is no authentication, so without
  * this anyone can overwrite, clear or merge a customer's profile by naming their email. With `verify`, a record that
  * carries a token signed by the site's back end may do what `allowedAttributes` allows, for exactly the identity the
  * token names; a record without one is reduced to what an anonymous visitor may reasonably say about themselves.
  */
 import { importSecret, verifyToken, type Identity, type TokenProblem } from '../profile/identity-token';
 import { isIdentifier } from '../profile/rules';
-import type { Invalid, ProfileRecord } from './validate';
+import { optionChecks } from '../options/checks';
+import type { CheckedRecord } from '../profile/batch';
+import type { Invalid } from './validate';
 
 /** What a record without a valid identity token may do. */
 export interface UnverifiedPolicy {
   /**
-   * Attribute names an unverified record may set; the others are removed from it. Default: the identifiers in
-   * `allowedAttributes` plus `first_name` and `last_name` (enough for a newsletter or sign-up form).
+   * Attribute names an unverified record may set; the others are removed from it.
+   * @default the identifiers in `allowedAttributes` plus `first_name` and `last_name` (enough for a sign-up form)
    */
   attributes?: readonly string[];
   /**
-   * Whether an unverified record may pair its vuid with an email, phone or custom id. Default `false`: the vuid is
+   * Whether an unverified record may pair its vuid with an email, phone or custom id. With `false` the vuid is
    * removed from such a record, so nobody can attach their vuid to someone else's profile or move a known vuid to
    * theirs; the cost is that an anonymous visitor's browsing is stitched to their email only once they log in
    * (a token that binds the vuid). `true` is what the Zaius web tag does.
+   * @default false
    */
   linkVuid?: boolean;
 }
@@ -30,40 +33,43 @@ export interface VerifyOptions {
   secret: string;
   /**
    * The policy for records without a token, or `false` to refuse them (only logged-in visitors are captured).
-   * Default `{}`: at most one high-confidence identifier, no `null` (no clearing), only `attributes`.
+   * `{}`: at most one high-confidence identifier, no `null` (no clearing), only `attributes`.
+   * @default {}
    */
   unverified?: UnverifiedPolicy | false;
-  /** The clock for token expiry, in milliseconds. Default `Date.now`. */
+  /**
+   * The clock for token expiry, in milliseconds.
+   * @default Date.now
+   */
   now?: () => number;
 }
 
 /** The result for a batch: records to forward, or the records refused for their token. */
 export type Checked =
-  | { records: ProfileRecord[]; reduced: string[]; verified: number }
+  | { records: CheckedRecord[]; reduced: string[]; verified: number }
   | { reason: 'invalid_records'; invalids: Invalid[] };
 
-export type Verifier = (records: ProfileRecord[], tokens: (string | undefined)[]) => Promise<Checked>;
+type Verifier = (records: CheckedRecord[], tokens: (string | undefined)[]) => Promise<Checked>;
 
 /** The first of these present is the one identifier an unverified record keeps; then custom ids in record order. */
 const KEEP_FIRST = ['email', 'phone'];
 
-const fail = (what: string): never => {
-  throw new TypeError(`idcapture/proxy: option verify${what}`);
-};
+const check = optionChecks('idcapture/proxy');
+
+const isString = (value: unknown): value is string => typeof value == 'string';
 
 /** Checks the option once and returns the batch check, or undefined when `verify` is not configured. */
 export function createVerifier(options: VerifyOptions | undefined, allowed: ReadonlySet<string>): Verifier | undefined {
   if (options === undefined) return;
-  if (typeof options != 'object' || !options) return fail(' must be { secret, unverified? }');
+  if (typeof options != 'object' || !options) return check.fail('verify', '{ secret, unverified? }');
   const key = importSecret(options.secret, 'idcapture/proxy: option verify.secret');
-  if (options.now !== undefined && typeof options.now != 'function') fail('.now must be a function');
-  const now = options.now ?? Date.now;
+  const now = check.fn('verify.now', options.now) ?? Date.now;
   const policy = options.unverified ?? {};
-  if (policy !== false && (typeof policy != 'object' || !policy)) fail('.unverified must be a policy object or false');
+  if (policy !== false && (typeof policy != 'object' || !policy)) check.fail('verify.unverified', 'a policy object or false');
   let unverified: { attributes: Set<string>; linkVuid: boolean } | undefined;
   if (policy) {
-    const names = policy.attributes ?? [...allowed].filter((name) => isIdentifier(name)).concat('first_name', 'last_name');
-    if (!Array.isArray(names) || names.some((name) => typeof name != 'string')) fail('.unverified.attributes must be a list of names');
+    const given = policy.attributes ?? [...allowed].filter((name) => isIdentifier(name)).concat('first_name', 'last_name');
+    const names = check.list('verify.unverified.attributes', given, isString, 'names');
     unverified = { attributes: new Set(names.filter((name) => allowed.has(name))), linkVuid: policy.linkVuid === true };
   }
 
@@ -73,11 +79,11 @@ export function createVerifier(options: VerifyOptions | undefined, allowed: Read
     const seen = new Map<string, Promise<Identity | TokenProblem>>();
     const invalids: Invalid[] = [];
     const reduced = new Set<string>();
-    const out: ProfileRecord[] = [];
+    const out: CheckedRecord[] = [];
     let verified = 0;
     for (const [event, record] of records.entries()) {
       const token = tokens[event];
-      let result: ProfileRecord | string;
+      let result: CheckedRecord | string;
       if (token === undefined) {
         result = unverified ? reduce(record, unverified, reduced) : 'needs an identity token';
       } else {
@@ -99,7 +105,7 @@ const highConfidence = (name: string, value: unknown) => name != 'vuid' && isIde
  * A signed record: every identifier value in it must be one the token names (so a token for one customer cannot be
  * replayed for another, nor pair a second customer's phone with the first's email), and its vuid the bound one.
  */
-function vouched(record: ProfileRecord, identity: Identity | TokenProblem, linkVuid: boolean, reduced: Set<string>): ProfileRecord | string {
+function vouched(record: CheckedRecord, identity: Identity | TokenProblem, linkVuid: boolean, reduced: Set<string>): CheckedRecord | string {
   if (typeof identity == 'string') return `identity token is ${identity == 'bad signature' ? 'not signed with this site\'s secret' : identity}`;
   const { vuid, ...attributes } = record.attributes;
   for (const [name, value] of Object.entries(attributes)) {
@@ -114,11 +120,11 @@ function vouched(record: ProfileRecord, identity: Identity | TokenProblem, linkV
 }
 
 /** An unverified record cut down to the policy: see `VerifyOptions.unverified`. */
-function reduce(record: ProfileRecord, policy: { attributes: Set<string>; linkVuid: boolean }, reduced: Set<string>): ProfileRecord | string {
+function reduce(record: CheckedRecord, policy: { attributes: Set<string>; linkVuid: boolean }, reduced: Set<string>): CheckedRecord | string {
   const entries = Object.entries(record.attributes);
   const ids = entries.filter(([name, value]) => highConfidence(name, value) && policy.attributes.has(name)).map(([name]) => name);
   const kept = KEEP_FIRST.find((name) => ids.includes(name)) ?? ids[0];
-  const attributes: ProfileRecord['attributes'] = {};
+  const attributes: CheckedRecord['attributes'] = {};
   for (const [name, value] of entries) {
     // An empty string clears a field as surely as null does.
     const ok =

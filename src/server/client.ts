@@ -82,10 +82,10 @@ function checkQuery(query: unknown): [string, string] {
  * const profile = await zaius.getProfile({ email: 'sample@test.com' }); // null when unknown
  */
 export function createServerClient(options: ServerClientOptions): ServerClient {
-  const o = resolveOptions(options);
-  const transport = createTransport({ ...o, pacer: createPacer(o.requestsPerSecond, o.clock) });
-  const url = `${o.baseUrl}/profiles`;
-  const sender = createUpsertSender({ url, transport, maxBatch: o.maxBatch, maxBodyBytes: o.maxBodyBytes });
+  const config = resolveOptions(options);
+  const transport = createTransport({ ...config, pacer: createPacer(config.requestsPerSecond, config.clock) });
+  const url = `${config.baseUrl}/profiles`;
+  const sender = createUpsertSender({ url, transport, maxBatch: config.maxBatch, maxBodyBytes: config.maxBodyBytes });
 
   return {
     async getProfile(query, { signal } = {}) {

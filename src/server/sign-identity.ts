@@ -18,7 +18,10 @@ export interface IdentityToSign {
 export interface SignOptions {
   /** The site's own secret (at least 32 characters), the one given to the proxy's `verify.secret`; never the API key. */
   secret: string;
-  /** The clock, in milliseconds. Default `Date.now`. */
+  /**
+   * The clock, in milliseconds.
+   * @default Date.now
+   */
   now?: () => number;
 }
 
@@ -33,17 +36,17 @@ const keys = new Map<string, Promise<CryptoKey>>();
  * and lower-cased). Rejects with a `TypeError` or `RangeError` naming what is wrong.
  */
 export async function signIdentity(identity: IdentityToSign, { secret, now = Date.now }: SignOptions): Promise<string> {
-  if (typeof identity != 'object' || !identity) throw new TypeError('signIdentity: identity must be an object');
+  if (typeof identity != 'object' || !identity) throw new TypeError('idcapture/server: signIdentity: identity must be an object');
   const { expiresIn, ...ids } = identity;
   if (!(Number.isInteger(expiresIn) && expiresIn > 0 && expiresIn <= MAX_EXPIRES_IN_S)) {
-    throw new RangeError(`signIdentity: expiresIn must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN_S}`);
+    throw new RangeError(`idcapture/server: signIdentity: expiresIn must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN_S}`);
   }
   const claims = checkClaims(ids);
-  if (typeof claims == 'string') throw new TypeError(`signIdentity: the identity ${claims}`);
+  if (typeof claims == 'string') throw new TypeError(`idcapture/server: signIdentity: the identity ${claims}`);
   // One imported key per secret: importing costs more than signing. Bounded, as sites have one secret or two.
   let key = keys.get(secret);
   if (!key) {
-    key = importSecret(secret, 'signIdentity');
+    key = importSecret(secret, 'idcapture/server: signIdentity');
     if (keys.size < 8) keys.set(secret, key);
   }
   return sign(await key, claims, Math.floor(now() / 1000) + expiresIn);

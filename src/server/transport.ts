@@ -10,7 +10,7 @@ import { parseRetryAfterMs } from '../http/retry-after';
 /** The fetch the server client sends with; called with one `Request`. */
 export type ServerFetch = (request: Request) => Promise<Response>;
 
-export interface TransportOptions {
+interface TransportOptions {
   apiKey: string;
   fetch: ServerFetch;
   timeoutMs: number;
@@ -33,33 +33,33 @@ export const retryAfterMs = (response: Response, now = Date.now()): number =>
   Math.min(MAX_RETRY_AFTER, parseRetryAfterMs(response.headers.get('retry-after'), now));
 
 /** A request maker: resolves with any answer that is not worth retrying, after the retries of those that are. */
-export function createTransport(o: TransportOptions) {
-  const retryStatus = [...(o.retryStatus ?? RETRY_STATUS)];
+export function createTransport(options: TransportOptions) {
+  const retryStatus = [...(options.retryStatus ?? RETRY_STATUS)];
   const api = ky.create({
-    headers: { 'x-api-key': o.apiKey, accept: 'application/json' },
-    timeout: o.timeoutMs,
+    headers: { 'x-api-key': options.apiKey, accept: 'application/json' },
+    timeout: options.timeoutMs,
     // A redirect would carry the key wherever it points.
     redirect: 'manual',
     // Called bare: workerd refuses a fetch called as a method of another object.
-    fetch: (input) => o.fetch(input as Request),
+    fetch: (input) => options.fetch(input as Request),
     // Only answers worth retrying are thrown (which is what makes ky retry them); 400 and 404 are read by the caller.
     throwHttpErrors: (status) => retryStatus.includes(status),
     retry: {
-      limit: o.retries,
+      limit: options.retries,
       methods: ['get', 'post'],
       statusCodes: retryStatus,
       afterStatusCodes: [429, 503],
       maxRetryAfter: MAX_RETRY_AFTER,
       backoffLimit: MAX_BACKOFF,
       retryOnTimeout: true,
-      jitter: (delay) => delay * o.random(),
+      jitter: (delay) => delay * options.random(),
     },
     hooks: {
-      beforeRequest: [(request) => o.pacer.take(request.signal)],
+      beforeRequest: [(request) => options.pacer.take(request.signal)],
       afterResponse: [
         (_request, _options, response) => {
           // The budget is the account's: every request of this client waits, not only the one that was told to.
-          if (response.status == 429 || response.status == 503) o.pacer.hold(retryAfterMs(response));
+          if (response.status == 429 || response.status == 503) options.pacer.hold(retryAfterMs(response));
         },
       ],
     },
@@ -71,11 +71,11 @@ export function createTransport(o: TransportOptions) {
     } catch (error) {
       if (error instanceof HTTPError) {
         error.response.body?.cancel().catch(() => {});
-        throw new HttpError(error.response.status, `idcapture/server: the profiles API answered ${error.response.status} after ${o.retries + 1} attempts`);
+        throw new HttpError(error.response.status, `idcapture/server: the profiles API answered ${error.response.status} after ${options.retries + 1} attempts`);
       }
       if (init.signal?.aborted) throw error;
-      const what = error instanceof TimeoutError ? `did not answer within ${o.timeoutMs} ms` : 'could not be reached';
-      throw new NetworkError(`idcapture/server: the profiles API ${what} after ${o.retries + 1} attempts`, { cause: error });
+      const what = error instanceof TimeoutError ? `did not answer within ${options.timeoutMs} ms` : 'could not be reached';
+      throw new NetworkError(`idcapture/server: the profiles API ${what} after ${options.retries + 1} attempts`, { cause: error });
     }
   };
 }

@@ -6,6 +6,7 @@
  * caller that builds its own batches of at most `maxBatch` gets one request per call, and invalids by its own indices.
  */
 import { HttpError } from './errors';
+import { readInvalids } from './read-invalids';
 import { retryAfterMs, type Transport } from './transport';
 
 /** A refusal of a whole request; `retryAfterMs` is the API's `Retry-After` (0 when it gave none). */
@@ -38,7 +39,7 @@ export interface Sent {
   requests: number;
 }
 
-export interface SenderOptions {
+interface SenderOptions {
   /** `{baseUrl}/profiles`. */
   url: string;
   transport: Transport;
@@ -47,24 +48,6 @@ export interface SenderOptions {
 }
 
 const encoder = new TextEncoder();
-
-/** Largest 400 body read for its `detail.invalids`. */
-const MAX_REFUSAL_CHARS = 256 * 1024;
-
-/** The in-range indices an API 400 names in `detail.invalids`, with their messages; empty when it names none. */
-async function refusals(response: Response, records: number): Promise<Map<number, string>> {
-  const named = new Map<number, string>();
-  try {
-    const text = await response.text();
-    const invalids: unknown = text.length <= MAX_REFUSAL_CHARS && JSON.parse(text)?.detail?.invalids;
-    for (const i of Array.isArray(invalids) ? invalids : []) {
-      if (Number.isInteger(i?.event) && i.event >= 0 && i.event < records) named.set(i.event, String(i.message ?? 'refused'));
-    }
-  } catch {
-    // Not the API's JSON: a refusal of the whole request.
-  }
-  return named;
-}
 
 /** Splits `parts` (serialised records) into runs of at most `max` records and `bytes` bytes of JSON array. */
 function chunk(parts: string[], max: number, bytes: number): number[][] {
@@ -85,7 +68,7 @@ function chunk(parts: string[], max: number, bytes: number): number[][] {
   return chunks;
 }
 
-export function createUpsertSender(o: SenderOptions) {
+export function createUpsertSender(options: SenderOptions) {
   /**
    * Sends one request's worth of records (at most `maxBatch`), resending without the records a 400 names (and the
    * rest of their groups) until the rest is accepted. Rejects with HttpError (any other refusal, or retries spent) or NetworkError.
@@ -96,12 +79,12 @@ export function createUpsertSender(o: SenderOptions) {
     let requests = 0;
     while (pending.length) {
       requests++;
-      const response = await o.transport(o.url, { method: 'post', body: `[${pending.map((p) => p.part).join()}]`, signal });
+      const response = await options.transport(options.url, { method: 'post', body: `[${pending.map((p) => p.part).join()}]`, signal });
       if (response.ok) {
         response.body?.cancel().catch(() => {});
         return { accepted: pending.length, invalids, requests };
       }
-      const named = response.status == 400 ? await refusals(response, pending.length) : new Map<number, string>();
+      const named = response.status == 400 ? await readInvalids(response, pending.length) : new Map<number, string>();
       if (!named.size) {
         response.body?.cancel().catch(() => {});
         throw new UpsertRefusedError(response.status, retryAfterMs(response));
@@ -123,7 +106,7 @@ export function createUpsertSender(o: SenderOptions) {
     async upsert(records: readonly ProfileRecord[], signal?: AbortSignal, groups?: readonly number[]): Promise<Sent> {
       const parts = records.map((r) => JSON.stringify(r));
       const total: Sent = { accepted: 0, invalids: [], requests: 0 };
-      for (const indices of chunk(parts, o.maxBatch, o.maxBodyBytes)) {
+      for (const indices of chunk(parts, options.maxBatch, options.maxBodyBytes)) {
         const sent = await send(indices.map((i) => parts[i]), signal, groups && indices.map((i) => groups[i]));
         total.accepted += sent.accepted;
         total.requests += sent.requests;
@@ -133,5 +116,3 @@ export function createUpsertSender(o: SenderOptions) {
     },
   };
 }
-
-export type UpsertSender = ReturnType<typeof createUpsertSender>;

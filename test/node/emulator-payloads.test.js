@@ -3,6 +3,7 @@
 // undeclared fields in both unknownFields modes. Expected answers come from the API document and the issue's rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createEmulator } from '../../dist/emulator.js';
 import { get, post, profile, useEmulator, vuid } from './helpers/emulator.js';
 
 const strict = useEmulator({ rateLimit: false, fields: ['customer_id'] });
@@ -178,8 +179,20 @@ test('every problem of every record is listed, one entry per problem with the re
   assert.equal(strict.emulator.stats().recordsApplied, 0, 'one bad record refuses the whole batch');
 });
 
-test('drop: fields named like Object.prototype members are counted like any other', async () => {
-  const response = await post(lenient.url, [{ attributes: { email: 'p@test.com', constructor: 'x', to_string: 'y' } }]);
+test('drop: a field named like an Object.prototype member is counted like any other', async () => {
+  const response = await post(lenient.url, [{ attributes: { email: 'p@test.com', to_string: 'y', has_own_property: 'z' } }]);
   assert.equal(response.status, 202);
-  assert.deepEqual(lenient.emulator.stats().droppedFields, { constructor: 1, to_string: 1 });
+  assert.deepEqual(lenient.emulator.stats().droppedFields, { to_string: 1, has_own_property: 1 });
+});
+
+test('constructor and prototype are refused in both modes, never dropped: the profile rules forbid them', async () => {
+  for (const { url, emulator } of [strict, lenient]) {
+    const list = await invalids(url, [{ attributes: { email: 'p@test.com', constructor: 'x' } }, { attributes: { email: 'q@test.com', prototype: 'y' } }]);
+    assert.deepEqual(list, [
+      { event: 0, message: 'Invalid field `constructor`: is reserved by JavaScript' },
+      { event: 1, message: 'Invalid field `prototype`: is reserved by JavaScript' },
+    ]);
+    assert.equal(emulator.stats().recordsApplied, 0);
+  }
+  assert.throws(() => createEmulator({ fields: ['constructor'] }), /idcapture emulator: option fields must be/);
 });

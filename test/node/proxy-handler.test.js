@@ -133,6 +133,29 @@ describe('the upstream request', () => {
     assert.equal(response.headers.get('retry-after'), '1');
   });
 
+  test('an upstream 429 with an HTTP-date Retry-After is answered with the seconds until then, coalescing or not', async () => {
+    for (const coalesce of [undefined, false]) {
+      upstream.reset();
+      // Thirty seconds ahead; the date has whole seconds, so the wait left is between 29 and 30 seconds, less the time
+      // the request takes (far below the 10 s of slack).
+      const until = new Date(Date.now() + 30_000).toUTCString();
+      upstream.setReply((req, res) => res.writeHead(429, { 'retry-after': until }).end());
+      const response = await send(proxy({ coalesce }), valid());
+      assert.equal(response.status, 503);
+      const seconds = Number(response.headers.get('retry-after'));
+      assert.ok(seconds >= 20 && seconds <= 30, `coalesce ${coalesce}: Retry-After ${seconds}`);
+    }
+  });
+
+  test('an upstream 429 with a past HTTP-date Retry-After is answered with the shortest wait', async () => {
+    for (const coalesce of [undefined, false]) {
+      upstream.reset();
+      upstream.setReply((req, res) => res.writeHead(429, { 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }).end());
+      const response = await send(proxy({ coalesce }), valid());
+      assert.equal(response.headers.get('retry-after'), '1', `coalesce ${coalesce}`);
+    }
+  });
+
   test('an upstream 503 is retried once, and the retry that succeeds is answered 202', async () => {
     upstream.reset();
     upstream.setReply((req, res, n) => res.writeHead(n == 1 ? 503 : 202).end());

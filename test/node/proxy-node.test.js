@@ -177,6 +177,35 @@ describe('the client IP', () => {
   });
 });
 
+test("a client that goes away before its answer aborts the request's signal", { timeout: 10_000 }, async () => {
+  let started;
+  const handling = new Promise((resolve) => (started = resolve));
+  let aborted;
+  const abort = new Promise((resolve) => (aborted = resolve));
+  const base = await serve(async (request) => {
+    request.signal.addEventListener('abort', () => aborted(request.signal.aborted), { once: true });
+    started();
+    await abort;
+    return new Response('too late');
+  });
+  const req = http.request(`${base}/`);
+  req.on('error', () => {});
+  req.end();
+  await handling;
+  req.destroy();
+  assert.equal(await abort, true);
+});
+
+test('an answered request keeps its signal unaborted', async () => {
+  let signal;
+  const base = await serve(async (request) => {
+    signal = request.signal;
+    return new Response('fine');
+  });
+  assert.equal(await (await fetch(base)).text(), 'fine');
+  assert.equal(signal.aborted, false);
+});
+
 test('a handler that throws is answered 500 and the server stays up', async () => {
   let calls = 0;
   const base = await serve(async () => {

@@ -17,8 +17,15 @@ const throwsNaming = (options, type, option) =>
     },
   );
 
-test('the minimal options give a handler', () => {
-  assert.equal(typeof createProxy(base), 'function');
+/** The handler `options` give answers: a preflight from `origin` gets its 204. */
+async function assertAnswers(options, origin = 'https://shop.example') {
+  const handle = createProxy(options);
+  const preflight = new Request('http://proxy.test/api/profiles', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+  assert.equal((await handle(preflight)).status, 204, JSON.stringify(options));
+}
+
+test('the minimal options give a handler that answers', async () => {
+  await assertAnswers(base);
 });
 
 test('a missing or empty apiKey throws at start-up', () => {
@@ -27,7 +34,7 @@ test('a missing or empty apiKey throws at start-up', () => {
   throwsNaming({ ...base, apiKey: 42 }, TypeError, 'apiKey');
 });
 
-test('allowedOrigins is required, and must be exact origins or an explicit *', () => {
+test('allowedOrigins is required, and must be exact origins or an explicit *', async () => {
   throwsNaming({ apiKey: API_KEY }, TypeError, 'allowedOrigins');
   throwsNaming({ ...base, allowedOrigins: [] }, TypeError, 'allowedOrigins');
   throwsNaming({ ...base, allowedOrigins: ['*'] }, TypeError, 'allowedOrigins');
@@ -36,17 +43,17 @@ test('allowedOrigins is required, and must be exact origins or an explicit *', (
   throwsNaming({ ...base, allowedOrigins: ['https://Shop.example'] }, TypeError, 'allowedOrigins');
   throwsNaming({ ...base, allowedOrigins: ['null'] }, TypeError, 'allowedOrigins');
   throwsNaming({ ...base, allowedOrigins: 'https://shop.example' }, TypeError, 'allowedOrigins');
-  assert.equal(typeof createProxy({ ...base, allowedOrigins: '*' }), 'function');
-  assert.equal(typeof createProxy({ ...base, allowedOrigins: ['http://127.0.0.1:8080', 'https://shop.example'] }), 'function');
+  await assertAnswers({ ...base, allowedOrigins: '*' }, 'https://any.example');
+  await assertAnswers({ ...base, allowedOrigins: ['http://127.0.0.1:8080', 'https://shop.example'] }, 'http://127.0.0.1:8080');
 });
 
-test('numbers must be positive whole numbers, maxBatch at most the API cap of 500', () => {
+test('numbers must be positive whole numbers, maxBatch at most the API cap of 500', async () => {
   throwsNaming({ ...base, maxBodyBytes: 0 }, RangeError, 'maxBodyBytes');
   throwsNaming({ ...base, maxBodyBytes: 1.5 }, RangeError, 'maxBodyBytes');
   throwsNaming({ ...base, maxBatch: 501 }, RangeError, 'maxBatch');
   throwsNaming({ ...base, timeoutMs: -1 }, RangeError, 'timeoutMs');
   throwsNaming({ ...base, timeoutMs: Infinity }, RangeError, 'timeoutMs');
-  assert.equal(typeof createProxy({ ...base, maxBatch: 500, maxBodyBytes: 1 << 20, timeoutMs: 1 }), 'function');
+  await assertAnswers({ ...base, maxBatch: 500, maxBodyBytes: 1 << 20, timeoutMs: 1 });
 });
 
 test('upstream must be an http(s) base URL', () => {
@@ -60,22 +67,23 @@ test('path must start with a slash', () => {
   throwsNaming({ ...base, path: 'api/profiles' }, TypeError, 'path');
 });
 
-test('allowedAttributes must be field names the profiles API accepts', () => {
+test('allowedAttributes must be field names the profiles API accepts', async () => {
   throwsNaming({ ...base, allowedAttributes: [] }, TypeError, 'allowedAttributes');
   throwsNaming({ ...base, allowedAttributes: ['email', 'First-Name'] }, TypeError, 'allowedAttributes');
   throwsNaming({ ...base, allowedAttributes: ['email', 'zaius_id'] }, TypeError, 'allowedAttributes');
   throwsNaming({ ...base, allowedAttributes: ['email', 'constructor'] }, TypeError, 'allowedAttributes');
-  assert.equal(typeof createProxy({ ...base, allowedAttributes: ['email', 'customer_id', 'loyalty_tier'] }), 'function');
+  throwsNaming({ ...base, allowedAttributes: ['email', 'prototype'] }, TypeError, 'allowedAttributes');
+  await assertAnswers({ ...base, allowedAttributes: ['email', 'customer_id', 'loyalty_tier'] });
 });
 
-test('rateLimit takes limits, a RateLimiter or false, per budget or for all', () => {
+test('rateLimit takes limits, a RateLimiter or false, per budget or for all', async () => {
   throwsNaming({ ...base, rateLimit: { ip: { limit: 0, period: 60 } } }, RangeError, 'rateLimit.ip.limit');
   throwsNaming({ ...base, rateLimit: { global: { limit: 5 } } }, TypeError, 'rateLimit.global');
   throwsNaming({ ...base, rateLimit: { vuid: 'fast' } }, TypeError, 'rateLimit.vuid');
   throwsNaming({ ...base, rateLimit: 'on' }, TypeError, 'rateLimit');
   const limiter = { limit: async () => ({ success: true }) };
   for (const rateLimit of [false, limiter, { ip: limiter, vuid: false }, { global: { limit: 5, period: 1, maxKeys: 1 } }]) {
-    assert.equal(typeof createProxy({ ...base, rateLimit }), 'function');
+    await assertAnswers({ ...base, rateLimit });
   }
 });
 
@@ -84,4 +92,12 @@ test('fetch, log and trustProxyHeader are checked too', () => {
   throwsNaming({ ...base, log: console }, TypeError, 'log');
   throwsNaming({ ...base, trustProxyHeader: 'x real ip' }, TypeError, 'trustProxyHeader');
   throwsNaming({ ...base, trustProxyHeader: true }, TypeError, 'trustProxyHeader');
+});
+
+test('upstreamRps and coalesce are checked, with the one wording of option mistakes', () => {
+  throwsNaming({ ...base, upstreamRps: 0 }, RangeError, 'upstreamRps');
+  throwsNaming({ ...base, upstreamRps: 1001 }, RangeError, 'upstreamRps');
+  throwsNaming({ ...base, coalesce: { maxRecords: 501 } }, RangeError, 'coalesce.maxRecords');
+  throwsNaming({ ...base, coalesce: 'on' }, TypeError, 'coalesce');
+  assert.throws(() => createProxy({ ...base, maxBatch: 501 }), { message: 'idcapture/proxy: option maxBatch must be a whole number from 1 to 500' });
 });
