@@ -194,7 +194,6 @@ export function createDelivery(o: DeliveryOptions) {
       try {
         limit = (await settle(await post(body), batch, result)) || limit;
       } catch (error) {
-        await o.queue.retried(batch.map((r) => r.id));
         // Anything but a refusal (a network error, a timeout, a failing custom fetch) is worth retrying.
         throw error instanceof HttpError || error instanceof Transient ? error : new Transient();
       }
@@ -269,7 +268,7 @@ export function createDelivery(o: DeliveryOptions) {
     const delivered = o.queue.inMemory() ? 0 : stored(ackedKey);
     // Id 0 matches no queued record, so an answer to these removes nothing.
     let records = [
-      ...o.storing().map((upsert) => ({ id: 0, upsert, at: 0, attempts: 0 })),
+      ...o.storing().map((upsert) => ({ id: 0, upsert, at: 0 })),
       ...snapshot.filter((r) => r.id > delivered),
     ];
     let budget = MAX_BODY;
