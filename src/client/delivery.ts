@@ -303,10 +303,14 @@ export function createDelivery(o: DeliveryOptions) {
     /** A new upsert is queued: send it soon, and on unload if it comes to that. */
     queued({ record, replaced, dropped, size }: Added) {
       const gone = [replaced, ...dropped.map((r) => r.id)];
-      const next = snapshot.filter((r) => !gone.includes(r.id)).concat(record);
+      // Copied only when a record left: a burst of thousands of adds then costs no copy of the snapshot each.
+      const next = replaced || dropped.length ? snapshot.filter((r) => !gone.includes(r.id)) : snapshot;
       // Appended only while the snapshot still holds the whole queue: a gap (another tab's records, a queue longer
       // than the snapshot) would let a hand-off send newer updates before older ones.
-      if (next.length == size) snapshot = next;
+      if (next.length + 1 == size) {
+        snapshot = next;
+        snapshot.push(record);
+      }
       schedule(SOON);
     },
     /** The queue was emptied (consent withdrawn): nothing read from it before may be handed off. */
