@@ -33,17 +33,17 @@ export function indexedDbQueue(store: UseStore): Queue {
       // Every add made in the same task as the first has joined by now; later ones go to the next transaction.
       joining = undefined;
       const last = newest.result?.value as QueueRecord | undefined;
-      const lowestMax = batch.reduce((low, { max }) => Math.min(low, max), Infinity);
-      const outgoing = Math.min(size, size + batch.length - lowestMax);
+      // The most the batch can push out of the records stored before it (getAll returns all of them when fewer).
+      const outgoing = size + batch.length - batch.reduce((lowest, { max }) => Math.min(lowest, max), Infinity);
       const oldest: QueueRecord[] = outgoing > 0 ? await request(os.getAll(numbered(), outgoing)) : [];
       const before = oldest.length < size ? [...oldest, last!] : oldest;
       const queue = [...before];
       const known = Math.max(seq.result ?? 0, last?.id ?? 0);
       const added = appendAll(batch, queue, size - queue.length, known);
-      // Written: what the batch leaves of the records read, and its own records that stay.
+      // Written: what the batch leaves of the records read, its own records that stay, and the newest id.
       before.forEach((record) => queue.includes(record) || os.delete(record.id));
       queue.forEach((record) => record.id > known && os.add(record, record.id));
-      os.put(added[added.length - 1].record.id, SEQ_KEY);
+      os.put(queue[queue.length - 1].id, SEQ_KEY);
       await request(os.transaction);
       return added;
     });
