@@ -36,12 +36,12 @@ export function indexedDbQueue(store: UseStore): Queue {
       // The most the batch can push out of the records stored before it (getAll returns all of them when fewer).
       const outgoing = size + batch.length - batch.reduce((lowest, { max }) => Math.min(lowest, max), Infinity);
       const oldest: QueueRecord[] = outgoing > 0 ? await request(os.getAll(numbered(), outgoing)) : [];
-      const before = oldest.length < size ? [...oldest, last!] : oldest;
-      const queue = [...before];
+      const read = oldest.length < size ? [...oldest, last!] : oldest;
+      const queue = [...read];
       const known = Math.max(seq.result ?? 0, last?.id ?? 0);
       const added = appendAll(batch, queue, size - queue.length, known);
       // Written: what the batch leaves of the records read, its own records that stay, and the newest id.
-      before.forEach((record) => queue.includes(record) || os.delete(record.id));
+      read.forEach((record) => queue.includes(record) || os.delete(record.id));
       queue.forEach((record) => record.id > known && os.add(record, record.id));
       os.put(queue[queue.length - 1].id, SEQ_KEY);
       await request(os.transaction);

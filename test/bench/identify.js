@@ -5,7 +5,10 @@
 // and the count inside the readwrite transaction, then write the record and the counter), which shows what of the
 // gap to `set` is IndexedDB's and what is ours. Each figure is the median of ROUNDS fresh queues, ours and the floors
 // taking turns so that a busy machine slows all alike. The flush lock of each endpoint is held: no delivery runs.
+// Chromium (Playwright) and Firefox (puppeteer-core over WebDriver BiDi, as the browser suite drives it).
 import { pathToFileURL } from 'node:url';
+import * as puppeteer from 'puppeteer-core';
+import { firefoxLaunchOptions } from '../browsers.js';
 import { startStaticServer } from '../helpers/static-server.js';
 import { launchBrowser } from '../helpers/browser.js';
 
@@ -72,33 +75,60 @@ async function measureInPage({ n, mode, rounds, floors }) {
   return Object.fromEntries(Object.entries(times).map(([name, list]) => [name, median(list)]));
 }
 
+/** The engines measured: each opens a fresh page (Chromium: in a context of its own, so no databases carry over). */
+const ENGINES = {
+  Chromium: async () => {
+    const browser = await launchBrowser();
+    return {
+      async page() {
+        const context = await browser.newContext();
+        return Object.assign(await context.newPage(), { done: () => context.close() });
+      },
+      close: () => browser.close(),
+    };
+  },
+  Firefox: async () => {
+    const browser = await puppeteer.launch(firefoxLaunchOptions);
+    return {
+      async page() {
+        const page = await browser.newPage();
+        return Object.assign(page, { done: () => page.close() });
+      },
+      close: () => browser.close(),
+    };
+  },
+};
+
 export async function bench() {
   const server = await startStaticServer();
-  const browser = await launchBrowser();
+  const rows = [];
   try {
-    const rows = [];
-    for (const { n, mode, name, references } of CASES) {
-      // A fresh context per case: each starts with no databases.
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      await page.goto(`${server.url}/test/e2e/pages/module.html`);
-      await page.evaluate(() => window.ready);
-      const { ours, ...floors } = await page.evaluate(measureInPage, { n, mode, rounds: ROUNDS, floors: Object.keys(references) });
-      await context.close();
-      for (const [floor, reference] of Object.entries(references)) {
-        rows.push({
-          name: `${name}, Chromium (median of ${ROUNDS})`,
-          value: Math.round(ours),
-          unit: 'ms',
-          reference,
-          referenceValue: Math.round(floors[floor]),
-          ratio: ours / floors[floor],
-        });
+    for (const [engine, launch] of Object.entries(ENGINES)) {
+      const browser = await launch();
+      try {
+        for (const { n, mode, name, references } of CASES) {
+          const page = await browser.page();
+          await page.goto(`${server.url}/test/e2e/pages/module.html`);
+          await page.evaluate(() => window.ready);
+          const { ours, ...floors } = await page.evaluate(measureInPage, { n, mode, rounds: ROUNDS, floors: Object.keys(references) });
+          await page.done();
+          for (const [floor, reference] of Object.entries(references)) {
+            rows.push({
+              name: `${name}, ${engine} (median of ${ROUNDS})`,
+              value: Math.round(ours),
+              unit: 'ms',
+              reference,
+              referenceValue: Math.round(floors[floor]),
+              ratio: ours / floors[floor],
+            });
+          }
+        }
+      } finally {
+        await browser.close();
       }
     }
     return rows;
   } finally {
-    await browser.close();
     await server.close();
   }
 }
