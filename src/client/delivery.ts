@@ -194,7 +194,6 @@ export function createDelivery(o: DeliveryOptions) {
       try {
         limit = (await settle(await post(body), batch, result)) || limit;
       } catch (error) {
-        await o.queue.retried(batch.map((r) => r.id));
         // Anything but a refusal (a network error, a timeout, a failing custom fetch) is worth retrying.
         throw error instanceof HttpError || error instanceof Transient ? error : new Transient();
       }
@@ -269,7 +268,7 @@ export function createDelivery(o: DeliveryOptions) {
     const delivered = o.queue.inMemory() ? 0 : stored(ackedKey);
     // Id 0 matches no queued record, so an answer to these removes nothing.
     let records = [
-      ...o.storing().map((upsert) => ({ id: 0, upsert, at: 0, attempts: 0 })),
+      ...o.storing().map((upsert) => ({ id: 0, upsert, at: 0 })),
       ...snapshot.filter((r) => r.id > delivered),
     ];
     let budget = MAX_BODY;
@@ -304,10 +303,14 @@ export function createDelivery(o: DeliveryOptions) {
     /** A new upsert is queued: send it soon, and on unload if it comes to that. */
     queued({ record, replaced, dropped, size }: Added) {
       const gone = [replaced, ...dropped.map((r) => r.id)];
-      const next = snapshot.filter((r) => !gone.includes(r.id)).concat(record);
+      // Copied only when a record left: a burst of thousands of adds then costs no copy of the snapshot each.
+      const next = replaced || dropped.length ? snapshot.filter((r) => !gone.includes(r.id)) : snapshot;
       // Appended only while the snapshot still holds the whole queue: a gap (another tab's records, a queue longer
       // than the snapshot) would let a hand-off send newer updates before older ones.
-      if (next.length == size) snapshot = next;
+      if (next.length + 1 == size) {
+        snapshot = next;
+        snapshot.push(record);
+      }
       schedule(SOON);
     },
     /** The queue was emptied (consent withdrawn): nothing read from it before may be handed off. */

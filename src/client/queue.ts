@@ -1,5 +1,7 @@
-import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
-import { isIdentifier, type FieldValue } from '../profile/rules';
+import { createStore, promisifyRequest as request } from 'idb-keyval';
+import type { FieldValue } from '../profile/rules';
+import { indexedDbQueue } from './queue-indexeddb';
+import { memoryQueue } from './queue-memory';
 
 /** One profile upsert in the Zaius v3 wire format. */
 export interface Upsert {
@@ -14,8 +16,6 @@ export interface QueueRecord {
   upsert: Upsert;
   /** Capture time, epoch ms. */
   at: number;
-  /** Failed deliveries so far. */
-  attempts: number;
 }
 
 /** What `add` did: the stored record, the record it was merged into (now gone), what `max` pushed out, the size. */
@@ -33,107 +33,11 @@ export interface Queue {
   /** The `n` oldest records, oldest first. */
   oldest(n: number): Promise<QueueRecord[]>;
   remove(ids: number[]): Promise<void>;
-  /** Counts a failed delivery of these records. */
-  retried(ids: number[]): Promise<void>;
   size(): Promise<number>;
   /** Removes every record (consent withdrawn); ids keep growing afterwards. */
   clear(): Promise<void>;
   /** Whether the queue fell back to memory: its records then live and die with the page. */
   inMemory(): boolean;
-}
-
-/** What must match for two upserts to merge: their identifiers and their token (a merge never changes what is signed). */
-const identifiersOf = ({ attributes, token }: Upsert) =>
-  JSON.stringify([token, Object.keys(attributes).filter(isIdentifier).sort().map((k) => [k, attributes[k]])]);
-
-/**
- * The record `upsert` becomes after `last`, with id `seq + 1`: merged into `last` (later wins) or new. Ids only grow,
- * even when the queue empties: an acknowledgement that arrives late (an unload hand-off, another tab) must never
- * match a newer record. A merged record takes a new id rather than changing in place for the same reason.
- */
-const follow = (last: QueueRecord | undefined, upsert: Upsert, seq: number): [QueueRecord, number | undefined] => {
-  const merge = last && identifiersOf(last.upsert) == identifiersOf(upsert);
-  return [
-    {
-      id: seq + 1,
-      upsert: merge ? { ...upsert, attributes: { ...last.upsert.attributes, ...upsert.attributes } } : upsert,
-      at: Date.now(),
-      attempts: 0,
-    },
-    merge ? last.id : undefined,
-  ];
-};
-
-const request = promisifyRequest;
-
-/** Where the last id given out is kept, beside the records. Number keys sort before strings, so ranges skip it. */
-const SEQ = 'seq';
-
-function indexedDbQueue(store: UseStore): Queue {
-  // Created on use: IDBKeyRange is missing where IndexedDB is (server-side rendering imports this module too).
-  const records = () => IDBKeyRange.upperBound(Infinity);
-  return {
-    // One readwrite transaction: IndexedDB runs them one at a time per store, across tabs, so ids stay in order.
-    add: (upsert, max) =>
-      store('readwrite', async (os) => {
-        const last = (await request(os.openCursor(records(), 'prev')))?.value as QueueRecord | undefined;
-        const [record, replaced] = follow(last, upsert, Math.max((await request(os.get(SEQ))) ?? 0, last?.id ?? 0));
-        if (replaced) os.delete(replaced);
-        os.add(record, record.id);
-        os.put(record.id, SEQ);
-        const size = await request(os.count(records()));
-        const dropped: QueueRecord[] = size > max ? await request(os.getAll(records(), size - max)) : [];
-        dropped.forEach((r) => os.delete(r.id));
-        await request(os.transaction);
-        return { record, replaced, dropped, size: size - dropped.length };
-      }),
-    oldest: (n) => store('readonly', (os) => request(os.getAll(records(), n))),
-    remove: (ids) =>
-      store('readwrite', (os) => {
-        ids.forEach((id) => os.delete(id));
-        return request(os.transaction);
-      }),
-    retried: (ids) =>
-      store('readwrite', async (os) => {
-        for (const record of await Promise.all(ids.map((id) => request<QueueRecord | undefined>(os.get(id))))) {
-          if (record) os.put({ ...record, attempts: record.attempts + 1 }, record.id);
-        }
-        await request(os.transaction);
-      }),
-    size: () => store('readonly', (os) => request(os.count(records()))),
-    clear: () =>
-      store('readwrite', (os) => {
-        os.delete(records());
-        return request(os.transaction);
-      }),
-    inMemory: () => false,
-  };
-}
-
-function memoryQueue(): Queue {
-  let records: QueueRecord[] = [];
-  let seq = 0;
-  return {
-    async add(upsert, max) {
-      const [record, replaced] = follow(records[records.length - 1], upsert, seq++);
-      if (replaced) records.pop();
-      records.push(record);
-      const dropped = records.splice(0, Math.max(0, records.length - max));
-      return { record, replaced, dropped, size: records.length };
-    },
-    oldest: async (n) => records.slice(0, n),
-    async remove(ids) {
-      records = records.filter((r) => !ids.includes(r.id));
-    },
-    async retried(ids) {
-      records.forEach((r) => ids.includes(r.id) && r.attempts++);
-    },
-    size: async () => records.length,
-    async clear() {
-      records = [];
-    },
-    inMemory: () => true,
-  };
 }
 
 /** Safari 14 could leave indexedDB.open pending forever; past this we stop waiting. */
@@ -145,7 +49,10 @@ const exists = (name: string) =>
     setTimeout(resolve, OPEN_TIMEOUT_MS, true);
     const req = indexedDB.open(name);
     req.onupgradeneeded = () => req.transaction!.abort();
-    req.onsuccess = () => (req.result.close(), resolve(true));
+    req.onsuccess = () => {
+      req.result.close();
+      resolve(true);
+    };
     req.onerror = () => resolve(false);
   }).catch(() => false);
 
@@ -174,7 +81,7 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
     }).catch(fallBack));
 
   // Each operation tries twice (a connection the browser closed is reopened) before giving up on IndexedDB.
-  const now =
+  const withFallback =
     <A extends unknown[], R>(op: (q: Queue) => (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> =>
       open().then((q) =>
@@ -184,17 +91,16 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
       );
   /** A purge under way: later operations wait for it, so it cannot remove what they add. */
   let purging: Promise<unknown> = Promise.resolve();
-  const run =
+  const afterPurge =
     <A extends unknown[], R>(op: (q: Queue) => (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> =>
-      purging.then(() => now(op)(...args));
-  const clear = now((q) => q.clear);
+      purging.then(() => withFallback(op)(...args));
+  const clear = withFallback((q) => q.clear);
   return {
-    add: run((q) => q.add),
-    oldest: run((q) => q.oldest),
-    remove: run((q) => q.remove),
-    retried: run((q) => q.retried),
-    size: run((q) => q.size),
+    add: afterPurge((q) => q.add),
+    oldest: afterPurge((q) => q.oldest),
+    remove: afterPurge((q) => q.remove),
+    size: afterPurge((q) => q.size),
     // A database never created (no page had consent) is not created now just to be emptied.
     clear() {
       const done = purging.then((): Promise<unknown> => active || exists(name)).then((found) => found && clear());

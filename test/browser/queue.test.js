@@ -1,8 +1,37 @@
+import { createStore, get } from 'idb-keyval';
 import { createIdCapture } from '../../dist/index.js';
 import { assert, deepEqual, equal } from './assert.js';
 import { capturingConsole, storedRecords, uniqueEndpoint } from './helpers.js';
 
 const emails = (records) => records.map((r) => r.upsert.attributes.email);
+
+/**
+ * Runs `fn` while watching the readwrite transactions opened on the queue of `endpoint` (IndexedDB itself is real and
+ * untouched): `fn` gets the list, each entry `{ completed }` turning true on the transaction's 'complete' event.
+ */
+async function watchingWrites(endpoint, fn) {
+  const transaction = IDBDatabase.prototype.transaction;
+  const writes = [];
+  IDBDatabase.prototype.transaction = function (...args) {
+    const tx = transaction.apply(this, args);
+    if (this.name == `idcapture:${endpoint}` && args[1] == 'readwrite') {
+      const entry = { completed: false };
+      writes.push(entry);
+      tx.addEventListener('complete', () => (entry.completed = true));
+    }
+    return tx;
+  };
+  try {
+    return await fn(writes);
+  } finally {
+    IDBDatabase.prototype.transaction = transaction;
+  }
+}
+
+/** What a queue holds, for comparing two: the upserts and the 'drop' events, ids left out. */
+async function outcome(endpoint, dropped) {
+  return { upserts: (await storedRecords(endpoint)).map((r) => r.upsert.attributes), dropped };
+}
 
 describe('durable queue', () => {
   it('resolves identify() only once the upsert is in IndexedDB, as a plain record', async () => {
@@ -11,9 +40,8 @@ describe('durable queue', () => {
     const before = Date.now();
     await idc.identify({ email: 'sample@test.com' }, { first_name: 'Johnny' });
     const [record] = await storedRecords(endpoint);
-    deepEqual(Object.keys(record).sort(), ['at', 'attempts', 'id', 'upsert']);
+    deepEqual(Object.keys(record).sort(), ['at', 'id', 'upsert']);
     deepEqual(record.upsert, { attributes: { vuid: idc.vuid, first_name: 'Johnny', email: 'sample@test.com' } });
-    equal(record.attempts, 0);
     assert(record.at >= before && record.at <= Date.now(), 'capture time');
   });
 
@@ -97,6 +125,120 @@ describe('durable queue', () => {
   });
 });
 
+describe('adds made together', () => {
+  it('share one transaction, and each resolves only once it has completed and a second connection reads the record', async () => {
+    const endpoint = uniqueEndpoint();
+    const idc = createIdCapture({ endpoint });
+    const sent = Array.from({ length: 25 }, (_, i) => `burst${i}@test.com`);
+    await watchingWrites(endpoint, async (writes) => {
+      await Promise.all(
+        sent.map((email) =>
+          idc.identify({ email }).then(async () => {
+            assert(writes.length && writes.every((w) => w.completed), `${email} resolved before its transaction completed`);
+            assert(emails(await storedRecords(endpoint)).includes(email), `${email} resolved but is not stored`);
+          }),
+        ),
+      );
+      equal(writes.length, 1, 'readwrite transactions:');
+    });
+    deepEqual(emails(await storedRecords(endpoint)), sent);
+  });
+
+  it('one after another, each resolves once its own transaction has completed', async () => {
+    const endpoint = uniqueEndpoint();
+    const idc = createIdCapture({ endpoint });
+    await watchingWrites(endpoint, async (writes) => {
+      for (let i = 0; i < 3; i++) {
+        await idc.identify({ email: `one${i}@test.com` });
+        equal(writes.length, i + 1, 'readwrite transactions:');
+        assert(writes[i].completed, `add ${i} resolved before its transaction completed`);
+      }
+    });
+  });
+
+  it('from two clients of one queue (as two tabs), keep ids unique and growing and each client in its own order', async () => {
+    const endpoint = uniqueEndpoint();
+    const [a, b] = [createIdCapture({ endpoint }), createIdCapture({ endpoint })];
+    const burst = (idc, name, from) => Array.from({ length: 10 }, (_, i) => idc.identify({ email: `${name}${from + i}@test.com` }));
+    await Promise.all([...burst(a, 'a', 0), ...burst(b, 'b', 0)]);
+    const first = await storedRecords(endpoint);
+    await Promise.all([...burst(b, 'b', 10), ...burst(a, 'a', 10)]);
+    const records = await storedRecords(endpoint);
+    equal(records.length, 40, 'records:');
+    const ids = records.map((r) => r.id);
+    assert(ids.every((id, i) => i == 0 || id > ids[i - 1]), `ids unique and growing: ${ids}`);
+    const newest = Math.max(...first.map((r) => r.id));
+    assert(records.slice(20).every((r) => r.id > newest), 'the second bursts come after the first');
+    equal(await get('seq', createStore(`idcapture:${endpoint}`, 'queue')), ids[39], 'the id counter:');
+    for (const name of ['a', 'b']) {
+      const own = emails(records).filter((e) => e.startsWith(name));
+      deepEqual(own, Array.from({ length: 20 }, (_, i) => `${name}${i}@test.com`), `client ${name} in order:`);
+    }
+  });
+
+  it('merge and keep at most maxQueueSize exactly as the same adds awaited one by one', async () => {
+    // The batch merges into the record stored before it, pushes out records stored before it and one of its own.
+    const calls = [
+      [{ email: 'x2@test.com' }, { city: 'Paris' }],
+      [{ email: 'y@test.com' }, { first_name: 'Y' }],
+      [{ email: 'z@test.com' }],
+      [{ email: 'w@test.com' }],
+    ];
+    const run = async (together) => {
+      const endpoint = uniqueEndpoint();
+      const idc = createIdCapture({ endpoint, maxQueueSize: 3 });
+      const dropped = [];
+      idc.on('drop', ({ upsert, reason }) => dropped.push([upsert.attributes, reason]));
+      await idc.identify({ email: 'x1@test.com' });
+      await idc.identify({ email: 'x2@test.com' }, { first_name: 'X' });
+      if (together) await Promise.all(calls.map((args) => idc.identify(...args)));
+      else for (const args of calls) await idc.identify(...args);
+      return outcome(endpoint, dropped);
+    };
+    const [batched, oneByOne] = [await run(true), await run(false)];
+    deepEqual(batched, oneByOne, 'together vs one by one:');
+    deepEqual(batched.upserts.map((attributes) => attributes.email), ['y@test.com', 'z@test.com', 'w@test.com']);
+    deepEqual(
+      batched.dropped.map(([attributes]) => attributes.email),
+      ['x1@test.com', 'x2@test.com'],
+      'pushed out, oldest first:',
+    );
+    equal(batched.dropped[1][0].city, 'Paris', 'the merged record is the one pushed out:');
+  });
+
+  it('merge within the batch, later attributes winning, into one record', async () => {
+    const endpoint = uniqueEndpoint();
+    const idc = createIdCapture({ endpoint });
+    await Promise.all([
+      idc.identify({ email: 'm@test.com' }, { first_name: 'Jo', city: 'Boston' }),
+      idc.identify({ email: 'm@test.com' }, { first_name: 'Joanna' }),
+      idc.identify({ email: 'm@test.com' }, { zip: '02101' }),
+      idc.identify({ email: 'n@test.com' }),
+    ]);
+    const records = await storedRecords(endpoint);
+    deepEqual(
+      records.map((r) => r.upsert.attributes),
+      [
+        { vuid: idc.vuid, first_name: 'Joanna', city: 'Boston', email: 'm@test.com', zip: '02101' },
+        { vuid: idc.vuid, email: 'n@test.com' },
+      ],
+    );
+  });
+
+  it('made just before consent is denied are purged with the rest', async () => {
+    const endpoint = uniqueEndpoint();
+    const idc = createIdCapture({ endpoint });
+    const burst = Array.from({ length: 10 }, (_, i) => idc.identify({ email: `gone${i}@test.com` }));
+    idc.setConsent('denied');
+    await Promise.all(burst);
+    idc.setConsent('granted');
+    // Operations wait for a purge under way, so once this is stored the purge has run.
+    await idc.identify({ email: 'after@test.com' });
+    deepEqual(emails(await storedRecords(endpoint)), ['after@test.com']);
+    localStorage.removeItem('idcapture-consent');
+  });
+});
+
 describe('consent', () => {
   // setConsent() remembers the choice for the next pages, and a remembered choice wins over the option.
   afterEach(() => localStorage.removeItem('idcapture-consent'));
@@ -151,6 +293,30 @@ describe('memory fallback', () => {
       });
       deepEqual(queued, ['a@test.com', 'b@test.com']);
       equal(warnings.length, 1, 'warned once:');
+    } finally {
+      Object.defineProperty(window, 'indexedDB', original);
+    }
+  });
+
+  it('takes a burst in memory too: in order, merged and kept within maxQueueSize', async () => {
+    const original = Object.getOwnPropertyDescriptor(window, 'indexedDB');
+    Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true });
+    try {
+      const queued = [];
+      const dropped = [];
+      let pending;
+      await capturingConsole('warn', async () => {
+        // Not held: its flush gets a 503 at once and reports what the memory queue still holds.
+        const idc = createIdCapture({ endpoint: `/unavailable/${Math.random().toString(36).slice(2)}`, maxQueueSize: 3 });
+        idc.on('queued', ({ upsert }) => queued.push(upsert.attributes.email));
+        idc.on('drop', ({ upsert }) => dropped.push(upsert.attributes.email));
+        const sent = ['a', 'a', 'b', 'c', 'd'].map((name) => `${name}@test.com`);
+        await Promise.all(sent.map((email) => idc.identify({ email })));
+        pending = (await idc.flush()).pending;
+      });
+      deepEqual(queued, ['a@test.com', 'a@test.com', 'b@test.com', 'c@test.com', 'd@test.com']);
+      deepEqual(dropped, ['a@test.com'], 'the merged a, pushed out by d:');
+      equal(pending, 3, 'held in memory:');
     } finally {
       Object.defineProperty(window, 'indexedDB', original);
     }

@@ -216,7 +216,6 @@ if (selectedEngines().includes('chromium')) describe('chromium', () => {
     assert.equal(outcome.events.retry[0].status, 403);
     assert.ok(outcome.events.retry[0].delay > 0, 'backs off instead of spinning');
     assert.equal(outcome.stored.length, 1);
-    assert.ok(outcome.stored[0].attempts >= 1);
     await context.close();
   });
 });
