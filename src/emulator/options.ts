@@ -1,5 +1,6 @@
 import { checkField, DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, isIdentifier, SERVER_FIELDS } from '../profile/rules';
 import type { Faults } from './faults';
+import { systemClock } from '../server/pacer';
 
 /** Options of `createEmulator`. All are optional. */
 export interface EmulatorOptions {
@@ -35,6 +36,12 @@ export interface EmulatorOptions {
   /** Current time in epoch ms, for timestamps and the rate limit. Default `Date.now`. */
   clock?: () => number;
   /**
+   * Waits out the API's modelled time, `faults.latencyMs` and `applyDelayMs` (not the network deadlines), resolving
+   * early once `signal` aborts; pass the sleep of the clock your test moves.
+   * @default `setTimeout`
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
    * Delay in ms between the 202 and the upserts being applied, to model the real API's asynchronous processing.
    * Default 0: applied before the 202 is sent.
    */
@@ -52,6 +59,7 @@ export const defaults = {
   maxBatch: 500,
   maxBodyBytes: 1024 * 1024,
   clock: Date.now,
+  sleep: systemClock.sleep,
   applyDelayMs: 0,
 };
 
@@ -84,6 +92,8 @@ export function resolveOptions(options: EmulatorOptions = {}) {
   }
   const clock = options.clock ?? defaults.clock;
   if (typeof clock != 'function') fail('clock', 'a function returning epoch milliseconds');
+  const sleep = options.sleep ?? defaults.sleep;
+  if (typeof sleep != 'function') fail('sleep', 'a function returning a promise');
   const applyDelayMs = options.applyDelayMs ?? defaults.applyDelayMs;
   if (typeof applyDelayMs != 'number' || !(applyDelayMs >= 0 && applyDelayMs < Infinity)) {
     fail('applyDelayMs', 'a finite number of at least 0', RangeError);
@@ -104,6 +114,7 @@ export function resolveOptions(options: EmulatorOptions = {}) {
     bodyTimeoutMs: positiveInteger('bodyTimeoutMs', options.bodyTimeoutMs ?? defaults.bodyTimeoutMs),
     faults: options.faults,
     clock,
+    sleep,
     applyDelayMs,
   };
 }

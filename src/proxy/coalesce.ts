@@ -10,7 +10,7 @@
  * shares an identifier with a batch still upstream waits, at the head of its IP's queue, until that batch is answered.
  */
 import { HttpError, NetworkError } from '../server/errors';
-import { createPacer, systemClock, type Clock } from '../server/pacer';
+import { createPacer, systemClock, timer, type Clock } from '../server/pacer';
 import { createTransport } from '../server/transport';
 import { createUpsertSender, UpsertRefusedError } from '../server/upsert-sender';
 import { identityKeys } from './identity-keys';
@@ -39,6 +39,7 @@ export interface CoalescerOptions extends Required<CoalesceOptions> {
   upstreamRps: number;
   /** A browser request's deadline, from its arrival, in ms. */
   timeoutMs: number;
+  /** Time of the pace, the wait for more records and the deadlines. Default `systemClock`. */
   clock?: Clock;
 }
 
@@ -58,7 +59,8 @@ interface Entry {
   ip: string;
   answer: (result: Forwarded) => void;
   answered: boolean;
-  timer: ReturnType<typeof setTimeout>;
+  /** Stops the deadline's timer. */
+  stopTimer: () => void;
 }
 
 /** An upstream request body stays well under the API's 1 MiB: a batch stops growing here. */
@@ -136,7 +138,7 @@ export function createCoalescer(o: CoalescerOptions) {
   const settle = (entry: Entry, result: Forwarded) => {
     if (entry.answered) return;
     entry.answered = true;
-    clearTimeout(entry.timer);
+    entry.stopTimer();
     release(entry);
     entry.answer(result);
   };
@@ -204,7 +206,7 @@ export function createCoalescer(o: CoalescerOptions) {
     const records = batch.flatMap((e) => e.records);
     // The batch is dropped from memory when its last browser has been answered or given up on.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), o.timeoutMs);
+    const stopTimer = timer(clock, o.timeoutMs, () => controller.abort());
     let result: Forwarded | undefined;
     let sent: Awaited<ReturnType<typeof sender.upsert>> | undefined;
     try {
@@ -220,7 +222,7 @@ export function createCoalescer(o: CoalescerOptions) {
         else result = { reason: 'upstream_error', upstreamStatus: status };
       } else result = { reason: error instanceof NetworkError ? 'upstream_error' : 'upstream_timeout' };
     } finally {
-      clearTimeout(timer);
+      stopTimer();
     }
     if (result) return batch.forEach((entry) => settle(entry, result));
     // Invalids come back by index in the merged batch: each goes to the browser request that sent it, by its own index.
@@ -277,9 +279,9 @@ export function createCoalescer(o: CoalescerOptions) {
       const unfair = held.records + records.length > recordCap / 2 && mine + records.length > recordCap / 2 / activeIps;
       if (full || unfair) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds() });
       return new Promise((answer) => {
-        const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, timer: undefined as never };
+        const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, stopTimer: () => {} };
         // A browser is answered 504 at its deadline even if its records still wait: its memory goes with the answer.
-        entry.timer = setTimeout(() => settle(entry, { reason: 'upstream_timeout' }), o.timeoutMs);
+        entry.stopTimer = timer(clock, o.timeoutMs, () => settle(entry, { reason: 'upstream_timeout' }));
         held.records += records.length;
         held.bytes += bytes;
         held.requests++;

@@ -3,6 +3,7 @@ import { DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, checkField } from '../profile/rule
 import { resolveOrigins } from './cors';
 import { resolveLimiters, type RateLimiter, type RateLimits, type Scope } from './rate-limit';
 import { resolveCoalesce, type CoalesceOptions } from './coalesce';
+import { systemClock, type Clock } from '../server/pacer';
 import type { Reason } from './answers';
 import type { FetchLike } from './upstream';
 import { createVerifier, type VerifyOptions } from './verify';
@@ -86,6 +87,12 @@ export interface ProxyOptions {
    * none, and then anyone who can reach the proxy can overwrite, clear or merge any profile by naming its email.
    */
   verify?: VerifyOptions;
+  /**
+   * Time of the in-memory budgets, the coalescing wait, the pace and the coalesced deadlines (`timeoutMs`), as
+   * `{ now(), sleep(ms, signal?) }`, for tests that move time themselves.
+   * @default `Date.now` and `setTimeout`
+   */
+  clock?: Clock;
 }
 
 /** Every default, in one place. */
@@ -158,6 +165,8 @@ export function resolveOptions(options: ProxyOptions) {
   if (options.log !== undefined && typeof options.log != 'function') fail('log', 'a function');
   const userFetch = options.fetch;
   const allowed = resolveAttributes(options.allowedAttributes ?? defaults.allowedAttributes);
+  const clock = options.clock ?? systemClock;
+  if (typeof clock?.now != 'function' || typeof clock.sleep != 'function') fail('clock', '{ now(), sleep(ms) }');
   return {
     apiKey: options.apiKey,
     url: resolveUpstream(options.upstream ?? defaults.upstream),
@@ -167,7 +176,7 @@ export function resolveOptions(options: ProxyOptions) {
     verify: createVerifier(options.verify, allowed),
     maxBodyBytes: count('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes),
     maxBatch: count('maxBatch', options.maxBatch ?? defaults.maxBatch, UPSTREAM_MAX_BATCH),
-    limiters: resolveLimiters(options.rateLimit, defaults.rateLimit),
+    limiters: resolveLimiters(options.rateLimit, defaults.rateLimit, () => clock.now()),
     timeoutMs: count('timeoutMs', options.timeoutMs ?? defaults.timeoutMs),
     // Looked up per call and called bare: workerd refuses a fetch called as a method of another object.
     fetch: userFetch ?? ((url: string, init: RequestInit) => globalThis.fetch(url, init)),
@@ -175,5 +184,6 @@ export function resolveOptions(options: ProxyOptions) {
     trustProxyHeader: trust ? trust.toLowerCase() : undefined,
     coalesce: resolveCoalesce(options.coalesce),
     upstreamRps: rate(options.upstreamRps ?? defaults.upstreamRps),
+    clock,
   };
 }
