@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { EventEmitter, once } from 'node:events';
 import { createProxy } from '../../dist/proxy.js';
-import { startEmulator } from '../../dist/emulator.js';
+import { createEmulator, startEmulator } from '../../dist/emulator.js';
 import { ORIGIN, PATH } from './helpers/proxy-cases.js';
 import { jumpClock, manualClock } from './helpers/clocks.js';
 
@@ -70,6 +70,29 @@ test('200 concurrent browser-sized requests: every one 202, zero upstream 429s, 
   assert.ok(stats.requests[202] <= 2, `${stats.requests[202]} upstream requests for ${n} records`);
   const stored = emails();
   for (let i = 0; i < n; i++) assert.ok(stored.has(`c${i}@test.com`), `c${i}@test.com is in the emulator`);
+});
+
+test('upstream requests leave evenly spaced at upstreamRps, checked on the proxy\'s clock', async () => {
+  const clock = manualClock();
+  // In-process: nothing but the proxy's own pace decides when a request leaves.
+  const api = createEmulator({ clock: clock.now });
+  const sentAt = [];
+  const handle = proxy({
+    clock,
+    coalesce: { maxRecords: 2, maxWaitMs: 0 },
+    fetch: (url, init) => (sentAt.push(clock.now()), api.fetch(new Request(url, init))),
+  });
+  let done = false;
+  const answers = Promise.all(Array.from({ length: 20 }, (_, i) => send(handle, [{ email: `p${i}@test.com` }], `192.0.2.${i}`))).finally(() => (done = true));
+  for (let slots = 0; !done && slots < 100; slots++) await clock.advance(125);
+  assert.deepEqual(new Set((await answers).map((r) => r.status)), new Set([202]));
+  assert.equal(sentAt.length, 10);
+  assert.deepEqual(
+    sentAt.slice(1).map((t, i) => t - sentAt[i]),
+    Array(9).fill(125),
+    'one request every 1000 / 8 ms',
+  );
+  assert.deepEqual(api.stats().requests, { 202: 10 });
 });
 
 test('an invalid record in a merged batch fails only its own browser request, by its own index', async () => {
