@@ -240,7 +240,12 @@ export function createCoalescer(o: CoalescerOptions) {
     while (queued > 0) {
       if (queued < o.maxRecords) {
         const wait = firstAt + o.maxWaitMs - clock.now();
-        if (wait > 0) await Promise.race([clock.sleep(wait), new Promise<void>((resolve) => (wake = resolve))]);
+        if (wait > 0) {
+          // Called off when woken early, so no timer outlives the wait.
+          const waiting = new AbortController();
+          await Promise.race([clock.sleep(wait, waiting.signal), new Promise<void>((resolve) => (wake = resolve))]);
+          waiting.abort();
+        }
         wake = undefined;
       }
       // The batch is taken when its slot comes, so records that arrive while it waits for the pace ride along.

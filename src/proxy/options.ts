@@ -106,6 +106,7 @@ export const defaults = {
   timeoutMs: 10_000,
   trustProxyHeader: false,
   upstreamRps: 8,
+  clock: systemClock,
 } as const;
 
 /** The upstream's own cap on records per request. */
@@ -165,7 +166,7 @@ export function resolveOptions(options: ProxyOptions) {
   if (options.log !== undefined && typeof options.log != 'function') fail('log', 'a function');
   const userFetch = options.fetch;
   const allowed = resolveAttributes(options.allowedAttributes ?? defaults.allowedAttributes);
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? defaults.clock;
   if (typeof clock?.now != 'function' || typeof clock.sleep != 'function') fail('clock', '{ now(), sleep(ms) }');
   return {
     apiKey: options.apiKey,
