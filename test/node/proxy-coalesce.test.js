@@ -88,7 +88,10 @@ test('upstream requests leave evenly spaced at upstreamRps, checked on the proxy
   const handle = proxy({
     clock,
     coalesce: { maxRecords: 2, maxWaitMs: 0 },
-    fetch: (url, init) => (sentAt.push(clock.now()), api.fetch(new Request(url, init))),
+    fetch: (url, init) => {
+      sentAt.push(clock.now());
+      return api.fetch(new Request(url, init));
+    },
   });
   let done = false;
   const answers = Promise.all(Array.from({ length: 20 }, (_, i) => send(handle, [{ email: `p${i}@test.com` }], `192.0.2.${i}`))).finally(() => (done = true));
