@@ -100,6 +100,5 @@ export function jumpClock() {
       offset += ms;
       for (let sleeper = list.due(now()); sleeper; sleeper = list.due(now())) sleeper.wake();
     },
-    asleep: (which = () => true) => list.asleep(which),
   };
 }
