@@ -43,7 +43,6 @@ const API = '/v3/profiles';
 /** Names the undeclared fields left out of an accepted batch under `unknownFields: 'drop'`. */
 const DROPPED_HEADER = 'x-emulator-dropped-fields';
 const TIMED_OUT = Symbol('timed out');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Creates a profiles API emulator; see `EmulatorOptions` for the defaults. Throws on a bad option. */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
@@ -52,7 +51,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const limiter = o.rateLimit === false ? undefined : new RateLimiter(o.rateLimit, o.clock);
   let store = new ProfileStore(o.lowConfidence);
   let requests: Record<string, number> = {};
-  let pending = new Set<ReturnType<typeof setTimeout>>();
+  /** One per batch waiting out `applyDelayMs`; aborting it forgets the batch. */
+  let pending = new Set<AbortController>();
   let pendingRecords = 0;
   // No prototype: a dropped field may be named `constructor` or `to_string`.
   let droppedFields: Record<string, number> = Object.create(null);
@@ -61,14 +61,16 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   function apply(records: Parameters<ProfileStore['upsert']>[0][]) {
     if (!o.applyDelayMs) return records.forEach((r) => store.upsert(r));
-    // Timers of equal delay fire in the order they were set, so batches still apply in the order received.
+    // Sleeps of equal length end in the order they began, so batches still apply in the order received.
     pendingRecords += records.length;
-    const timer = setTimeout(() => {
-      pending.delete(timer);
+    const controller = new AbortController();
+    pending.add(controller);
+    void o.sleep(o.applyDelayMs, controller.signal).then(() => {
+      if (controller.signal.aborted) return;
+      pending.delete(controller);
       pendingRecords -= records.length;
       records.forEach((r) => store.upsert(r));
-    }, o.applyDelayMs);
-    pending.add(timer);
+    });
   }
 
   /**
@@ -116,7 +118,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   async function api(request: Request, url: URL): Promise<Response> {
     const decision = faults.decide();
-    if (decision.latencyMs) await sleep(decision.latencyMs);
+    if (decision.latencyMs) await o.sleep(decision.latencyMs);
     const now = o.clock();
     // Injected failures come from "the infrastructure", before the key is even looked at, and change nothing.
     if (decision.outcome == 'drop') return Response.error();
@@ -133,7 +135,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   }
 
   function reset() {
-    pending.forEach(clearTimeout);
+    pending.forEach((controller) => controller.abort());
     pending = new Set();
     pendingRecords = 0;
     store = new ProfileStore(o.lowConfidence);

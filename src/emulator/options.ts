@@ -2,6 +2,7 @@
 import { checkField, DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, isIdentifier, SERVER_FIELDS } from '../profile/rules';
 import { optionChecks } from '../options/checks';
 import type { Faults } from './faults';
+import { systemClock } from '../server/pacer';
 
 /** Options of `createEmulator`. All are optional. */
 export interface EmulatorOptions {
@@ -60,6 +61,12 @@ export interface EmulatorOptions {
    */
   clock?: () => number;
   /**
+   * Waits out the API's modelled time, `faults.latencyMs` and `applyDelayMs` (not the network deadlines), resolving
+   * early once `signal` aborts; pass the sleep of the clock your test moves.
+   * @default `setTimeout`
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
    * Delay in ms between the 202 and the upserts being applied, to model the real API's asynchronous processing;
    * 0 applies them before the 202 is sent.
    * @default 0
@@ -78,6 +85,7 @@ export const defaults = {
   maxBatch: 500,
   maxBodyBytes: 1024 * 1024,
   clock: Date.now,
+  sleep: systemClock.sleep,
   applyDelayMs: 0,
 };
 
@@ -98,6 +106,7 @@ export function resolveOptions(options: EmulatorOptions = {}) {
   const rateLimit = options.rateLimit ?? defaults.rateLimit;
   const clock = options.clock ?? defaults.clock;
   if (typeof clock != 'function') check.fail('clock', 'a function returning epoch milliseconds');
+  const sleep = check.fn('sleep', options.sleep ?? defaults.sleep);
   const known = new Set([...DEFAULT_FIELDS, ...SERVER_FIELDS, ...DEFAULT_IDENTIFIERS, ...fields]);
   return {
     apiKeys: new Set(apiKeys),
@@ -112,6 +121,7 @@ export function resolveOptions(options: EmulatorOptions = {}) {
     bodyTimeoutMs: check.whole('bodyTimeoutMs', options.bodyTimeoutMs ?? defaults.bodyTimeoutMs),
     faults: options.faults,
     clock,
+    sleep,
     applyDelayMs: check.range('applyDelayMs', options.applyDelayMs ?? defaults.applyDelayMs, 0),
   };
 }

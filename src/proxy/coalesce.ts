@@ -9,7 +9,7 @@
  * requests may be applied in either order (the API is asynchronous; a slow one lands late), so a browser request that
  * shares an identifier with a batch still upstream waits, at the head of its IP's queue, until that batch is answered.
  */
-import { createPacer, systemClock, type Clock } from '../server/pacer';
+import { createPacer, systemClock, timer, type Clock } from '../server/pacer';
 import { createTransport } from '../server/transport';
 import { createUpsertSender } from '../server/upsert-sender';
 import { optionChecks } from '../options/checks';
@@ -55,6 +55,7 @@ interface CoalescerOptions extends Required<CoalesceOptions> {
   upstreamRps: number;
   /** A browser request's deadline, from its arrival, in ms. */
   timeoutMs: number;
+  /** Time of the pace, the wait for more records and the deadlines. Default `systemClock`. */
   clock?: Clock;
 }
 
@@ -74,7 +75,8 @@ interface Entry {
   ip: string;
   answer: (result: Forwarded) => void;
   answered: boolean;
-  timer: ReturnType<typeof setTimeout>;
+  /** Stops the deadline's timer. */
+  stopTimer: () => void;
 }
 
 /** The API's limit on an upstream request body. */
@@ -144,7 +146,7 @@ export function createCoalescer(options: CoalescerOptions) {
   const settle = (entry: Entry, result: Forwarded) => {
     if (entry.answered) return;
     entry.answered = true;
-    clearTimeout(entry.timer);
+    entry.stopTimer();
     backlog.release(entry.ip, entry.records.length, entry.bytes);
     entry.answer(result);
   };
@@ -172,7 +174,7 @@ export function createCoalescer(options: CoalescerOptions) {
     const records = batch.flatMap((e) => e.records);
     // The batch is dropped from memory when its last browser has been answered or given up on.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    const stopTimer = timer(clock, options.timeoutMs, () => controller.abort());
     let answers: Forwarded[];
     try {
       // A browser request is applied whole or not at all: a refused record withdraws its siblings from the resend.
@@ -181,7 +183,7 @@ export function createCoalescer(options: CoalescerOptions) {
     } catch (error) {
       answers = batch.map(() => failureOf(error, controller.signal.aborted));
     } finally {
-      clearTimeout(timer);
+      stopTimer();
     }
     batch.forEach((entry, n) => settle(entry, answers[n]));
   }
@@ -190,7 +192,12 @@ export function createCoalescer(options: CoalescerOptions) {
     while (waiting.records() > 0) {
       if (waiting.records() < options.maxRecords) {
         const wait = firstAt + options.maxWaitMs - clock.now();
-        if (wait > 0) await Promise.race([clock.sleep(wait), new Promise<void>((resolve) => (wake = resolve))]);
+        if (wait > 0) {
+          // Called off when woken early, so no timer outlives the wait.
+          const early = new AbortController();
+          await Promise.race([clock.sleep(wait, early.signal), new Promise<void>((resolve) => (wake = resolve))]);
+          early.abort();
+        }
         wake = undefined;
       }
       // The batch is taken when its slot comes, so records that arrive while it waits for the pace ride along.
@@ -224,9 +231,9 @@ export function createCoalescer(options: CoalescerOptions) {
       const bytes = records.reduce((sum, r) => sum + encoder.encode(JSON.stringify(r)).length + 1, 0);
       if (!backlog.admit(ip, records.length, bytes)) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds() });
       return new Promise((answer) => {
-        const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, timer: undefined as never };
+        const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, stopTimer: () => {} };
         // A browser is answered 504 at its deadline even if its records still wait: its memory goes with the answer.
-        entry.timer = setTimeout(() => settle(entry, { reason: 'upstream_timeout' }), options.timeoutMs);
+        entry.stopTimer = timer(clock, options.timeoutMs, () => settle(entry, { reason: 'upstream_timeout' }));
         if (!waiting.records()) firstAt = clock.now();
         waiting.add(entry);
         if (waiting.records() >= options.maxRecords) wake?.();

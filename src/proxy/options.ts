@@ -3,6 +3,7 @@ import { DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, checkField } from '../profile/rule
 import { resolveOrigins } from './cors';
 import { resolveLimiters, type RateLimiter, type RateLimits, type Scope } from './rate-limit';
 import { resolveCoalesce, type CoalesceOptions } from './coalesce';
+import { systemClock, type Clock } from '../server/pacer';
 import type { Reason } from './answers';
 import type { FetchLike } from './upstream';
 import { createVerifier, type VerifyOptions } from './verify';
@@ -115,6 +116,12 @@ export interface ProxyOptions {
    * @default undefined (no verification)
    */
   verify?: VerifyOptions;
+  /**
+   * Time of the in-memory budgets, the coalescing wait, the pace and the coalesced deadlines (`timeoutMs`), as
+   * `{ now(), sleep(ms, signal?) }`, for tests that move time themselves.
+   * @default `Date.now` and `setTimeout`
+   */
+  clock?: Clock;
 }
 
 /** Every default, in one place. */
@@ -130,6 +137,7 @@ const defaults = {
   fetch: ((url, init) => globalThis.fetch(url, init)) as FetchLike,
   trustProxyHeader: false,
   upstreamRps: 8,
+  clock: systemClock,
 } as const;
 
 /** The upstream's own cap on records per request. */
@@ -181,6 +189,8 @@ export function resolveOptions(options: ProxyOptions) {
   const path = options.path ?? defaults.path;
   if (typeof path != 'string' || !path.startsWith('/')) check.fail('path', "a path starting with '/'");
   const allowed = resolveAttributes(options.allowedAttributes ?? defaults.allowedAttributes);
+  const clock = options.clock ?? defaults.clock;
+  if (typeof clock?.now != 'function' || typeof clock.sleep != 'function') check.fail('clock', '{ now(), sleep(ms) }');
   return {
     apiKey: options.apiKey,
     url: resolveUpstream(options.upstream ?? defaults.upstream),
@@ -190,12 +200,13 @@ export function resolveOptions(options: ProxyOptions) {
     verify: createVerifier(options.verify, allowed),
     maxBodyBytes: check.whole('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes),
     maxBatch: check.whole('maxBatch', options.maxBatch ?? defaults.maxBatch, 1, UPSTREAM_MAX_BATCH),
-    limiters: resolveLimiters(options.rateLimit, defaults.rateLimit),
+    limiters: resolveLimiters(options.rateLimit, defaults.rateLimit, () => clock.now()),
     timeoutMs: check.whole('timeoutMs', options.timeoutMs ?? defaults.timeoutMs),
     fetch: check.fn('fetch', options.fetch) ?? defaults.fetch,
     log: check.fn('log', options.log),
     trustProxyHeader: resolveTrustProxyHeader(options.trustProxyHeader ?? defaults.trustProxyHeader),
     coalesce: resolveCoalesce(options.coalesce),
     upstreamRps: check.above('upstreamRps', options.upstreamRps ?? defaults.upstreamRps, 0, MAX_UPSTREAM_RPS),
+    clock,
   };
 }

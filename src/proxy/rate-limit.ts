@@ -107,8 +107,11 @@ const checkLimit = (name: string, value: Limit): Limit => {
   return value;
 };
 
-/** Turns the `rateLimit` option into one limiter per budget, once, so the request path only calls them. */
-export function resolveLimiters(option: RateLimits | RateLimiter | false | undefined, defaults: RateLimits): Limiters {
+/**
+ * Turns the `rateLimit` option into one limiter per budget, once, so the request path only calls them. The in-memory
+ * limiters count time with `now`.
+ */
+export function resolveLimiters(option: RateLimits | RateLimiter | false | undefined, defaults: RateLimits, now = Date.now): Limiters {
   if (option === false) return {};
   // One limiter for everything: the scopes stay apart through the key prefixes.
   if (isLimiter(option)) return { ip: option, vuid: option, global: option };
@@ -121,7 +124,7 @@ export function resolveLimiters(option: RateLimits | RateLimiter | false | undef
     const value = merged[scope];
     if (value === false) continue;
     if (isLimiter(value)) limiters[scope] = value;
-    else if (typeof value == 'object' && value) limiters[scope] = memoryLimiter(checkLimit(scope, value));
+    else if (typeof value == 'object' && value) limiters[scope] = memoryLimiter(checkLimit(scope, value), now);
     else throw new TypeError(`idcapture/proxy: option rateLimit.${scope} must be limits, a RateLimiter or false`);
   }
   return limiters;

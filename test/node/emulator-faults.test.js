@@ -1,7 +1,8 @@
 // Fault injection (each mode, determinism, run-time changes) and the /__emulator/ inspection endpoints.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEmulator } from '../../dist/emulator.js';
+import { createEmulator, startEmulator } from '../../dist/emulator.js';
+import { manualClock } from './helpers/clocks.js';
 import { get, KEY, post, profile, upsert, useEmulator } from './helpers/emulator.js';
 
 const server = useEmulator({ rateLimit: false });
@@ -61,23 +62,39 @@ test('setFaults restarts the sequence from its seed', async () => {
   assert.deepEqual(await fetchStatuses(emulator, 30), first);
 });
 
-// Only lower bounds are timed (a timer never fires early); that the latency ends is shown by a request that would
-// otherwise wait a minute, inside the test's bounded time.
-test('latencyMs delays every answer, fixed or drawn from [min, max]', { timeout: 20_000 }, async () => {
-  server.emulator.setFaults({ latencyMs: 150 });
-  let started = performance.now();
-  assert.equal((await get(server.url, 'email=x@test.com')).status, 404);
-  assert.ok(performance.now() - started >= 145, `${performance.now() - started} ms`);
+test('latencyMs holds every answer for a fixed or drawn time on the emulator\'s sleep', { timeout: 20_000 }, async () => {
+  const clock = manualClock();
+  const timed = await startEmulator({ rateLimit: false, clock: clock.now, sleep: clock.sleep });
+  try {
+    timed.emulator.setFaults({ latencyMs: 150 });
+    let answered = false;
+    const answer = get(timed.url, 'email=x@test.com').finally(() => {
+      answered = true;
+    });
+    assert.equal(await clock.asleep(), 150);
+    await clock.advance(149);
+    assert.equal(answered, false, 'answered before its latency was over');
+    await clock.advance(1);
+    assert.equal((await answer).status, 404);
 
-  server.emulator.setFaults({ latencyMs: [40, 80] });
-  started = performance.now();
-  for (let i = 0; i < 5; i++) await get(server.url, 'email=x@test.com');
-  const each = (performance.now() - started) / 5;
-  assert.ok(each >= 38, `${each} ms each`);
+    timed.emulator.setFaults({ latencyMs: [40, 80] });
+    const drawn = [];
+    for (let i = 0; i < 20; i++) {
+      const response = get(timed.url, 'email=x@test.com');
+      drawn.push(await clock.asleep());
+      await clock.advance(drawn.at(-1));
+      assert.equal((await response).status, 404);
+    }
+    assert.ok(drawn.every((ms) => ms >= 40 && ms <= 80), `drawn from [40, 80]: ${drawn}`);
+    assert.ok(new Set(drawn).size > 5, `drawn, not fixed: ${drawn}`);
 
-  server.emulator.setFaults({ latencyMs: 60_000 });
-  server.emulator.setFaults({});
-  assert.equal((await get(server.url, 'email=x@test.com')).status, 404, 'no latency once the faults are off');
+    timed.emulator.setFaults({ latencyMs: 60_000 });
+    timed.emulator.setFaults({});
+    assert.equal((await get(timed.url, 'email=x@test.com')).status, 404, 'no latency once the faults are off');
+    assert.deepEqual(clock.pending(), []);
+  } finally {
+    await timed.close();
+  }
 });
 
 test('429 bursts: runs of burstLength answers with Retry-After, then service resumes', async () => {

@@ -1,8 +1,9 @@
 // Identity resolution: upserts, merges on high-confidence identifiers, vuid moves, plural arrays, ordering.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../dist/emulator.js';
-import { post, profile, upsert, useEmulator, vuid } from './helpers/emulator.js';
+import { createEmulator, startEmulator } from '../../dist/emulator.js';
+import { manualClock } from './helpers/clocks.js';
+import { KEY, post, profile, upsert, useEmulator, vuid } from './helpers/emulator.js';
 
 const server = useEmulator({ rateLimit: false, fields: ['customer_id', 'loyalty_tier'] });
 const count = () => server.emulator.profiles().length;
@@ -182,20 +183,37 @@ test('concurrent POSTs lose no upsert', async () => {
 });
 
 test('with applyDelayMs the 202 comes first and the upsert is applied after the delay', async () => {
-  // A delay far longer than a loopback round trip, so "not yet applied" holds on a loaded machine too.
-  const delayed = await startEmulator({ rateLimit: false, applyDelayMs: 1000 });
+  // The delay passes on a clock the test moves, so "not yet applied" holds however slow the machine.
+  const clock = manualClock();
+  const delayed = await startEmulator({ rateLimit: false, applyDelayMs: 1000, clock: clock.now, sleep: clock.sleep });
   try {
     await upsert(delayed.url, { email: 'later@test.com', first_name: 'one' }, { email: 'later@test.com', first_name: 'two' });
+    await upsert(delayed.url, { email: 'later@test.com', first_name: 'three' });
     assert.equal(await profile(delayed.url, 'email=later@test.com'), undefined);
-    assert.equal(delayed.emulator.stats().pending, 2);
-    for (let waited = 0; delayed.emulator.stats().pending && waited < 5000; waited += 50) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    assert.equal((await profile(delayed.url, 'email=later@test.com')).first_name, 'two');
+    assert.equal(delayed.emulator.stats().pending, 3);
+    await clock.advance(999);
+    assert.equal(delayed.emulator.stats().pending, 3);
+    assert.equal(await profile(delayed.url, 'email=later@test.com'), undefined);
+    await clock.advance(1);
     assert.equal(delayed.emulator.stats().pending, 0);
+    assert.equal((await profile(delayed.url, 'email=later@test.com')).first_name, 'three', 'applied in the order received');
+    assert.equal(delayed.emulator.stats().recordsApplied, 3);
   } finally {
     await delayed.close();
   }
+});
+
+test('reset forgets upserts still waiting out applyDelayMs', async () => {
+  const clock = manualClock();
+  const delayed = createEmulator({ rateLimit: false, applyDelayMs: 1000, clock: clock.now, sleep: clock.sleep });
+  const body = JSON.stringify({ attributes: { email: 'forgotten@test.com' } });
+  const answer = await delayed.fetch(new Request('http://emulator.test/v3/profiles', { method: 'POST', headers: { 'x-api-key': KEY }, body }));
+  assert.equal(answer.status, 202);
+  assert.equal(delayed.stats().pending, 1);
+  delayed.reset();
+  assert.deepEqual(clock.pending(), [], 'the wait was called off');
+  await clock.advance(1000);
+  assert.deepEqual(delayed.stats(), { requests: {}, recordsApplied: 0, pending: 0, merges: 0, profiles: 0, droppedFields: {} });
 });
 
 test('lowConfidence makes phone move like a vuid instead of merging customers', async () => {

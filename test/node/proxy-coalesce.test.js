@@ -2,10 +2,11 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createProxy } from '../../dist/proxy.js';
-import { startEmulator } from '../../dist/emulator.js';
+import { createEmulator, startEmulator } from '../../dist/emulator.js';
 import { ORIGIN, PATH } from './helpers/proxy-cases.js';
+import { jumpClock, manualClock } from './helpers/clocks.js';
 
 const KEY = 'example.apiKey';
 let running;
@@ -30,7 +31,10 @@ const send = (handle, records, ip = '203.0.113.9') =>
 
 const emails = () => new Set(running.emulator.profiles().flatMap((p) => p.attributes?.emails ?? p.emails ?? [p.attributes?.email ?? p.email]));
 
-/** A loopback upstream in front of the emulator that can drop or hold requests, chosen by their body. */
+/**
+ * A loopback upstream in front of the emulator that can drop or hold requests, chosen by their body; its server emits
+ * `'seen'` as each request's body has been read.
+ */
 async function startGate(decide) {
   const seen = [];
   const server = http.createServer(async (req, res) => {
@@ -38,6 +42,7 @@ async function startGate(decide) {
     for await (const chunk of req) chunks.push(chunk);
     const body = Buffer.concat(chunks).toString();
     seen.push({ body, req });
+    server.emit('seen');
     const action = decide(body);
     if (action == 'drop') return req.socket.destroy();
     if (action == 'hold') return;
@@ -48,22 +53,57 @@ async function startGate(decide) {
   await once(server, 'listening');
   return {
     url: `http://127.0.0.1:${server.address().port}/v3`,
+    server,
     seen,
     close: () => (server.closeAllConnections(), new Promise((resolve) => server.close(resolve))),
   };
 }
 
-test('200 concurrent browser-sized requests: every one 202, zero upstream 429s, every profile in the emulator', async () => {
-  const handle = proxy();
+test('200 concurrent browser-sized requests: one upstream request, every one 202, every profile in the emulator', { timeout: 30_000 }, async () => {
+  // The batching wait (50 ms) ends when the test moves the proxy's clock, not when a busy machine gets round to it,
+  // so how many requests arrive within it does not depend on the machine.
+  const clock = manualClock();
+  const handle = proxy({ clock });
   let n = 0;
   const batches = Array.from({ length: 200 }, (_, i) => Array.from({ length: 1 + (i % 3) }, () => ({ email: `c${n++}@test.com`, first_name: 'C' })));
-  const statuses = await Promise.all(batches.map((records, i) => send(handle, records, `198.51.100.${i % 50}`).then((r) => r.status)));
+  const answers = Promise.all(batches.map((records, i) => send(handle, records, `198.51.100.${i % 50}`).then((r) => r.status)));
+  // All are validated and queued without I/O, within this turn of the event loop; then the wait ends, and time stands
+  // still while the upstream answers.
+  await new Promise((resolve) => setImmediate(resolve));
+  await clock.advance(50);
+  const statuses = await answers;
   assert.deepEqual(new Set(statuses), new Set([202]));
   const stats = running.emulator.stats();
   assert.equal(stats.requests[429], undefined, 'no upstream 429');
-  assert.ok(stats.requests[202] <= 2, `${stats.requests[202]} upstream requests for ${n} records`);
+  assert.equal(stats.requests[202], 1, `${stats.requests[202]} upstream requests for ${n} records`);
   const stored = emails();
   for (let i = 0; i < n; i++) assert.ok(stored.has(`c${i}@test.com`), `c${i}@test.com is in the emulator`);
+});
+
+test('upstream requests leave evenly spaced at upstreamRps, checked on the proxy\'s clock', async () => {
+  const clock = manualClock();
+  // In-process: nothing but the proxy's own pace decides when a request leaves.
+  const api = createEmulator({ clock: clock.now });
+  const sentAt = [];
+  const handle = proxy({
+    clock,
+    coalesce: { maxRecords: 2, maxWaitMs: 0 },
+    fetch: (url, init) => {
+      sentAt.push(clock.now());
+      return api.fetch(new Request(url, init));
+    },
+  });
+  let done = false;
+  const answers = Promise.all(Array.from({ length: 20 }, (_, i) => send(handle, [{ email: `p${i}@test.com` }], `192.0.2.${i}`))).finally(() => (done = true));
+  for (let slots = 0; !done && slots < 100; slots++) await clock.advance(125);
+  assert.deepEqual(new Set((await answers).map((r) => r.status)), new Set([202]));
+  assert.equal(sentAt.length, 10);
+  assert.deepEqual(
+    sentAt.slice(1).map((t, i) => t - sentAt[i]),
+    Array(9).fill(125),
+    'one request every 1000 / 8 ms',
+  );
+  assert.deepEqual(api.stats().requests, { 202: 10 });
 });
 
 test('an invalid record in a merged batch fails only its own browser request, by its own index', async () => {
@@ -112,9 +152,13 @@ test('an upstream that hangs past the deadline: the waiting browsers get 504, an
   try {
     // Five IPs with one record each fill half the backlog cap: if the timed-out records were still held, the same five
     // IPs would be over their share of it and the next five requests would get 503.
-    const handle = proxy({ upstream: gate.url, timeoutMs: 300, coalesce: { maxPendingRecords: 10 } });
-    const first = await Promise.all(Array.from({ length: 5 }, (_, i) => send(handle, [{ email: `h${i}@test.com` }], `192.0.2.${i}`).then((r) => r.status)));
-    assert.deepEqual(first, [504, 504, 504, 504, 504]);
+    // The pace and the batching wait pass in real time; the deadline (10 s) only when the test jumps the clock past it.
+    const clock = jumpClock();
+    const handle = proxy({ upstream: gate.url, clock, coalesce: { maxPendingRecords: 10 } });
+    const first = Promise.all(Array.from({ length: 5 }, (_, i) => send(handle, [{ email: `h${i}@test.com` }], `192.0.2.${i}`).then((r) => r.status)));
+    if (!gate.seen.length) await once(gate.server, 'seen');
+    clock.jump(10_000);
+    assert.deepEqual(await first, [504, 504, 504, 504, 504]);
     // The hanging upstream request was abandoned, not left open.
     await Promise.all(gate.seen.map(({ req }) => (req.destroyed ? undefined : once(req, 'close'))));
     hang = false;
@@ -150,10 +194,31 @@ test('past the backlog cap new requests get 503 with a Retry-After, the waiting 
   }
 });
 
-test('fairness: while three IPs flood, every request of a normal client is accepted', async () => {
-  // Small upstream requests make a long backlog: 20 records per request at 8 requests/s is 160 records/s, so the 160
-  // records the 1 s deadline allows take a second to send; first come, first served would time the normal client out.
-  const handle = proxy({ timeoutMs: 1000, coalesce: { maxRecords: 20, maxPendingRecords: 300 } });
+test('fairness: while three IPs flood, every request of a normal client goes in the next batch taken', async () => {
+  // Small upstream requests make a long backlog: 20 records per request, and the backlog is capped at 160 records.
+  // First come, first served would put a normal client's record about 8 upstream requests back; the round robin across
+  // IPs puts it in the next batch taken. Time moves only when the test moves it, one slot of the pace (125 ms) at a time, and
+  // only until the record has gone upstream, so neither the verdict nor a deadline depends on how busy the machine is.
+  const clock = manualClock();
+  const api = await startEmulator({ clock: clock.now });
+  const bodies = [];
+  const upstream = new EventEmitter();
+  const handle = proxy({
+    upstream: api.url,
+    clock,
+    coalesce: { maxRecords: 20, maxPendingRecords: 160 },
+    fetch: (url, init) => {
+      bodies.push(init.body);
+      upstream.emit('request');
+      return fetch(url, init);
+    },
+  });
+  /** Moves time one slot of the pace on, and waits for the upstream request that slot lets go. */
+  const slot = async () => {
+    const sent = once(upstream, 'request');
+    await clock.advance(125);
+    await sent;
+  };
   let flooding = true;
   const flood = { 202: 0, 503: 0 };
   let m = 0;
@@ -164,24 +229,38 @@ test('fairness: while three IPs flood, every request of a normal client is accep
       inFlight.add(p);
       p.finally(() => inFlight.delete(p));
       if (inFlight.size >= 100) await Promise.race(inFlight);
-      // Refusals are answered without I/O: yield, as a client over the network would, or timers would never run.
+      // Refusals are answered without I/O: yield, as a client over the network would, or nothing else would run.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await Promise.all(inFlight);
   };
   const floods = ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map(flooder);
   const normal = [];
+  const behind = [];
   try {
-    for (let i = 0; i < 10; i++) normal.push((await send(handle, [{ email: `normal${i}@test.com` }], '192.0.2.200')).status);
+    // The flood fills the backlog first, so that there is a line to jump; its first batch leaves at once, full.
+    while (flood[503] == 0 || !bodies.length) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 10; i++) {
+      const before = bodies.length;
+      const answer = send(handle, [{ email: `normal${i}@test.com` }], '192.0.2.200');
+      // The request is validated and queued without I/O, within this turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      const carries = () => bodies.findIndex((body) => body.includes(`normal${i}@test.com`));
+      for (let slots = 0; carries() < 0 && slots < 50; slots++) await slot();
+      behind.push(carries() - before);
+      normal.push((await answer).status);
+    }
   } finally {
     flooding = false;
     await Promise.all(floods);
+    // Lets the flood's last requests go upstream or reach their deadline, then stops the emulator.
+    await clock.advance(20_000);
+    await api.close();
   }
   assert.deepEqual(normal, Array(10).fill(202));
+  // The next request, or the one after when a batch was already taken and waiting for its slot of the pace.
+  assert.ok(behind.every((n) => n <= 1), `upstream requests sent ahead of each normal record since it arrived: ${behind}`);
   assert.ok(flood[503] > 0, 'the flood met the cap');
-  assert.equal(running.emulator.stats().requests[429], undefined);
-  const stored = emails();
-  for (let i = 0; i < 10; i++) assert.ok(stored.has(`normal${i}@test.com`));
+  assert.equal(api.emulator.stats().requests[429], undefined);
 });
 
 test('last write wins: a request for a vuid whose earlier request is still upstream waits for it; other vuids do not', async () => {

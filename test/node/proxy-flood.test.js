@@ -87,16 +87,12 @@ test('a flood from one IP is held to its budget, and another visitor keeps getti
   let probing = true;
   const refusedByIp = () => decisions.some((d) => d.ip == flooder && d.scope == 'ip');
   const flooding = flood({ next: () => post(flooder), max: 20_000, stop: () => !probing });
-  // Once the flooder's own budget is spent, the bystander posts, honouring Retry-After as a client would.
+  // Once the flooder's own budget is spent, the bystander posts a few times while the flood goes on: its own budget,
+  // and its fair share of the coalescing backlog, let every one through at once, with no Retry-After to wait out.
   const bystanderAnswers = [];
   try {
     while (!refusedByIp()) await new Promise((resolve) => setImmediate(resolve));
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const answer = await post(bystander);
-      bystanderAnswers.push(answer);
-      if (answer.status == 202) break;
-      await new Promise((resolve) => setTimeout(resolve, answer.retryAfter * 1000));
-    }
+    for (let i = 0; i < 3; i++) bystanderAnswers.push(await post(bystander));
   } finally {
     probing = false;
   }
@@ -105,10 +101,8 @@ test('a flood from one IP is held to its budget, and another visitor keeps getti
   assert.ok(mine.filter((d) => d.scope != 'ip').length <= 60, 'more than 60 requests passed the per-IP budget');
   assert.ok((statuses[202] ?? 0) <= 60);
   assert.equal(statuses[429] + (statuses[202] ?? 0), sent);
-  assert.equal(bystanderAnswers.at(-1).status, 202, JSON.stringify(bystanderAnswers));
-  const theirs = decisions.filter((d) => d.ip == bystander && d.status == 429);
-  assert.ok(theirs.every((d) => d.scope == 'global'), 'the bystander was refused by a budget of its own');
-  console.log(`one IP: ${sent} requests, ${statuses[202] ?? 0} accepted, ${statuses[429]} refused; bystander through after ${bystanderAnswers.length} tries; RSS ${rssMb()} MB`);
+  assert.deepEqual(bystanderAnswers.map((a) => a.status), [202, 202, 202], JSON.stringify(bystanderAnswers));
+  console.log(`one IP: ${sent} requests, ${statuses[202] ?? 0} accepted, ${statuses[429]} refused; bystander: 3 of 3 through; RSS ${rssMb()} MB`);
 });
 
 test('one vuid posted from many IPs is held to the per-vuid budget', async () => {
@@ -128,9 +122,9 @@ test('many vuids from many IPs: the global budget keeps the upstream under its r
   const seconds = (performance.now() - started) / 1000;
   const stats = upstream.emulator.stats();
   assert.equal(sent, 3000);
-  // The global budget (8/s) is exact at admission; the calls leave a few ms later (body read, validation), so the
-  // upstream's own ceiling, 10 in any second, is what is checked here, and by the emulator itself (no 429).
-  assert.ok(busiestWindow(upstreamCalls) <= 10, `${busiestWindow(upstreamCalls)} upstream calls in one second`);
+  // The upstream's own verdict on its rate: the emulator (10 requests/s) refused nothing. The busiest second measured
+  // here is reported, not asserted: the spacing of the pace is checked exactly on an injected clock
+  // (proxy-coalesce.test.js), and a wall-clock window would only measure how busy this machine is.
   assert.equal(stats.requests['429'] ?? 0, 0, 'the emulator refused a request for its rate');
   assert.equal(stats.requests['202'], upstreamCalls.length);
   assert.ok(rssMb() - rssBefore < 150, `RSS grew from ${rssBefore} to ${rssMb()} MB`);

@@ -163,7 +163,8 @@ test(`${RUNS} malformed requests to the handler: no 5xx, nothing upstream`, asyn
   for (const status of [400, 403, 405, 413, 415]) assert.ok(statuses[status] > 20, `too few ${status}: ${JSON.stringify(statuses)}`);
 });
 
-test(`${HTTP_RUNS} malformed requests and raw garbage through the Node adapter: the server stays up`, async () => {
+// Bounded: a raw request the server neither answers nor closes would otherwise hold the test for ever.
+test(`${HTTP_RUNS} malformed requests and raw garbage through the Node adapter: the server stays up`, { timeout: 60_000 }, async () => {
   const server = http.createServer(toNodeListener(proxy()));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   after(() => (server.closeAllConnections(), new Promise((resolve) => server.close(resolve))));
@@ -191,8 +192,8 @@ test(`${HTTP_RUNS} malformed requests and raw garbage through the Node adapter: 
       socket.on('data', (d) => (data += d));
       socket.on('error', () => resolve(data));
       socket.on('close', () => resolve(data));
+      // Half-closed: the server answers what it can parse and closes, so the wait ends on 'close', not on a timer.
       socket.end(bytes);
-      setTimeout(() => socket.destroy(), 300).unref();
     });
     watch.text(answer);
     const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
