@@ -14,8 +14,6 @@ export interface QueueRecord {
   upsert: Upsert;
   /** Capture time, epoch ms. */
   at: number;
-  /** Failed deliveries so far. */
-  attempts: number;
 }
 
 /** What `add` did: the stored record, the record it was merged into (now gone), what `max` pushed out, the size. */
@@ -33,8 +31,6 @@ export interface Queue {
   /** The `n` oldest records, oldest first. */
   oldest(n: number): Promise<QueueRecord[]>;
   remove(ids: number[]): Promise<void>;
-  /** Counts a failed delivery of these records. */
-  retried(ids: number[]): Promise<void>;
   size(): Promise<number>;
   /** Removes every record (consent withdrawn); ids keep growing afterwards. */
   clear(): Promise<void>;
@@ -58,7 +54,6 @@ const follow = (last: QueueRecord | undefined, upsert: Upsert, seq: number): [Qu
       id: seq + 1,
       upsert: merge ? { ...upsert, attributes: { ...last.upsert.attributes, ...upsert.attributes } } : upsert,
       at: Date.now(),
-      attempts: 0,
     },
     merge ? last.id : undefined,
   ];
@@ -93,13 +88,6 @@ function indexedDbQueue(store: UseStore): Queue {
         ids.forEach((id) => os.delete(id));
         return request(os.transaction);
       }),
-    retried: (ids) =>
-      store('readwrite', async (os) => {
-        for (const record of await Promise.all(ids.map((id) => request<QueueRecord | undefined>(os.get(id))))) {
-          if (record) os.put({ ...record, attempts: record.attempts + 1 }, record.id);
-        }
-        await request(os.transaction);
-      }),
     size: () => store('readonly', (os) => request(os.count(records()))),
     clear: () =>
       store('readwrite', (os) => {
@@ -124,9 +112,6 @@ function memoryQueue(): Queue {
     oldest: async (n) => records.slice(0, n),
     async remove(ids) {
       records = records.filter((r) => !ids.includes(r.id));
-    },
-    async retried(ids) {
-      records.forEach((r) => ids.includes(r.id) && r.attempts++);
     },
     size: async () => records.length,
     async clear() {
@@ -193,7 +178,6 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
     add: run((q) => q.add),
     oldest: run((q) => q.oldest),
     remove: run((q) => q.remove),
-    retried: run((q) => q.retried),
     size: run((q) => q.size),
     // A database never created (no page had consent) is not created now just to be emptied.
     clear() {
