@@ -57,11 +57,14 @@ describe('script tag', () => {
     const errors = await capturingConsole('error', async () => {
       await loadTag({ 'data-endpoint': '/unavailable/script-tag-errors' });
       const events = [];
-      window.idcapture.on('error', ({ error }) => events.push(error.name));
+      // Five bad calls: the four synchronous refusals, then identify()'s rejection.
+      const reported = new Promise((resolve) =>
+        window.idcapture.on('error', ({ error }) => events.push(error.name) == 5 && resolve()),
+      );
       window.idcapture.push(['nonsense', 1]);
       window.idcapture.push(['identify', { username: 'x' }]);
       window.idcapture.push(null, {}, 'identify');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await reported;
       deepEqual(events, ['TypeError', 'TypeError', 'TypeError', 'TypeError', 'ValidationError']);
     });
     deepEqual(
