@@ -143,7 +143,7 @@ describe('script tag', () => {
   it('data-batch-size sets the upserts per request, seen at the real proxy', async () => {
     await json('/__backend/reset', {});
     const api = (await json('/__backend/api')).url;
-    const endpoint = `${api}/api/profiles?run=${Math.random().toString(36).slice(2)}`;
+    const endpoint = `${api}/api/profiles?queue=${Math.random().toString(36).slice(2)}`;
     // Held while the upserts are queued, so they leave in one flush.
     let release;
     await new Promise((held) => navigator.locks.request(`idcapture:${endpoint}`, () => (held(), new Promise((r) => (release = r)))));
