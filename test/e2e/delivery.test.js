@@ -163,6 +163,9 @@ if (selectedEngines().includes('chromium')) describe('chromium', () => {
     await Promise.all([a, b].map((page) => page.waitForFunction(() => navigator.onLine)));
     // A delivers them; B, whose planned flushes never come due, has not looked at the queue since.
     assert.equal((await a.evaluate(() => window.idc.flush())).sent, 3);
+    // B learns of it through the watermark in localStorage, which reaches another tab's process a moment later (until
+    // then a resend is possible, and harmless).
+    await b.waitForFunction(() => localStorage.getItem('idcapture-acked:/api/profiles') == '3');
     // B leaves: its hand-off runs within the pagehide event, so what it posts is known as the event returns.
     const posts = await b.evaluate(() => {
       dispatchEvent(new PageTransitionEvent('pagehide'));
