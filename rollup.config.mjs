@@ -53,6 +53,14 @@ export default [
     // Declarations of src only: the demo is no part of the package.
     plugins: [ts({ include: ['src/**/*.ts'], declaration: true, declarationDir: 'dist/types', rootDir: '.', outDir: 'dist' }), nodeDeclarations()],
   },
+  // Test only, never packed: the client's internal modules (a clock the tests advance, the answer policy, the
+  // backoff), for test/browser to import beside the public build.
+  {
+    input: 'test/browser/internals.js',
+    output: { file: 'dist/test/internals.js', format: 'es' },
+    external: ['idb-keyval'],
+    plugins: [ts({ declaration: false })],
+  },
   // The example Cloudflare Worker, self-contained so workerd (and wrangler) can load it as is.
   {
     input: 'demo/edge/worker.ts',

@@ -52,19 +52,19 @@ const fingerprint = (text: string) => {
  * field holding a complete valid email, its form's (or the lone field's) do. Handlers only classify and hand over.
  * Returns `stop` (removes every listener) and `forget` (forgets the last capture, e.g. when consent is withdrawn).
  */
-export function startCapture(o: CaptureOptions) {
-  let last = attempt(() => localStorage.getItem(o.key));
+export function startCapture(options: CaptureOptions) {
+  let last = attempt(() => localStorage.getItem(options.key));
   const roots = new WeakSet<Node>();
   // One signal removes every listener: nothing here holds on to a shadow root the page has dropped.
   const listening = new AbortController();
-  const options = { capture: true, signal: listening.signal };
+  const listenerOptions = { capture: true, signal: listening.signal };
 
   /** The capture `fields` make, or nothing without an identifier (email, phone, a `data-idcapture="customer_id"`). */
   const read = (fields: Field[], form: HTMLFormElement | null) => {
     const identifiers: Identifiers = {};
     const attributes: Attributes = {};
     for (const el of fields) {
-      const [field, how] = classify(el, o.fields);
+      const [field, how] = classify(el, options.fields);
       let value: FieldValue = el.value.trim();
       // A numeric <select> value the table recognised is a platform's internal id (Magento's region_id, gender): its
       // text is the value. One the page mapped itself, or an identifier, is meant as it is.
@@ -83,24 +83,24 @@ export function startCapture(o: CaptureOptions) {
               : field == 'phone' && !PHONE.test(value as string)
                 ? 'not a phone number'
                 : checkField(field, value);
-      o.log('field', el.name || el.id, skip ? `skipped: ${skip}` : `→ ${field} (${how})`);
+      options.log('field', el.name || el.id, skip ? `skipped: ${skip}` : `→ ${field} (${how})`);
       if (!skip) (isIdentifier(field!) ? identifiers : attributes)[field!] = value as string;
     }
-    if (!Object.keys(identifiers).length) return o.log('not captured: no identifier', form);
-    const print = fingerprint(JSON.stringify([o.vuid(), identifiers, attributes]));
-    if (print == last) return o.log('not captured: same as the last', form);
-    const stored = o.capture(identifiers, attributes, form);
-    if (!stored) return;
+    if (!Object.keys(identifiers).length) return options.log('not captured: no identifier', form);
+    const print = fingerprint(JSON.stringify([options.vuid(), identifiers, attributes]));
+    if (print == last) return options.log('not captured: same as the last', form);
+    const taken = options.capture(identifiers, attributes, form);
+    if (!taken) return;
     last = print;
     // Kept for the next pages only once stored: a page that leaves first (and a hand-off that fails) would otherwise
     // lose this capture for good, the same form being skipped next time.
-    stored.then(
-      () => last == print && o.persist() && attempt(() => localStorage.setItem(o.key, print)),
+    taken.then(
+      () => last == print && options.persist() && attempt(() => localStorage.setItem(options.key, print)),
       () => last == print && (last = null),
     );
   };
 
-  const inScope = (el: Element) => !o.forms || attempt(() => el.closest(o.forms));
+  const inScope = (el: Element) => !options.forms || attempt(() => el.closest(options.forms));
 
   const onSubmit = (e: Event) => {
     const form = e.composedPath()[0] as HTMLFormElement;
@@ -108,13 +108,13 @@ export function startCapture(o: CaptureOptions) {
   };
   const onChange = (e: Event) => {
     const el = e.composedPath()[0] as Field;
-    if (!el.matches?.(FIELDS) || classify(el, o.fields)[0] != 'email' || checkField('email', el.value.trim())) return;
+    if (!el.matches?.(FIELDS) || classify(el, options.fields)[0] != 'email' || checkField('email', el.value.trim())) return;
     const form = el.form;
     if (inScope(form ?? el)) read(form ? controls(form) : [el], form);
   };
   const listen = (target: Node) => {
-    target.addEventListener('submit', onSubmit, options);
-    target.addEventListener('change', onChange, options);
+    target.addEventListener('submit', onSubmit, listenerOptions);
+    target.addEventListener('change', onChange, listenerOptions);
   };
   listen(document);
   // focusin is composed: its path names the shadow roots a field sits in, before the user can change or submit it.
@@ -125,13 +125,13 @@ export function startCapture(o: CaptureOptions) {
         if (node instanceof ShadowRoot && !roots.has(node)) listen(roots.add(node) && node);
       }
     },
-    options,
+    listenerOptions,
   );
   return {
     stop: () => listening.abort(),
     forget() {
       last = null;
-      attempt(() => localStorage.removeItem(o.key));
+      attempt(() => localStorage.removeItem(options.key));
     },
   };
 }

@@ -1,4 +1,5 @@
 import { startCapture } from './capture';
+import { systemClock, type Clock } from './clock';
 import { keepUnstored, takeUnstored } from './unstored';
 import { followConsent, storeConsent } from './consent';
 import { createDelivery, type FlushResult } from './delivery';
@@ -6,7 +7,7 @@ import { createEmitter } from './emitter';
 import { IdCaptureError, ValidationError } from './errors';
 import type { IdCaptureEvents } from './events';
 import { createIdentity } from './identity';
-import { CONSENT_STATES, resolveOptions, type ConsentState, type IdCaptureOptions } from './options';
+import { checkConsent, resolveOptions, type ConsentState, type IdCaptureOptions } from './options';
 import { openQueue, type Upsert } from './queue';
 import { buildUpsert, covers, type Attributes, type Identifiers } from './upsert';
 
@@ -27,7 +28,7 @@ export interface IdCapture {
    * with every upsert whose identifiers it names, form captures included; other upserts stay unverified.
    */
   setIdentityToken(token: string | null): void;
-  /** Sends what is queued now (unless another tab is already sending it) and reports what happened. */
+  /** Sends what is queued now, after another tab's flush if one is under way, and reports what happened. */
   flush(): Promise<FlushResult>;
   /**
    * Changes consent, for this page, the next ones and the other open tabs. `'granted'` stores the vuid, queues what
@@ -43,21 +44,27 @@ export interface IdCapture {
   reset(): void;
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<K extends keyof IdCaptureEvents>(type: K, fn: (detail: IdCaptureEvents[K]) => void): () => void;
-  /** Stops the client: timers and listeners are removed and later calls reject; the queue stays for the next page. */
+  /**
+   * Stops the client: timers and listeners are removed; later calls of `identify` and `flush` reject, and of
+   * `setConsent`, `setIdentityToken`, `reset` and `on` throw, with an IdCaptureError. The queue stays for the next page.
+   */
   destroy(): void;
 }
 
-/** The client and the channel the script tag reports its own errors on. */
-export function createClient(options: IdCaptureOptions) {
-  const o = resolveOptions(options);
-  const log = o.debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : () => {};
+/**
+ * The client and the channel the script tag reports its own errors on. `clock` is internal: the browser tests pass
+ * one they advance themselves.
+ */
+export function createClient(options: IdCaptureOptions, clock: Clock = systemClock) {
+  const resolved = resolveOptions(options);
+  const log = resolved.debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : () => {};
   const events = createEmitter<IdCaptureEvents>();
-  const identity = createIdentity(o.cookie, o.consent == 'granted');
-  const queue = openQueue(`idcapture:${o.endpoint}`, (message, cause) => {
+  const identity = createIdentity(resolved.cookie, resolved.consent == 'granted');
+  const queue = openQueue(`idcapture:${resolved.endpoint}`, (message, cause) => {
     console.warn(`[idcapture] ${message}`, cause);
     events.emit('error', { error: cause });
   });
-  let consent = o.consent;
+  let consent = resolved.consent;
   let token: string | undefined;
   /** Gives `upsert` the token that covers it: `explicit`, which must, or the one set for the page, if it does. */
   const vouch = (upsert: Upsert, explicit?: string) => {
@@ -77,25 +84,26 @@ export function createClient(options: IdCaptureOptions) {
    * (should the transaction have finished after all, the next page sends the upsert again, which is harmless).
    */
   const storing = new Set<Upsert>();
-  const unstoredKey = `idcapture-unstored:${o.endpoint}`;
+  const unstoredKey = `idcapture-unstored:${resolved.endpoint}`;
   const unkeep = keepUnstored(unstoredKey, () => (consent == 'granted' ? [...storing] : []));
   const delivery = createDelivery({
-    ...o,
+    ...resolved,
     queue,
     storing: () => [...storing],
-    allowed: () => consent == 'granted',
+    consented: () => consent == 'granted',
     emit: events.emit,
     log,
+    clock,
   });
-  if (o.debug) {
-    const started = `started: endpoint ${o.endpoint}, consent ${consent}, vuid ${identity.vuid}`;
+  if (resolved.debug) {
+    const started = `started: endpoint ${resolved.endpoint}, consent ${consent}, vuid ${identity.vuid}`;
     // Counted once the queue knows whether IndexedDB opened; without consent the queue is not even opened.
     if (consent != 'granted') log(started);
     else queue.size().then((n) => log(`${started}, queue in ${queue.inMemory() ? 'memory' : 'IndexedDB'} (${n} waiting)`));
   }
 
   const enqueue = async (upsert: Upsert) => {
-    const added = await queue.add(upsert, o.maxQueueSize);
+    const added = await queue.add(upsert, resolved.maxQueueSize);
     log('queued', upsert);
     events.emit('queued', { upsert });
     delivery.queued(added);
@@ -117,7 +125,6 @@ export function createClient(options: IdCaptureOptions) {
   };
 
   const apply = (state: ConsentState) => {
-    if (destroyed) return;
     consent = state;
     if (state != 'granted') withdrawals++;
     const waiting = state == 'pending' ? [] : held;
@@ -141,37 +148,46 @@ export function createClient(options: IdCaptureOptions) {
     }
   };
 
+  /** Every method but `destroy` refuses to work on a destroyed client: README promises that later calls fail. */
+  const alive = () => {
+    if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
+  };
   const client: IdCapture = {
     get vuid() {
       return identity.vuid;
     },
     async identify(identifiers, attributes, options) {
-      if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
+      alive();
       await accept(vouch(buildUpsert(identity.vuid, identifiers, attributes), options?.token));
     },
     setIdentityToken(value) {
+      alive();
       token = value || undefined;
     },
     async flush() {
-      if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
+      alive();
       // Without consent, storage is not touched at all, not even to count.
       return consent != 'granted' ? { sent: 0, pending: held.length, dropped: 0 } : delivery.flush();
     },
     setConsent(state) {
-      if (!CONSENT_STATES.includes(state)) throw new TypeError(`idcapture: consent must be one of ${CONSENT_STATES}`);
-      if (destroyed) return;
+      alive();
+      checkConsent(state);
       // Applied first: the other tabs then find this tab's vuid stored when they learn of the grant.
       apply(state);
       storeConsent(state);
     },
     reset() {
-      if (destroyed) return;
+      alive();
       identity.reset();
       held = [];
       token = undefined;
       log('reset: new vuid', identity.vuid);
     },
-    on: events.on,
+    on(type, fn) {
+      alive();
+      return events.on(type, fn);
+    },
+    // A second call finds everything stopped already: it does nothing.
     destroy() {
       destroyed = true;
       delivery.stop();
@@ -188,20 +204,20 @@ export function createClient(options: IdCaptureOptions) {
   };
   const unfollow = followConsent(apply);
   const capture =
-    o.autocapture &&
+    resolved.autocapture &&
     startCapture({
-      ...o.autocapture,
-      key: `idcapture-last:${o.endpoint}`,
+      ...resolved.autocapture,
+      key: `idcapture-last:${resolved.endpoint}`,
       vuid: () => identity.vuid,
       persist: () => consent == 'granted',
       capture(identifiers, attributes, form) {
         const upsert = vouch(buildUpsert(identity.vuid, identifiers, attributes));
         if (consent != 'denied') events.emit('capture', { upsert, form });
-        const stored = accept(upsert);
-        if (!(stored instanceof Promise)) return stored && Promise.resolve();
+        const taken = accept(upsert);
+        if (!(taken instanceof Promise)) return taken && Promise.resolve();
         storing.add(upsert);
-        stored.catch(report).finally(() => storing.delete(upsert));
-        return stored;
+        taken.catch(report).finally(() => storing.delete(upsert));
+        return taken;
       },
       log,
     });

@@ -1,6 +1,6 @@
 // Names are spelled out rather than read from the constructor: the minifier renames classes.
 
-/** Base class of every error idcapture reports. */
+/** Base class of every error idcapture reports; messages start with "idcapture: ". */
 export class IdCaptureError extends Error {
   override name = 'IdCaptureError';
 }
@@ -12,11 +12,11 @@ export class ValidationError extends IdCaptureError {
     readonly field: string,
     readonly reason: string,
   ) {
-    super(`${field} ${reason}`);
+    super(`idcapture: ${field} ${reason}`);
   }
 }
 
-/** A response from the endpoint that delivery could neither count as sent nor retry. */
+/** An answer of the endpoint that delivery could neither count as sent nor retry: `status` is its status. */
 export class HttpError extends IdCaptureError {
   override name = 'HttpError';
   constructor(

@@ -26,8 +26,8 @@ export interface Identity {
 }
 
 /** The Zaius tag stores `<uuid with dashes>|<epoch ms>`, URL-encoded; ODP knows the id as the 32 hex digits. */
-const toVuid = (stored: string | null | undefined): string | undefined => {
-  const uuid = attempt(() => /^([0-9a-f-]{32,36})\|\d+$/i.exec(decodeURIComponent(stored!))?.[1].replace(/-/g, '').toLowerCase());
+const toVuid = (value: string | null | undefined): string | undefined => {
+  const uuid = attempt(() => /^([0-9a-f-]{32,36})\|\d+$/i.exec(decodeURIComponent(value!))?.[1].replace(/-/g, '').toLowerCase());
   return uuid && VUID.test(uuid) ? uuid : undefined;
 };
 
@@ -73,21 +73,21 @@ export function createIdentity(
     attempt(() => localStorage.setItem(key, value));
     return value;
   };
-  /** The stored vuid, cookie first, in its stored form. */
-  const stored = () => {
+  /** The vuid kept in the cookie or localStorage, cookie first, in its stored form. */
+  const kept = () => {
     const fromCookie = readCookie();
     const fromLocal = readLocal();
     return toVuid(fromCookie) ? decodeURIComponent(fromCookie!) : toVuid(fromLocal) ? fromLocal! : undefined;
   };
 
-  let vuid = toVuid(store(stored() ?? mint()))!;
+  let vuid = toVuid(store(kept() ?? mint()))!;
 
   // A reset (logout) in another tab reaches this one through the localStorage mirror, so the next customer's login
   // here is not tied to the previous one's device history. An id kept in memory (no consent yet) is this page's own.
-  const follow = (e: StorageEvent) => {
+  const onStorage = (e: StorageEvent) => {
     if (persist && e.key == key && toVuid(e.newValue)) vuid = toVuid(e.newValue)!;
   };
-  addEventListener('storage', follow);
+  addEventListener('storage', onStorage);
 
   return {
     get vuid() {
@@ -99,7 +99,7 @@ export function createIdentity(
     persist() {
       persist = true;
       // Another tab granted first and stored its own id: one device, one visitor.
-      vuid = toVuid(store(stored() ?? current))!;
+      vuid = toVuid(store(kept() ?? current))!;
     },
     hold: () => void (persist = false),
     forget() {
@@ -108,6 +108,6 @@ export function createIdentity(
       attempt(() => localStorage.removeItem(key));
       vuid = toVuid(store(mint()))!;
     },
-    stop: () => removeEventListener('storage', follow),
+    stop: () => removeEventListener('storage', onStorage),
   };
 }

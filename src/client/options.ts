@@ -13,65 +13,88 @@ export interface IdCaptureOptions {
   endpoint: string;
   /**
    * Form auto-capture: `false` turns it off; an object limits it to some forms or adds your own field mappings.
-   * Default true (every form of the page).
+   * @default true (every form of the page)
    */
   autocapture?: boolean | AutocaptureOptions;
   /**
    * Consent at start-up, until the visitor chooses (a `setConsent` choice is remembered across pages and tabs and
-   * wins over this). Default `'granted'`, but always `'denied'` when the browser sends Global Privacy Control.
-   * While `'pending'`, nothing is stored and upserts wait in memory; `'denied'` discards them.
+   * wins over this). While `'pending'`, nothing is stored and upserts wait in memory; `'denied'` discards them.
+   * @default 'granted', but always 'denied' when the browser sends Global Privacy Control
    */
   consent?: ConsentState;
-  /** Start as `'denied'` when `navigator.globalPrivacyControl` is true. Default true. */
+  /**
+   * Start as `'denied'` when `navigator.globalPrivacyControl` is true.
+   * @default true
+   */
   respectGlobalPrivacyControl?: boolean;
-  /** Most upserts sent in one request. Default 100 (requests also stay under 60 KB). */
+  /**
+   * Most upserts sent in one request (requests also stay under 60 KB).
+   * @default 100
+   */
   batchSize?: number;
-  /** How often, in ms, a tab retries while upserts wait (e.g. another tab holds the flush). Default 5000. */
+  /**
+   * How often, in ms, a tab retries while upserts wait (e.g. another tab holds the flush).
+   * @default 5000
+   */
   flushInterval?: number;
-  /** The fetch to send with, e.g. one that adds headers. Default: the global fetch. */
+  /**
+   * The fetch to send with, e.g. one that adds headers.
+   * @default the global fetch
+   */
   fetch?: typeof fetch;
-  /** Most upserts kept queued; past it the oldest are dropped with a 'drop' event. Default 1000. */
+  /**
+   * Most upserts kept queued; past it the oldest are dropped with a 'drop' event.
+   * @default 1000
+   */
   maxQueueSize?: number;
-  /** The vuid cookie, or `false` to keep the vuid in localStorage only. Default `{ name: 'vuid', maxAgeDays: 365 }`. */
+  /**
+   * The vuid cookie, or `false` to keep the vuid in localStorage only.
+   * @default { name: 'vuid', maxAgeDays: 365 }
+   */
   cookie?: CookieOptions | false;
-  /** Log each decision on the console. Default false. */
+  /**
+   * Log each decision on the console.
+   * @default false
+   */
   debug?: boolean;
 }
 
+/** The defaults of IdCaptureOptions, written once (keep the `@default` lines above in step). */
 const defaults = {
   autocapture: true as boolean | AutocaptureOptions,
   consent: 'granted' as ConsentState,
   respectGlobalPrivacyControl: true,
   batchSize: 100,
   flushInterval: 5000,
+  // Bound late so a page that replaces fetch after load (tests, service-worker shims) is honoured.
+  fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
   maxQueueSize: 1000,
   cookie: { name: 'vuid', maxAgeDays: 365 },
-  debug: false,
 };
 
-export type ResolvedOptions = ReturnType<typeof resolveOptions>;
+const CONSENT_STATES: ConsentState[] = ['granted', 'pending', 'denied'];
 
-const positive = (name: string, value: number, integer = true) => {
-  if (!(value > 0 && value < Infinity && (!integer || Number.isInteger(value)))) {
-    throw new RangeError(`idcapture: option ${name} must be a positive ${integer ? 'integer' : 'number'}`);
-  }
-  return value;
+// The wording of src/options/checks.ts (`<owner>: option <name> must be <what>`), written for the few checks the
+// client needs: its `optionChecks` would add 278 B of brotli to the script-tag file, past the 8 KiB budget.
+const fail = (name: string, what: string, Type: typeof TypeError = TypeError): never => {
+  throw new Type(`idcapture: option ${name} must be ${what}`);
 };
+const whole = (name: string, value: number) => (Number.isSafeInteger(value) && value >= 1 ? value : fail(name, 'a whole number of at least 1', RangeError));
+const positive = (name: string, value: number) => (typeof value == 'number' && value > 0 && value < Infinity ? value : fail(name, 'a number above 0', RangeError));
+const oneOf = <T>(name: string, value: unknown, choices: readonly T[]): T =>
+  choices.includes(value as T) ? (value as T) : fail(name, `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
 
-export const CONSENT_STATES = ['granted', 'pending', 'denied'];
+/** Checks the state given to `setConsent`, as the `consent` option is checked. */
+export const checkConsent = (state: unknown) => oneOf('consent', state, CONSENT_STATES);
 
 /** Fills in defaults and checks every option once, so the rest of the client can trust them. */
 export function resolveOptions(options: IdCaptureOptions) {
-  if (typeof options?.endpoint != 'string' || !options.endpoint) {
-    throw new TypeError('idcapture: option endpoint must be the URL of your proxy');
-  }
-  const consent = options.consent ?? defaults.consent;
-  if (!CONSENT_STATES.includes(consent)) throw new TypeError(`idcapture: option consent must be one of ${CONSENT_STATES}`);
+  const endpoint = (typeof options?.endpoint == 'string' && options.endpoint) || fail('endpoint', 'the URL of your proxy');
+  const consent = checkConsent(options.consent ?? defaults.consent);
   const cookie = options.cookie !== false && { ...defaults.cookie, ...options.cookie };
-  if (options.fetch !== undefined && typeof options.fetch != 'function') throw new TypeError('idcapture: option fetch must be a function');
   if (cookie) {
-    if (!/^[\w.-]+$/.test(cookie.name)) throw new TypeError('idcapture: option cookie.name must be a cookie name');
-    positive('cookie.maxAgeDays', cookie.maxAgeDays, false);
+    if (!/^[\w.-]+$/.test(cookie.name)) fail('cookie.name', 'a cookie name');
+    positive('cookie.maxAgeDays', cookie.maxAgeDays);
   }
   const autocapture = options.autocapture ?? defaults.autocapture;
   const { forms = '', fields = {} } = autocapture === true ? {} : autocapture || {};
@@ -81,16 +104,15 @@ export function resolveOptions(options: IdCaptureOptions) {
     const shape = typeof autocapture == 'boolean' || typeof autocapture == 'object';
     if (!shape || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) throw 0;
   } catch {
-    throw new TypeError('idcapture: option autocapture must be a boolean or { forms?: <selector>, fields?: {...} }');
+    fail('autocapture', 'a boolean or { forms?: <selector>, fields?: {...} }');
   }
   const resolved = {
-    endpoint: options.endpoint,
+    endpoint,
     autocapture: autocapture !== false && { forms, fields },
-    batchSize: positive('batchSize', options.batchSize ?? defaults.batchSize),
-    flushInterval: positive('flushInterval', options.flushInterval ?? defaults.flushInterval),
-    maxQueueSize: positive('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),
-    // Bound late so a page that replaces fetch after load (tests, service-worker shims) is honoured.
-    fetch: options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)),
+    batchSize: whole('batchSize', options.batchSize ?? defaults.batchSize),
+    flushInterval: whole('flushInterval', options.flushInterval ?? defaults.flushInterval),
+    maxQueueSize: whole('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),
+    fetch: (typeof options.fetch == 'function' && options.fetch) || (options.fetch === undefined ? defaults.fetch : fail('fetch', 'a function')),
     cookie,
     debug: !!options.debug,
   };

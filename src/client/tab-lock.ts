@@ -1,37 +1,44 @@
 import { attempt } from './attempt';
+import type { Clock } from './clock';
 
 /** Without Web Locks, the flushing tab holds a lease in localStorage this long, renewed while it works. */
-const LEASE = 30_000;
+const LEASE_MS = 30_000;
+/** How often a tab waiting for another tab's lease looks again. */
+const LEASE_POLL_MS = 1000;
 
 /**
- * Makes the tabs of an origin take turns: `run(fn, wait)` runs `fn` only while this tab holds the lock `name`, and
+ * Makes the tabs of an origin take turns: `lock(fn, wait)` runs `fn` only while this tab holds the lock `name`, and
  * resolves false without running it when another tab holds it and `wait` is false. Web Locks are released by the
  * browser when a tab dies, so another tab takes over at once. Where they are missing or refused (opaque-origin
  * frames), a lease in localStorage that expires stands in: at-least-once still holds, exclusivity is best effort.
  */
-export function createTabLock(name: string) {
+export function createTabLock(name: string, { now, setTimeout, clearTimeout }: Clock) {
   const key = `idcapture-lease:${name}`;
+  // Not the clock's random: two tabs of a test sharing one clock must still tell their leases apart.
   const token = Math.random().toString(36).slice(2);
   /** The lease as `[owner, expiry]`; an expired or unreadable one is nobody's. */
   const holder = () => {
     const [owner, until] = (attempt(() => localStorage.getItem(key)) ?? '').split(' ');
-    return +until > Date.now() ? owner : undefined;
+    return +until > now() ? owner : undefined;
   };
 
   const lease = async (fn: () => Promise<void>, wait: boolean) => {
     while (holder() && holder() != token) {
       if (!wait) return false;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await new Promise<void>((resolve) => setTimeout(resolve, LEASE_POLL_MS));
     }
+    let renewal: unknown;
     // Renewed only while still ours: a throttled tab whose lease ran out must not take it back from its successor.
-    const renew = () => (holder() ?? token) == token && attempt(() => localStorage.setItem(key, `${token} ${Date.now() + LEASE}`));
+    const renew = () => {
+      if ((holder() ?? token) == token) attempt(() => localStorage.setItem(key, `${token} ${now() + LEASE_MS}`));
+      renewal = setTimeout(renew, LEASE_MS / 3);
+    };
     renew();
-    const renewing = setInterval(renew, LEASE / 3);
     try {
       await fn();
       return true;
     } finally {
-      clearInterval(renewing);
+      clearTimeout(renewal);
       if (holder() == token) attempt(() => localStorage.removeItem(key));
     }
   };

@@ -1,8 +1,10 @@
 // Delivery through the real proxy, on an origin of its own (so through CORS), to the real emulator; both started by
 // the test runner (test/web-test-runner.config.mjs). Offline, multi-tab and unload cases are Playwright suites under test/e2e.
-import { createIdCapture, HttpError } from '../../dist/index.js';
+import { createIdCapture } from '../../dist/index.js';
+import { createClient } from '../../dist/test/internals.js';
 import { assert, deepEqual, equal } from './assert.js';
-import { holdQueue, storedRecords } from './helpers.js';
+import { manualClock } from './clock.js';
+import { holdQueue, lockRequested, storedRecords } from './helpers.js';
 
 const json = async (path, body) =>
   (await fetch(path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) })).json();
@@ -17,19 +19,21 @@ const api = (await json('/__backend/api')).url;
 /**
  * A client of the proxy at `path` (or of a stub on this page's origin), with a queue of its own: the proxy matches
  * the path, the query only names the queue. With `held`, the queue's flush lock is taken first, so scheduled
- * flushes skip until the test calls `release()` and flushes itself: counts are then exact.
+ * flushes skip until the test calls `release()` and flushes itself: counts are then exact. With `clock` (a
+ * manualClock), the client's timers, backoff and lease run on that clock: nothing happens later unless the test
+ * advances it.
  */
-async function client(path = '/api/profiles', options = {}, { held = false } = {}) {
+async function client(path = '/api/profiles', options = {}, { held = false, clock } = {}) {
   const base = path.startsWith('/stub/') ? '' : api;
-  const endpoint = `${base}${path}?run=${Math.random().toString(36).slice(2)}`;
+  const endpoint = `${base}${path}?queue=${Math.random().toString(36).slice(2)}`;
   const release = held ? await holdQueue(endpoint) : () => {};
-  const idc = createIdCapture({ endpoint, ...options });
+  const idc = clock ? createClient({ endpoint, ...options }, clock).client : createIdCapture({ endpoint, ...options });
   const events = { sent: [], retry: [], drop: [], error: [] };
   for (const type of Object.keys(events)) idc.on(type, (detail) => events[type].push(detail));
   return { idc, endpoint, events, release };
 }
 const stubHits = async (name) => (await json('/__backend/stub-hits'))[name] ?? 0;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const next = (idc, type) => new Promise((resolve) => idc.on(type, resolve));
 
 const emailsFor = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}-${i}-${Date.now()}@test.com`);
 
@@ -102,16 +106,18 @@ describe('delivery', () => {
 
   // Scheduled flushes may run beside the explicit ones here, so the assertions are about outcomes, not call counts.
   it('keeps the batch through 5xx answers, retrying with backoff, and delivers it once they stop', async () => {
-    const { idc, endpoint, events, release } = await client('/api/profiles', {}, { held: true });
+    const clock = manualClock();
+    const { idc, endpoint, events, release } = await client('/api/profiles', {}, { held: true, clock });
     const emails = emailsFor('errors', 3);
     await setFaults({ errorRate: 1 });
     for (const email of emails) await idc.identify({ email });
     release();
     deepEqual(await idc.flush(), { sent: 0, pending: 3, dropped: 0 });
-    assert(events.retry.length >= 1, 'a retry is planned');
-    assert(events.retry.every((r) => r.status === 502), `the proxy reports upstream failure as 502: ${JSON.stringify(events.retry)}`);
-    assert(events.retry[0].delay <= 2000, `first backoff ${events.retry[0].delay} within 2 s`);
-    equal((await storedRecords(endpoint)).length, 3, 'the batch is kept:');
+    deepEqual(await idc.flush(), { sent: 0, pending: 3, dropped: 0 });
+    equal((await storedRecords(endpoint)).length, 3, 'all kept:');
+    deepEqual(events.retry.map((r) => r.status), [502, 502], 'the proxy reports upstream failure as 502:');
+    // Full jitter on a base of 1 s, doubling: with the clock's random at 0.5, half of 1 s, then half of 2 s.
+    deepEqual(events.retry.map((r) => r.delay), [500, 1000]);
 
     await setFaults({});
     equal((await idc.flush()).pending, 0);
@@ -121,17 +127,24 @@ describe('delivery', () => {
   });
 
   it('honours Retry-After when the API is rate limiting', async () => {
-    const { idc, events, release } = await client('/api/profiles', {}, { held: true });
+    const clock = manualClock();
+    const { idc, events, release } = await client('/api/profiles', {}, { held: true, clock });
     await setFaults({ burstRate: 1, burstLength: 1 });
     await idc.identify({ email: 'limited@test.com' });
     release();
+    const failedAt = clock.now();
     deepEqual(await idc.flush(), { sent: 0, pending: 1, dropped: 0 });
     const [retry] = events.retry;
     assert([429, 503].includes(retry.status), `status ${retry.status}`);
-    assert(retry.delay >= 1000, `waits at least the Retry-After second: ${retry.delay}`);
+    // The backoff's draw (half of 1 s) is shorter than the Retry-After second: the second wins.
+    equal(retry.delay, 1000);
     await setFaults({});
-    // The scheduled retry, not an explicit flush, delivers it.
-    await new Promise((resolve) => idc.on('sent', resolve));
+    // The scheduled retry, not an explicit flush, delivers it, once the second has passed.
+    const sent = next(idc, 'sent');
+    await clock.advance(999);
+    assert(clock.due().includes(failedAt + 1000), `a flush planned at the end of the second: ${clock.due()}`);
+    await clock.advance(1);
+    await sent;
     assert(await profileOf('limited@test.com'));
   });
 
@@ -201,8 +214,12 @@ describe('delivery', () => {
     const release = await holdQueue(endpoint);
     await idc.identify({ email: 'locked@test.com' });
     let settled = false;
-    const flushed = idc.flush().then((result) => ((settled = true), result));
-    await sleep(500);
+    const flushed = idc.flush().then((result) => {
+      settled = true;
+      return result;
+    });
+    // Once its request for the lock is queued behind the holder's, the flush can do nothing until the release.
+    await lockRequested(`idcapture:${endpoint}`);
     equal(settled, false, 'flush() waits for the lock:');
     deepEqual((await forwardedEmails()).flat().filter((e) => e == 'locked@test.com'), [], 'nothing sent meanwhile:');
     release();
@@ -225,14 +242,17 @@ describe('delivery', () => {
     await before.identify({ email: 'consented-earlier@test.com' });
     before.destroy();
     release();
-    const idc = createIdCapture({ endpoint, consent: 'denied' });
+    const clock = manualClock();
+    const { client: idc } = createClient({ endpoint, consent: 'denied' }, clock);
     // Without consent the durable queue is not even opened to count.
     deepEqual(await idc.flush(), { sent: 0, pending: 0, dropped: 0 });
     idc.setConsent('pending');
-    await sleep(600);
+    deepEqual(clock.due(), [], 'no flush is even planned without consent:');
     deepEqual((await forwardedEmails()).flat().filter((e) => e.startsWith('consented')), [], 'nothing sent without consent:');
-    const sent = new Promise((resolve) => idc.on('sent', resolve));
+    const sent = next(idc, 'sent');
     idc.setConsent('granted');
+    deepEqual(clock.due(), [clock.now() + 250], 'a flush planned as consent is granted:');
+    await clock.advance(250);
     await sent;
     assert(await profileOf('consented-earlier@test.com'));
   });
@@ -240,52 +260,72 @@ describe('delivery', () => {
   it('stops for good on destroy(): no scheduled flush runs afterwards', async () => {
     // Held until destroy(): the flush the client schedules at creation must not be in flight already (Firefox's
     // first IndexedDB write can outlast it), or it would rightly send the upsert before destroy() is called.
-    const { idc, endpoint, release } = await client('/api/profiles', {}, { held: true });
+    const clock = manualClock();
+    const { idc, endpoint, release } = await client('/api/profiles', {}, { held: true, clock });
     await idc.identify({ email: 'destroyed@test.com' });
+    assert(clock.due().length > 0, 'a flush was planned');
     idc.destroy();
     release();
-    await sleep(800);
+    deepEqual(clock.due(), [], 'no flush planned after destroy:');
+    equal(await clock.advance(3_600_000), 0, 'no timer fires:');
     deepEqual((await forwardedEmails()).flat().filter((e) => e == 'destroyed@test.com'), [], 'nothing sent after destroy:');
     equal((await storedRecords(endpoint)).length, 1, 'the upsert waits for the next page:');
   });
 
   it('caps a Retry-After of 30 days at an hour, and does not spin while waiting', async () => {
-    const { idc, events, release } = await client('/stub/retry-after-30-days', {}, { held: true });
+    const clock = manualClock();
+    const { idc, events, release } = await client('/stub/retry-after-30-days', {}, { held: true, clock });
     await idc.identify({ email: 'patient@test.com' });
     release();
+    const hourLater = clock.now() + 3_600_000;
     await idc.flush();
     equal(events.retry[0].delay, 3_600_000);
     const hits = await stubHits('retry-after-30-days');
-    await sleep(1000);
+    // The flush planned before the failure finds the backoff when it fires, and waits for its end instead.
+    await clock.advance(3_600_000 - 1);
+    deepEqual(clock.due(), [hourLater], 'one flush, planned for the end of the hour:');
     equal(await stubHits('retry-after-30-days'), hits, 'no request while the backoff runs:');
+    const retried = next(idc, 'retry');
+    await clock.advance(1);
+    await retried;
+    equal(await stubHits('retry-after-30-days'), hits + 1, 'one request once it ends:');
     idc.destroy();
   });
 
   it("shares a backoff with the site's other tabs and pages: none of them retries early", async () => {
-    const { idc, endpoint, release } = await client('/stub/retry-after-30-days', {}, { held: true });
-    const open = createIdCapture({ endpoint });
+    const clock = manualClock();
+    const { idc, endpoint, release } = await client('/stub/retry-after-30-days', {}, { held: true, clock });
+    const open = createClient({ endpoint }, clock).client;
     await idc.identify({ email: 'remembered@test.com' });
     release();
+    const hourLater = clock.now() + 3_600_000;
     await idc.flush();
     idc.destroy();
     const hits = await stubHits('retry-after-30-days');
-    const later = createIdCapture({ endpoint });
+    const later = createClient({ endpoint }, clock).client;
     await open.identify({ email: 'open-tab@test.com' });
-    await sleep(800);
-    equal(await stubHits('retry-after-30-days'), hits, 'neither the open tab nor the next page retried early:');
+    await clock.advance(3_600_000 - 1);
+    deepEqual(clock.due(), [hourLater, hourLater], 'the open tab and the next page both wait for the end of the hour:');
+    equal(await stubHits('retry-after-30-days'), hits, 'neither retried early:');
     open.destroy();
     later.destroy();
   });
 
   it("a flush planned before another tab's backoff began waits for that backoff too", async () => {
-    const { idc, endpoint, release } = await client('/stub/retry-after-30-days', {}, { held: true });
-    const open = createIdCapture({ endpoint });
+    const clock = manualClock();
+    const { idc, endpoint, release } = await client('/stub/retry-after-30-days', {}, { held: true, clock });
+    const open = createClient({ endpoint }, clock).client;
     // The open tab plans its flush now, before any backoff exists.
     await open.identify({ email: 'planned@test.com' });
+    const planned = clock.now() + 250;
+    assert(clock.due().includes(planned), `planned: ${clock.due()}`);
     release();
+    const hourLater = clock.now() + 3_600_000;
     await idc.flush();
     const hits = await stubHits('retry-after-30-days');
-    await sleep(800);
+    // Its timer fires, finds the backoff and plans again for its end, without a request.
+    await clock.advance(250);
+    assert(clock.due().length > 0 && clock.due().every((at) => at == hourLater), `every flush waits for the hour: ${clock.due()}`);
     equal(await stubHits('retry-after-30-days'), hits, "the open tab's planned flush did not go out during the backoff:");
     open.destroy();
     idc.destroy();
@@ -295,12 +335,23 @@ describe('delivery', () => {
     const locks = Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks');
     Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
     try {
-      const { idc, endpoint } = await client();
-      localStorage.setItem(`idcapture-lease:${endpoint}`, `another-tab ${Date.now() + 1500}`);
+      const clock = manualClock();
+      const postedAt = [];
+      const fetchOnClock = (input, init) => {
+        postedAt.push(clock.now());
+        return fetch(input, init);
+      };
+      const { idc, endpoint } = await client('/api/profiles', { fetch: fetchOnClock }, { clock });
+      const leaseEnds = clock.now() + 1500;
+      localStorage.setItem(`idcapture-lease:${endpoint}`, `another-tab ${leaseEnds}`);
       await idc.identify({ email: 'leased@test.com' });
-      const started = Date.now();
-      deepEqual(await idc.flush(), { sent: 1, pending: 0, dropped: 0 });
-      assert(Date.now() - started >= 1000, 'waited for the lease');
+      const flushed = idc.flush();
+      // The flush looks at the lease once a second: at 1 s it is still the other tab's, at 2 s it has expired.
+      await clock.advance(1000);
+      deepEqual(postedAt, [], 'nothing sent while the lease holds:');
+      await clock.advance(1000);
+      deepEqual(await flushed, { sent: 1, pending: 0, dropped: 0 });
+      assert(postedAt.length == 1 && postedAt[0] >= leaseEnds, `sent once the lease ended: ${postedAt} vs ${leaseEnds}`);
     } finally {
       Object.defineProperty(Navigator.prototype, 'locks', locks);
     }

@@ -23,6 +23,11 @@ export async function holdQueue(endpoint) {
   return release;
 }
 
+/** Resolves once a request for the Web Lock `name` waits behind its holder (polled: the lock API has no event). */
+export async function lockRequested(name) {
+  while (!(await navigator.locks.query()).pending.some((lock) => lock.name == name)) await new Promise((resolve) => setTimeout(resolve));
+}
+
 export const cookieValue = (name) =>
   document.cookie
     .split('; ')

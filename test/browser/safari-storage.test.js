@@ -6,7 +6,7 @@
 // The failures are the engine's own: a write given a value it cannot clone, or a transaction aborted after the write.
 import { createIdCapture } from '../../dist/index.js';
 import { assert, deepEqual, equal } from './assert.js';
-import { capturingConsole, clearIdentity, cookieValue, storedRecords } from './helpers.js';
+import { capturingConsole, clearIdentity, cookieValue, holdQueue, storedRecords } from './helpers.js';
 
 const json = async (path) => (await fetch(path)).json();
 const api = (await json('/__backend/api')).url;
@@ -59,18 +59,26 @@ describe('Safari storage limits', () => {
   }
 
   it('a write that aborts with no error once records are stored: an Error is reported, the records stay queued', async () => {
-    // The next upsert's write aborts, as WebKit's failed Blob writes do: it goes on in memory.
-    const endpoint = `/unavailable/${Math.random().toString(36).slice(2)}`;
+    // Delivered, the record is deleted: a write awaited on its transaction alone, made to abort here with a null
+    // error in every engine, as WebKit's failed Blob writes do. Held until then, so no scheduled flush goes first.
+    const endpoint = `${api}/api/profiles?queue=${Math.random().toString(36).slice(2)}`;
+    const release = await holdQueue(endpoint);
     const idc = createIdCapture({ endpoint });
     const errors = [];
     idc.on('error', ({ error }) => errors.push(error));
     await idc.identify({ email: 'kept@test.com' });
-    const restore = failingWrites('aborts');
+    const { delete: remove } = IDBObjectStore.prototype;
+    IDBObjectStore.prototype.delete = function (key) {
+      const request = remove.call(this, key);
+      this.transaction.abort();
+      return request;
+    };
     try {
-      const warnings = await capturingConsole('warn', () => idc.identify({ email: 'later@test.com' }));
+      release();
+      const warnings = await capturingConsole('warn', () => idc.flush());
       equal(warnings.length, 1, 'warned once:');
     } finally {
-      restore();
+      IDBObjectStore.prototype.delete = remove;
     }
     assert(errors[0] instanceof Error, `the error event carries an Error, not ${errors[0]}`);
     deepEqual((await storedRecords(endpoint)).map((r) => r.upsert.attributes.email), ['kept@test.com']);

@@ -57,11 +57,14 @@ describe('script tag', () => {
     const errors = await capturingConsole('error', async () => {
       await loadTag({ 'data-endpoint': '/unavailable/script-tag-errors' });
       const events = [];
-      window.idcapture.on('error', ({ error }) => events.push(error.name));
+      // Five bad calls: the four synchronous refusals, then identify()'s rejection.
+      const reported = new Promise((resolve) =>
+        window.idcapture.on('error', ({ error }) => events.push(error.name) == 5 && resolve()),
+      );
       window.idcapture.push(['nonsense', 1]);
       window.idcapture.push(['identify', { username: 'x' }]);
       window.idcapture.push(null, {}, 'identify');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await reported;
       deepEqual(events, ['TypeError', 'TypeError', 'TypeError', 'TypeError', 'ValidationError']);
     });
     deepEqual(
@@ -140,7 +143,7 @@ describe('script tag', () => {
   it('data-batch-size sets the upserts per request, seen at the real proxy', async () => {
     await json('/__backend/reset', {});
     const api = (await json('/__backend/api')).url;
-    const endpoint = `${api}/api/profiles?run=${Math.random().toString(36).slice(2)}`;
+    const endpoint = `${api}/api/profiles?queue=${Math.random().toString(36).slice(2)}`;
     // Held while the upserts are queued, so they leave in one flush.
     let release;
     await new Promise((held) => navigator.locks.request(`idcapture:${endpoint}`, () => (held(), new Promise((r) => (release = r)))));

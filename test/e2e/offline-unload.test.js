@@ -10,7 +10,7 @@
 // reloads online.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { settledBatches, startServers, until } from '../helpers/e2e.js';
+import { countKeepalive, handedOffBatches, startServers, until } from '../helpers/e2e.js';
 import { forEachEngine } from '../helpers/drivers.js';
 
 let e2e;
@@ -91,10 +91,11 @@ forEachEngine((engine, browser) => {
       const n = 300;
       // About 330 bytes each: some 100 KB in all.
       await identifyAll(page, numbered('unload', n), { street1: 's'.repeat(280) });
+      await countKeepalive(page);
       await page.goto(e2e.url('/test/e2e/pages/blank.html'));
 
       // Only this test's upserts count: a late request of an earlier test may still land.
-      const ours = await settledBatches(e2e.backend, 'unload-');
+      const ours = await handedOffBatches(e2e.backend, 'unload-', page);
       const bytes = ours.reduce((sum, batch) => sum + Buffer.byteLength(JSON.stringify(batch)), 0);
       const handedOff = ours.flat().map((u) => u.attributes.email);
       console.log(`${engine} unload: ${ours.length} keepalive requests, ${handedOff.length} upserts, ${bytes} bytes`);

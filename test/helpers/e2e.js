@@ -66,18 +66,29 @@ export async function until(fn, what, ms = 15000) {
 }
 
 /**
- * The batches the backend forwarded whose first upsert's email starts with `prefix`, once they have settled:
- * keepalive requests are all made as a page goes, so they are settled when none has arrived for half a second.
+ * Makes `page` count, in localStorage, the upserts it hands to keepalive requests (a pass-through wrapper of its
+ * fetch, which the client looks up at each call), so that the next page of the origin can say how many left with it.
  */
-export async function settledBatches(backend, prefix) {
+export const countKeepalive = (page) =>
+  page.evaluate(() => {
+    const send = window.fetch;
+    window.fetch = (input, init) => {
+      if (init?.keepalive) {
+        const count = +(localStorage.getItem('keepalive-upserts') ?? 0) + JSON.parse(init.body).length;
+        localStorage.setItem('keepalive-upserts', String(count));
+      }
+      return send(input, init);
+    };
+  });
+
+/**
+ * The batches the backend forwarded whose first upsert's email starts with `prefix`, once all the `page` says the
+ * previous page of the origin handed to keepalive requests (see countKeepalive) have arrived.
+ */
+export async function handedOffBatches(backend, prefix, page) {
+  const count = await page.evaluate(() => +localStorage.getItem('keepalive-upserts'));
+  if (!count) throw new Error('the page handed nothing to keepalive requests');
   const ours = () => backend.forwarded.filter((batch) => batch[0].attributes.email.startsWith(prefix));
-  await until(() => ours().length > 0, 'the keepalive requests to arrive', 5000);
-  let seen = -1;
-  await until(async () => {
-    const settled = seen === ours().length;
-    seen = ours().length;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    return settled;
-  }, 'the keepalive requests to settle', 10000);
+  await until(() => ours().flat().length >= count, `the ${count} upserts handed off to arrive`, 10000);
   return ours();
 }

@@ -1,0 +1,60 @@
+import type { QueueRecord } from './queue';
+import { parseRetryAfterMs } from '../http/retry-after';
+
+/** Browsers allow 64 KiB of keepalive bodies in flight per page; stay under it with headers to spare. */
+export const MAX_BODY_BYTES = 60_000;
+/** The longest `Retry-After` honoured: a server asking for days is asking for an hour. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** What an answer to one batch asks of delivery. */
+export type Answer =
+  /** Acknowledged: the batch leaves the queue. */
+  | [kind: 'sent']
+  /** Too large: send the oldest `size` records instead. */
+  | [kind: 'split', size: number]
+  /** These records are refused for good, each for its reason; the rest of the batch is sent again. */
+  | [kind: 'drop', reasons: Map<QueueRecord, string>]
+  /** Only time can help: try again, no sooner than `afterMs` (`status` absent when nothing answered). */
+  | [kind: 'retry', afterMs: number, status?: number]
+  /** The endpoint refuses the page itself (a wrong URL, an origin the proxy does not allow). */
+  | [kind: 'refused', status: number];
+
+const encoder = new TextEncoder();
+export const byteLength = (text: string) => encoder.encode(text).length;
+
+/** The oldest records whose JSON array stays within `maxBytes` (always at least one), and that array. */
+export function fit(records: QueueRecord[], maxBytes = MAX_BODY_BYTES): [QueueRecord[], string] {
+  let bytes = 2;
+  const parts: string[] = [];
+  for (const record of records) {
+    const part = JSON.stringify(record.upsert);
+    bytes += byteLength(part) + 1;
+    if (parts.length && bytes > maxBytes) break;
+    parts.push(part);
+  }
+  return [records.slice(0, parts.length), `[${parts.join()}]`];
+}
+
+/**
+ * What the endpoint's answer to `batch` means (`response` undefined: a network error or a timeout). Decides only:
+ * it reads nothing but its arguments (the body of a 400 included) and changes nothing. `now` dates `Retry-After`.
+ */
+export async function answerOf(response: Response | undefined, batch: QueueRecord[], now: number): Promise<Answer> {
+  if (!response) return ['retry', 0];
+  const { status } = response;
+  if (response.ok) return ['sent'];
+  if (status == 408 || status == 429 || status >= 500) {
+    const afterMs = Math.min(MAX_RETRY_AFTER_MS, parseRetryAfterMs(response.headers.get('retry-after'), now));
+    return ['retry', afterMs, status];
+  }
+  if (status == 413) {
+    return batch.length > 1 ? ['split', Math.ceil(batch.length / 2)] : ['drop', new Map([[batch[0], 'too large for the endpoint']])];
+  }
+  // A 400 names the bad records by index; only integer, in-range indices are trusted.
+  const reasons = new Map<QueueRecord, string>(
+    ((await response.json().catch(() => 0))?.detail?.invalids ?? [])
+      .filter((i: { event: unknown }) => Number.isInteger(i?.event) && batch[i.event as number])
+      .map((i: { event: number; message: unknown }) => [batch[i.event], String(i.message)]),
+  );
+  return reasons.size ? ['drop', reasons] : ['refused', status];
+}

@@ -1,0 +1,14 @@
+/**
+ * Time and chance as delivery and the tab lock see them. Internal: the browser tests pass a clock they advance
+ * themselves, so backoff, lease and retry are tested without waiting for the wall clock. Callers take the functions
+ * out before calling them: the browser's timers throw "Illegal invocation" when called as methods of another object.
+ */
+export interface Clock {
+  now(): number;
+  /** A number in [0, 1), as Math.random. */
+  random(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+export const systemClock: Clock = { now: Date.now, random: Math.random, setTimeout, clearTimeout };

@@ -1,0 +1,58 @@
+import { byteLength, fit, MAX_BODY_BYTES } from './answer';
+import type { Added, QueueRecord, Upsert } from './queue';
+
+/**
+ * What a page that goes away hands to keepalive requests, which outlive it, and the snapshot that makes it possible:
+ * unload handlers cannot wait for IndexedDB, so the oldest records of the queue are kept at hand, read at each flush
+ * and extended as this tab queues.
+ */
+export function createHandOff(batchSize: number, post: (batch: QueueRecord[], body: string) => void) {
+  /** What a hand-off would send: the oldest records at the last flush, plus those queued since. */
+  let snapshot: QueueRecord[] = [];
+  /** Times the queue was emptied (consent withdrawn): a snapshot read before that is not kept. */
+  let clears = 0;
+  return {
+    /** Replaces the snapshot with what `read` finds, unless the queue is emptied meanwhile. */
+    async refresh(read: () => Promise<QueueRecord[]>) {
+      const clearsBefore = clears;
+      const oldest = await read();
+      if (clearsBefore == clears) snapshot = oldest;
+    },
+    /** A new record is queued. */
+    queued({ record, replaced, dropped, size }: Added) {
+      const gone = [replaced, ...dropped.map((r) => r.id)];
+      // Copied only when a record left: a burst of thousands of adds then costs no copy of the snapshot each.
+      const next = replaced || dropped.length ? snapshot.filter((r) => !gone.includes(r.id)) : snapshot;
+      // Appended only while the snapshot still holds the whole queue: a gap (another tab's records, a queue longer
+      // than the snapshot) would let a hand-off send newer updates before older ones.
+      if (next.length + 1 == size) {
+        snapshot = next;
+        snapshot.push(record);
+      }
+    },
+    /** These records were acknowledged or refused: an unload does not resend them. */
+    forget(ids: number[]) {
+      snapshot = snapshot.filter((r) => !ids.includes(r.id));
+    },
+    /** The queue was emptied (consent withdrawn): nothing read from it before may be handed off. */
+    cleared() {
+      clears++;
+      snapshot = [];
+    },
+    /**
+     * Posts `unstored` (captures on their way into the queue, which the page would lose), then the snapshot past
+     * `delivered` (the newest id known to have left the queue), in batches, within the browser's keepalive budget,
+     * to `post`. Id 0 matches no queued record, so an answer to the unstored ones removes nothing.
+     */
+    send(unstored: Upsert[], delivered: number) {
+      let records = [...unstored.map((upsert) => ({ id: 0, upsert, at: 0 })), ...snapshot.filter((r) => r.id > delivered)];
+      let budgetBytes = MAX_BODY_BYTES;
+      while (records.length) {
+        const [batch, body] = fit(records.slice(0, batchSize), budgetBytes);
+        if ((budgetBytes -= byteLength(body)) < 0) return;
+        records = records.slice(batch.length);
+        post(batch, body);
+      }
+    },
+  };
+}

@@ -1,0 +1,176 @@
+// The units delivery is made of, each alone: what an answer means (answerOf), how a batch fits a request (fit), the
+// backoff the origin's tabs share, and the tab lock's lease. They come from dist/test/internals.js, a test-only
+// build of the client's internal modules; time is a manualClock, never the wall clock.
+import { answerOf, createBackoff, createTabLock, fit } from '../../dist/test/internals.js';
+import { assert, deepEqual, equal } from './assert.js';
+import { manualClock } from './clock.js';
+
+const record = (id, email = `r${id}@test.com`) => ({ id, upsert: { attributes: { email } }, at: 0 });
+const batch = [record(1), record(2), record(3)];
+const now = Date.parse('2026-01-01T00:00:00Z');
+const answer = (status, { headers = {}, body } = {}) =>
+  answerOf(new Response(body === undefined ? null : JSON.stringify(body), { status, headers }), batch, now);
+
+describe('the answer policy', () => {
+  it('counts a 2xx as sent', async () => {
+    deepEqual(await answer(200), ['sent']);
+    deepEqual(await answer(202), ['sent']);
+  });
+
+  it('retries after a network error, at once as far as the answer goes, with no status', async () => {
+    deepEqual(await answerOf(undefined, batch, now), ['retry', 0]);
+  });
+
+  it('retries 408, 429 and 5xx, no sooner than Retry-After in seconds or as an HTTP date', async () => {
+    for (const status of [408, 429, 500, 502, 503, 504]) deepEqual(await answer(status), ['retry', 0, status]);
+    deepEqual(await answer(503, { headers: { 'retry-after': '7' } }), ['retry', 7000, 503]);
+    const date = new Date(now + 90_000).toUTCString();
+    deepEqual(await answer(429, { headers: { 'retry-after': date } }), ['retry', 90_000, 429]);
+    deepEqual(await answer(429, { headers: { 'retry-after': 'soon' } }), ['retry', 0, 429], 'garbled: no wait asked');
+  });
+
+  it('caps a Retry-After at an hour', async () => {
+    deepEqual(await answer(503, { headers: { 'retry-after': String(30 * 86400) } }), ['retry', 3_600_000, 503]);
+  });
+
+  it('halves a batch the endpoint finds too large (413), and drops a single record that still is', async () => {
+    deepEqual(await answer(413), ['split', 2]);
+    deepEqual(await answerOf(new Response(null, { status: 413 }), batch.slice(0, 2), now), ['split', 1]);
+    const [kind, reasons] = await answerOf(new Response(null, { status: 413 }), [batch[0]], now);
+    equal(kind, 'drop');
+    deepEqual([...reasons], [[batch[0], 'too large for the endpoint']]);
+  });
+
+  it('drops only the records a 400 names, by integer in-range index, with their messages', async () => {
+    const invalids = [{ event: 1, message: 'bad email' }, { event: 'length' }, { event: 9 }, { event: 1.5 }, { event: -1 }];
+    const [kind, reasons] = await answer(400, { body: { detail: { invalids } } });
+    equal(kind, 'drop');
+    deepEqual([...reasons], [[batch[1], 'bad email']]);
+  });
+
+  it('calls any other refusal refused, with its status: a 400 naming nothing, 403, 404', async () => {
+    deepEqual(await answer(400, { body: { message: 'bad' } }), ['refused', 400]);
+    deepEqual(await answer(400, { body: 'not json at all' }), ['refused', 400]);
+    deepEqual(await answer(403), ['refused', 403]);
+    deepEqual(await answer(404), ['refused', 404]);
+  });
+});
+
+describe('batch fitting', () => {
+  it('takes the oldest records whose JSON array fits the bytes, and that array', () => {
+    const [taken, body] = fit(batch);
+    deepEqual(taken, batch);
+    deepEqual(JSON.parse(body), batch.map((r) => r.upsert));
+    const one = JSON.stringify(batch[0].upsert).length;
+    const [two, twoBody] = fit(batch, 2 + one * 2 + 2);
+    deepEqual(two, batch.slice(0, 2));
+    equal(new TextEncoder().encode(twoBody).length, one * 2 + 3);
+  });
+
+  it('always takes at least one record, even one larger than the bytes', () => {
+    deepEqual(fit(batch, 10)[0], [batch[0]]);
+  });
+
+  it('counts bytes, not characters', () => {
+    const wide = [record(1, 'é'.repeat(10)), record(2)];
+    const characters = JSON.stringify(wide.map((r) => r.upsert)).length;
+    const [taken] = fit(wide, characters);
+    deepEqual(taken, [wide[0]], 'the ten é take ten bytes more than their characters: the second record no longer fits');
+  });
+});
+
+describe('the shared backoff', () => {
+  const endpoint = () => `/backoff/${Math.random().toString(36).slice(2)}`;
+
+  it('draws each wait below 1 s, then 2 s, 4 s..., capped at 5 minutes', () => {
+    const clock = manualClock();
+    clock.value = 0.999;
+    const backoff = createBackoff(endpoint(), clock);
+    const waits = Array.from({ length: 11 }, () => Math.round(backoff.fail()));
+    deepEqual(waits, [999, 1998, 3996, 7992, 15984, 31968, 63936, 127872, 255744, 299700, 299700]);
+  });
+
+  it('draws with full jitter: anywhere from 0', () => {
+    const clock = manualClock();
+    clock.value = 0;
+    equal(createBackoff(endpoint(), clock).fail(), 0);
+  });
+
+  it('never waits less than the server asked', () => {
+    const clock = manualClock();
+    equal(createBackoff(endpoint(), clock).fail(60_000), 60_000);
+  });
+
+  it('starts over after clear()', () => {
+    const clock = manualClock();
+    clock.value = 0.5;
+    const backoff = createBackoff(endpoint(), clock);
+    deepEqual([backoff.fail(), backoff.fail(), backoff.fail()], [500, 1000, 2000]);
+    backoff.clear();
+    equal(backoff.fail(), 500);
+  });
+
+  it("is shared by the origin's tabs: another tab's backoff holds here, and a clear ends it there", () => {
+    const clock = manualClock();
+    const name = endpoint();
+    const here = createBackoff(name, clock);
+    const there = createBackoff(name, clock);
+    assert(here.endsAt() <= clock.now(), 'none runs at first');
+    const delay = there.fail(10_000);
+    equal(here.endsAt(), clock.now() + delay);
+    there.clear();
+    equal(createBackoff(name, clock).endsAt(), 0, 'once cleared, a new tab finds none');
+  });
+});
+
+describe('the tab lock without Web Locks (a lease in localStorage)', () => {
+  let locks;
+  beforeEach(() => {
+    locks = Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks');
+    Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
+  });
+  afterEach(() => Object.defineProperty(Navigator.prototype, 'locks', locks));
+  const name = () => `lease-${Math.random().toString(36).slice(2)}`;
+
+  it("skips, without running the work, while another tab's lease holds and `wait` is false", async () => {
+    const clock = manualClock();
+    const lock = name();
+    localStorage.setItem(`idcapture-lease:${lock}`, `another-tab ${clock.now() + 1}`);
+    let ran = false;
+    equal(await createTabLock(lock, clock)(async () => void (ran = true), false), false);
+    equal(ran, false);
+  });
+
+  it("waits for another tab's lease to expire, looking once a second, then runs the work", async () => {
+    const clock = manualClock();
+    const lock = name();
+    localStorage.setItem(`idcapture-lease:${lock}`, `another-tab ${clock.now() + 1500}`);
+    const ranAt = [];
+    const done = createTabLock(lock, clock)(async () => void ranAt.push(clock.now()), true);
+    await clock.advance(1000);
+    deepEqual(ranAt, [], 'still the other tab');
+    await clock.advance(1000);
+    equal(await done, true);
+    deepEqual(ranAt, [clock.now()], 'ran at the second look, after the lease expired');
+    equal(localStorage.getItem(`idcapture-lease:${lock}`), null, 'its own lease released');
+  });
+
+  it('renews its lease while the work runs, so a slow flush keeps it past 30 s', async () => {
+    const clock = manualClock();
+    const lock = name();
+    const key = `idcapture-lease:${lock}`;
+    let finish;
+    const started = clock.now();
+    const done = createTabLock(lock, clock)(() => new Promise((resolve) => (finish = resolve)), true);
+    await clock.planned();
+    const [token, firstExpiry] = localStorage.getItem(key).split(' ');
+    equal(+firstExpiry, started + 30_000);
+    await clock.advance(60_000);
+    // Renewed every 10 s: the last renewal, at 60 s, runs until 90 s.
+    deepEqual(localStorage.getItem(key).split(' '), [token, String(started + 90_000)]);
+    finish();
+    equal(await done, true);
+    equal(localStorage.getItem(key), null);
+    deepEqual(clock.due(), [], 'the renewal stops with the work');
+  });
+});
