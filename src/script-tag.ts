@@ -48,5 +48,5 @@ if (!queued || Array.isArray(queued)) {
   start((document.currentScript as HTMLScriptElement | null)?.dataset ?? {}, queued as unknown[] | undefined);
 } else if (typeof (queued as { identify?: unknown }).identify != 'function') {
   // Something else owns the name, e.g. an element with id="idcapture" (browsers expose those on window).
-  console.error('[idcapture] window.idcapture is taken by something else; not started');
+  console.error('[idcapture] window.idcapture is taken; not started');
 }

@@ -97,9 +97,7 @@ export function createClient(options: IdCaptureOptions, clock: Clock = systemClo
   });
   if (resolved.debug) {
     const started = `started: endpoint ${resolved.endpoint}, consent ${consent}, vuid ${identity.vuid}`;
-    // Counted once the queue knows whether IndexedDB opened; without consent the queue is not even opened.
-    if (consent != 'granted') log(started);
-    else queue.size().then((n) => log(`${started}, queue in ${queue.inMemory() ? 'memory' : 'IndexedDB'} (${n} waiting)`));
+    log(started);
   }
 
   const enqueue = async (upsert: Upsert) => {

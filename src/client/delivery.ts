@@ -179,7 +179,6 @@ export function createDelivery(options: DeliveryOptions) {
     const { status, afterMs } = error as Partial<Transient>;
     if (error instanceof Transient && !status) unanswered++;
     const delay = backoff.fail(afterMs);
-    log('retry in', Math.round(delay), 'ms', status ?? 'network error');
     emit('retry', { delay, status });
     if (error instanceof HttpError) misconfigured(error);
     else if (unanswered >= UNREACHABLE_AFTER_FAILURES) {

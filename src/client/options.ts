@@ -82,7 +82,7 @@ const fail = (name: string, what: string, Type: typeof TypeError = TypeError): n
 const whole = (name: string, value: number) => (Number.isSafeInteger(value) && value >= 1 ? value : fail(name, 'a whole number of at least 1', RangeError));
 const positive = (name: string, value: number) => (typeof value == 'number' && value > 0 && value < Infinity ? value : fail(name, 'a number above 0', RangeError));
 const oneOf = <T>(name: string, value: unknown, choices: readonly T[]): T =>
-  choices.includes(value as T) ? (value as T) : fail(name, `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);
+  choices.includes(value as T) ? (value as T) : fail(name, `one of ${choices.join(', ')}`);
 
 /** Checks the state given to `setConsent`, as the `consent` option is checked. */
 export const checkConsent = (state: unknown) => oneOf('consent', state, CONSENT_STATES);
@@ -104,7 +104,7 @@ export function resolveOptions(options: IdCaptureOptions) {
     const shape = typeof autocapture == 'boolean' || typeof autocapture == 'object';
     if (!shape || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) throw 0;
   } catch {
-    fail('autocapture', 'a boolean or { forms?: <selector>, fields?: {...} }');
+    fail('autocapture', 'a boolean or { forms, fields }');
   }
   const resolved = {
     endpoint,
@@ -118,7 +118,7 @@ export function resolveOptions(options: IdCaptureOptions) {
   };
   // Checked after the options, so server-side rendering reports a bad option too, not only where it runs.
   if (typeof document == 'undefined') {
-    throw new IdCaptureError('idcapture: create the client in the browser (e.g. on mount), not during server-side rendering');
+    throw new IdCaptureError('idcapture: create the client in the browser, not during server-side rendering');
   }
   const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
   const respectGpc = options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl;

@@ -69,7 +69,7 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
       memory = memoryQueue();
       // A transaction that aborts rejects with its error, which is null where WebKit fails a write (a Blob in a
       // private or ephemeral session) or the write was aborted: report an Error all the same.
-      warn('IndexedDB is unavailable; queued upserts are kept in memory only', cause ?? Error('IndexedDB aborted a write'));
+      warn('IndexedDB is unavailable; the queue is in memory only', cause ?? Error('IndexedDB aborted a write'));
     }
     return (active = Promise.resolve(memory));
   };

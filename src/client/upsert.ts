@@ -1,4 +1,4 @@
-import { checkAttributes, checkField, isIdentifier, isObject, normalizeEmail, type FieldValue } from '../profile/rules';
+import { checkAttributes, checkField, isIdentifier, isObject, NO_IDENTIFIER, normalizeEmail, type FieldValue } from '../profile/rules';
 import { ValidationError } from './errors';
 import type { Upsert } from './queue';
 
@@ -14,7 +14,7 @@ export function buildUpsert(vuid: string, identifiers: unknown, attributes: unkn
   if (!isObject(attributes)) throw new ValidationError('attributes', 'is not an object');
   for (const [field, value] of Object.entries(identifiers)) {
     const reason = !isIdentifier(field)
-      ? 'is not an identifier (email, phone, vuid or a name ending in _id, _hash, _number, _token, _alias, _address or _key)'
+      ? 'is not an identifier (email, phone, vuid, *_id, *_key, ...)'
       : typeof value != 'string' && typeof value != 'number'
         ? 'is not a string or number'
         : checkField(field, value);
@@ -22,7 +22,7 @@ export function buildUpsert(vuid: string, identifiers: unknown, attributes: unkn
   }
   // checkAttributes below would count the vuid added to every upsert, so the caller's own identifier is checked here.
   if (!Object.values(identifiers).some((v) => v !== '')) {
-    throw new ValidationError('identifiers', 'has no identifier (email, phone or a custom *_id)');
+    throw new ValidationError('identifiers', NO_IDENTIFIER);
   }
   const merged: Attributes = { vuid, ...attributes, ...(identifiers as Identifiers) };
   const problem = checkAttributes(merged);

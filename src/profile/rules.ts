@@ -105,6 +105,9 @@ export function checkField(name: string, value: unknown): string | undefined {
   if (name == 'vuid' && !VUID.test(value)) return 'is not 32 lowercase hex characters';
 }
 
+/** The reason given for an upsert without an identifier. */
+export const NO_IDENTIFIER = 'has no identifier (email, phone, vuid or a custom *_id)';
+
 /** The reason given for a well-formed name that `known` does not accept. */
 export const UNKNOWN_FIELD = 'is not a known field';
 
@@ -122,7 +125,7 @@ export function listProblems(attributes: unknown, known?: (name: string) => bool
     if (reason) problems.push({ field, reason });
     identified ||= isIdentifier(field) && value !== null && value !== '';
   }
-  if (!identified) problems.push({ field: 'identifiers', reason: 'has no identifier (email, phone, vuid or a custom *_id)' });
+  if (!identified) problems.push({ field: 'identifiers', reason: NO_IDENTIFIER });
   return problems;
 }
 

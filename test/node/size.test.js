@@ -33,3 +33,37 @@ test('the browser bundles carry no Node module and no emulator or proxy code', (
     assert.doesNotMatch(code, /x-api-key|__emulator/i, file);
   }
 });
+
+// The script-tag build renames these members of the client's internal objects (rollup.config.mjs): none may be part
+// of the public API, or the script tag would expose a renamed member where the npm entry has the real one.
+test('no member the script-tag build renames is part of the public API', async () => {
+  const { INTERNAL_MEMBERS } = await import('../../rollup.config.mjs');
+  const { default: ts } = await import('typescript');
+  const entry = new URL('../../dist/types/src/index.d.ts', import.meta.url).pathname;
+  const program = ts.createProgram([entry], { noEmit: true, skipLibCheck: true });
+  const checker = program.getTypeChecker();
+  const seen = new Set();
+  const names = new Set();
+  const walk = (type, depth) => {
+    if (depth > 4 || seen.has(type)) return;
+    seen.add(type);
+    for (const part of type.isUnionOrIntersection() ? type.types : [type]) {
+      for (const property of checker.getPropertiesOfType(part)) {
+        names.add(property.name);
+        walk(checker.getTypeOfSymbol(property), depth + 1);
+      }
+      for (const signature of part.getCallSignatures()) {
+        signature.parameters.forEach((p) => walk(checker.getTypeOfSymbol(p), depth + 1));
+        walk(signature.getReturnType(), depth + 1);
+      }
+    }
+  };
+  const module = checker.getSymbolAtLocation(program.getSourceFile(entry));
+  for (const symbol of checker.getExportsOfModule(module)) {
+    const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+    walk(checker.getDeclaredTypeOfSymbol(target), 0);
+    walk(checker.getTypeOfSymbol(target), 0);
+  }
+  assert.ok(names.has('identify') && names.has('dropped') && names.has('upsert'), 'the walk reaches the public members');
+  assert.deepEqual(INTERNAL_MEMBERS.filter((name) => names.has(name)), []);
+});
