@@ -14,7 +14,7 @@ export interface AutocaptureOptions {
   fields?: Record<string, string>;
 }
 
-export interface CaptureOptions extends Required<AutocaptureOptions> {
+interface CaptureOptions extends Required<AutocaptureOptions> {
   /** Where the fingerprint of the last capture is kept, so the same form sent again on the next page is skipped. */
   key: string;
   vuid: () => string;

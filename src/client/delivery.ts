@@ -17,7 +17,7 @@ export interface FlushResult {
   dropped: number;
 }
 
-export interface DeliveryOptions {
+interface DeliveryOptions {
   endpoint: string;
   batchSize: number;
   flushInterval: number;

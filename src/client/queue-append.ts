@@ -16,7 +16,7 @@ const identifiersOf = ({ attributes, token }: Upsert) =>
  * the record it replaces. Ids only grow, even when the queue empties: an acknowledgement that arrives late (an unload
  * hand-off, another tab) must never match a newer record. A merged record takes a new id for the same reason.
  */
-export function nextRecord(last: QueueRecord | undefined, upsert: Upsert, seq: number): [QueueRecord, number | undefined] {
+function nextRecord(last: QueueRecord | undefined, upsert: Upsert, seq: number): [QueueRecord, number | undefined] {
   const merge = last && identifiersOf(last.upsert) == identifiersOf(upsert);
   const record = {
     id: seq + 1,

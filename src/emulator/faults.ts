@@ -15,7 +15,7 @@ export interface Faults {
 }
 
 /** What happens to one request instead of (or before) being served. */
-export interface FaultDecision {
+interface FaultDecision {
   latencyMs: number;
   /** An injected answer, `'drop'` to close the connection, or undefined to serve the request. */
   outcome?: 500 | 503 | 429 | 'drop';
@@ -37,7 +37,7 @@ const nonNegative = (name: string, value: unknown) => {
 };
 
 /** Checks `faults` and fills in the defaults; throws a TypeError or RangeError naming the bad field. */
-export function resolveFaults(faults: Faults = {}): Required<Faults> & { latencyMs: [number, number] } {
+function resolveFaults(faults: Faults = {}): Required<Faults> & { latencyMs: [number, number] } {
   if (typeof faults != 'object' || !faults || Array.isArray(faults)) {
     throw new TypeError('idcapture emulator: option faults must be an object');
   }

@@ -32,7 +32,7 @@ export interface RateLimits {
 }
 
 export type Scope = keyof RateLimits;
-export type Limiters = Partial<Record<Scope, RateLimiter>>;
+type Limiters = Partial<Record<Scope, RateLimiter>>;
 
 const SCOPES: Scope[] = ['ip', 'vuid', 'global'];
 
