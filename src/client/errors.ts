@@ -16,13 +16,17 @@ export class ValidationError extends IdCaptureError {
   }
 }
 
-/** An answer of the endpoint that delivery could neither count as sent nor retry: `status` is its status. */
+/**
+ * An answer that could neither count as success nor be retried (by delivery, or by the server client after its
+ * retries): `status` is its status, `cause` the underlying error where there is one.
+ */
 export class HttpError extends IdCaptureError {
   override name = 'HttpError';
   constructor(
     readonly status: number,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }

@@ -2,6 +2,7 @@
 // retries of injected 429/5xx and dropped connections, and records refused one by one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { createEmulator } from '../../dist/emulator.js';
 import { createServerClient, HttpError, NetworkError } from '../../dist/server.js';
 import { KEY, useEmulator } from './helpers/emulator.js';
@@ -54,11 +55,13 @@ test('injected 429 bursts and dropped connections are retried too', async () => 
   assert.equal(stats().profiles, 100);
 });
 
-test('when the retries are spent, the call rejects with an HttpError carrying the status', async () => {
+test('when the retries are spent, the call rejects with an HttpError carrying the status and the last answer as cause', async () => {
   server.emulator.setFaults({ errorRate: 1 });
   const error = await client({ retries: 2 }).upsertProfiles(records(3)).catch((e) => e);
   assert.ok(error instanceof HttpError, String(error));
   assert.ok([500, 503].includes(error.status));
+  assert.ok(error.cause instanceof Response && error.cause.status == error.status, 'the cause is the last failed answer');
+  assert.doesNotMatch(inspect(error, { depth: Infinity }), new RegExp(KEY), 'the key is nowhere in the error');
   const { requests } = stats();
   assert.equal((requests[500] ?? 0) + (requests[503] ?? 0), 3, 'one attempt and two retries');
 });
@@ -68,6 +71,7 @@ test('an API that does not answer within timeoutMs gives a NetworkError after th
   const error = await client({ timeoutMs: 50, retries: 1 }).upsertProfiles(records(1)).catch((e) => e);
   assert.ok(error instanceof NetworkError, String(error));
   assert.match(error.message, /did not answer within 50 ms after 2 attempts/);
+  assert.doesNotMatch(inspect(error, { depth: Infinity }), new RegExp(KEY), 'the key is nowhere in the error');
   // The emulator finishes both abandoned requests later; counted here, not in the next test.
   await until(() => Object.values(stats().requests).reduce((a, b) => a + b, 0) == 2, 'the two abandoned requests to end');
 });
