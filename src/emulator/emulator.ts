@@ -46,10 +46,10 @@ const TIMED_OUT = Symbol('timed out');
 
 /** Creates a profiles API emulator; see `EmulatorOptions` for the defaults. Throws on a bad option. */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
-  const o = resolveOptions(options);
-  let faults = new FaultPlan(o.faults);
-  const limiter = o.rateLimit === false ? undefined : new RateLimiter(o.rateLimit, o.clock);
-  let store = new ProfileStore(o.lowConfidence);
+  const config = resolveOptions(options);
+  let faults = new FaultPlan(config.faults);
+  const limiter = config.rateLimit === false ? undefined : new RateLimiter(config.rateLimit, config.clock);
+  let store = new ProfileStore(config.lowConfidence);
   let requests: Record<string, number> = {};
   /** One per batch waiting out `applyDelayMs`; aborting it forgets the batch. */
   let pending = new Set<AbortController>();
@@ -60,12 +60,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const count = (status: string) => (requests[status] = (requests[status] ?? 0) + 1);
 
   function apply(records: Parameters<ProfileStore['upsert']>[0][]) {
-    if (!o.applyDelayMs) return records.forEach((r) => store.upsert(r));
+    if (!config.applyDelayMs) return records.forEach((r) => store.upsert(r));
     // Sleeps of equal length end in the order they began, so batches still apply in the order received.
     pendingRecords += records.length;
     const controller = new AbortController();
     pending.add(controller);
-    void o.sleep(o.applyDelayMs, controller.signal).then(() => {
+    void config.sleep(config.applyDelayMs, controller.signal).then(() => {
       if (controller.signal.aborted) return;
       pending.delete(controller);
       pendingRecords -= records.length;
@@ -79,9 +79,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
    */
   async function readWithin(request: Request) {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, o.bodyTimeoutMs, TIMED_OUT)));
+    const expired = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, config.bodyTimeoutMs, TIMED_OUT)));
     try {
-      return await Promise.race([readBody(request, o.maxBodyBytes), expired]);
+      return await Promise.race([readBody(request, config.maxBodyBytes), expired]);
     } finally {
       clearTimeout(timer);
     }
@@ -90,12 +90,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   async function post(request: Request, now: number): Promise<Response> {
     const body = await readWithin(request);
     if (body === TIMED_OUT) {
-      const text = `Request body not received within ${o.bodyTimeoutMs} ms.`;
-      return message(408, o.clock(), text, { connection: 'close' });
+      const text = `Request body not received within ${config.bodyTimeoutMs} ms.`;
+      return message(408, config.clock(), text, { connection: 'close' });
     }
-    if (body === TOO_LARGE) return message(413, now, `Request body is larger than ${o.maxBodyBytes} bytes.`);
+    if (body === TOO_LARGE) return message(413, now, `Request body is larger than ${config.maxBodyBytes} bytes.`);
     if (!body) return message(400, now, UNPARSEABLE);
-    const payload = parsePayload(body, o.maxBatch, o.known, o.dropUnknown);
+    const payload = parsePayload(body, config.maxBatch, config.known, config.dropUnknown);
     if ('message' in payload) return message(400, now, payload.message);
     if ('invalids' in payload) return problem(400, now, { invalids: payload.invalids });
     apply(payload.records);
@@ -108,7 +108,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     const params = [...url.searchParams];
     if (params.length != 1) return message(400, now, 'Exactly one identifier query parameter is required.');
     const [[name, value]] = params;
-    if (name != 'zaius_id' && !(isIdentifier(name) && o.known(name))) {
+    if (name != 'zaius_id' && !(isIdentifier(name) && config.known(name))) {
       return message(400, now, `\`${name}\` is not an identifier.`);
     }
     if (!value) return message(400, now, `Identifier \`${name}\` has no value.`);
@@ -118,14 +118,14 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   async function api(request: Request, url: URL): Promise<Response> {
     const decision = faults.decide();
-    if (decision.latencyMs) await o.sleep(decision.latencyMs);
-    const now = o.clock();
+    if (decision.latencyMs) await config.sleep(decision.latencyMs);
+    const now = config.clock();
     // Injected failures come from "the infrastructure", before the key is even looked at, and change nothing.
     if (decision.outcome == 'drop') return Response.error();
     if (decision.outcome == 429) return tooManyRequests(1);
     if (decision.outcome) return message(decision.outcome, now, 'Injected fault.');
     const key = request.headers.get('x-api-key');
-    if (key === null || !o.apiKeys.has(key)) return forbidden();
+    if (key === null || !config.apiKeys.has(key)) return forbidden();
     const wait = limiter?.take(key);
     if (wait) return tooManyRequests(wait);
     if (url.pathname != API) return message(404, now, `No such path: ${url.pathname}`);
@@ -138,11 +138,11 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     pending.forEach((controller) => controller.abort());
     pending = new Set();
     pendingRecords = 0;
-    store = new ProfileStore(o.lowConfidence);
+    store = new ProfileStore(config.lowConfidence);
     requests = {};
     droppedFields = Object.create(null);
     limiter?.reset();
-    faults = new FaultPlan(o.faults);
+    faults = new FaultPlan(config.faults);
   }
 
   const stats = (): EmulatorStats => ({
@@ -162,7 +162,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       try {
         faults = new FaultPlan(JSON.parse(await request.text()));
       } catch (error) {
-        return message(400, o.clock(), error instanceof Error ? error.message : String(error));
+        return message(400, config.clock(), error instanceof Error ? error.message : String(error));
       }
       return json(200, faults.faults);
     }
@@ -179,7 +179,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
         response = await api(request, url);
       } catch {
         // Only reading the body can throw: the client went away or sent a broken stream.
-        response = message(400, o.clock(), UNPARSEABLE);
+        response = message(400, config.clock(), UNPARSEABLE);
       }
       count(response.type == 'error' ? 'dropped' : String(response.status));
       return response;

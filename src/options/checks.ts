@@ -22,7 +22,7 @@ export function optionChecks(owner: string) {
       typeof value == 'number' && value > 0 && value < Infinity ? value : fail(name, 'a number above 0', RangeError),
     /** One of a fixed set of values. */
     oneOf: <T>(name: string, value: unknown, choices: readonly T[]): T =>
-      choices.includes(value as T) ? (value as T) : fail(name, `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`),
+      choices.includes(value as T) ? (value as T) : fail(name, `one of ${choices.join(', ')}`),
     /** A list whose every item passes `item`; `what` names an item ("lower snake_case names"). */
     list: <T>(name: string, value: unknown, item: (v: unknown) => v is T, what: string): T[] =>
       Array.isArray(value) && value.every(item) ? value : fail(name, `a list of ${what}`),

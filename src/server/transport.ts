@@ -25,12 +25,12 @@ interface TransportOptions {
 /** Answers worth another attempt. Upserts are idempotent, so a POST is retried like a GET. */
 const RETRY_STATUS = [408, 429, 500, 502, 503, 504];
 /** The longest `Retry-After` honoured; the API asking for longer is asking for a minute. */
-const MAX_RETRY_AFTER = 60_000;
-const MAX_BACKOFF = 30_000;
+const MAX_RETRY_AFTER_MS = 60_000;
+const MAX_BACKOFF_MS = 30_000;
 
 /** `Retry-After` in ms, as seconds or an HTTP date, at most a minute; 0 when absent or garbled. */
 export const retryAfterMs = (response: Response, now = Date.now()): number =>
-  Math.min(MAX_RETRY_AFTER, parseRetryAfterMs(response.headers.get('retry-after'), now));
+  Math.min(MAX_RETRY_AFTER_MS, parseRetryAfterMs(response.headers.get('retry-after'), now));
 
 /** A request maker: resolves with any answer that is not worth retrying, after the retries of those that are. */
 export function createTransport(options: TransportOptions) {
@@ -49,8 +49,8 @@ export function createTransport(options: TransportOptions) {
       methods: ['get', 'post'],
       statusCodes: retryStatus,
       afterStatusCodes: [429, 503],
-      maxRetryAfter: MAX_RETRY_AFTER,
-      backoffLimit: MAX_BACKOFF,
+      maxRetryAfter: MAX_RETRY_AFTER_MS,
+      backoffLimit: MAX_BACKOFF_MS,
       retryOnTimeout: true,
       jitter: (delay) => delay * options.random(),
     },
