@@ -19,11 +19,15 @@ export const systemClock: Clock = {
   sleep: (ms, signal) =>
     new Promise((resolve) => {
       if (signal?.aborted) return resolve();
-      const timer = setTimeout(resolve, ms);
       const stop = () => {
         clearTimeout(timer);
         resolve();
       };
+      // Whichever comes first lets go of the other: no timer outlives an abort, no listener a timeout.
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', stop);
+        resolve();
+      }, ms);
       signal?.addEventListener('abort', stop, { once: true });
     }),
 };
@@ -71,7 +75,7 @@ export function createPacer(requestsPerSecond: number, clock: Clock): Pacer {
         const now = clock.now();
         const at = Math.max(now, next);
         next = at + interval;
-        if (at > now) await Promise.race([clock.sleep(at - now), aborted]);
+        if (at > now) await Promise.race([clock.sleep(at - now, signal), aborted]);
       } while (heldUntil > clock.now());
     },
     async ready() {
