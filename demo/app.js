@@ -12,6 +12,7 @@ import { createServerClient, signIdentity } from '../dist/server.js';
 import { randomBytes } from 'node:crypto';
 
 const pages = fileURLToPath(new URL('./pages/', import.meta.url));
+const layout = fileURLToPath(new URL('./layout/', import.meta.url));
 const bundle = fileURLToPath(new URL('../dist/idcapture.js', import.meta.url));
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 const EMULATOR_KEY = 'example.apiKey';
@@ -143,11 +144,23 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
     sendJson(res, 404, { error: 'not found' });
   }
 
+  /**
+   * The store's header and footer, written once in demo/layout/ and put where a page marks them, with the page served
+   * marked current in the navigation. Read at each request, like the pages, so an edit shows on reload.
+   */
+  async function withLayout(html, path) {
+    const [header, footer] = await Promise.all([readFile(join(layout, 'header.html'), 'utf8'), readFile(join(layout, 'footer.html'), 'utf8')]);
+    const current = path == '/index.html' ? '/' : path;
+    return html
+      .replace('  <!-- site header -->\n', header.replace(`<a href="${current}">`, `<a href="${current}" aria-current="page">`))
+      .replace('  <!-- site footer -->\n', footer);
+  }
+
   async function file(req, res, path) {
     const target = path == '/idcapture.js' ? bundle : normalize(join(pages, path == '/' ? 'index.html' : path));
     if (target != bundle && !target.startsWith(pages)) return sendJson(res, 404, { error: 'not found' });
     try {
-      const body = await readFile(target);
+      const body = extname(target) == '.html' ? await withLayout(await readFile(target, 'utf8'), path) : await readFile(target);
       res.writeHead(200, { 'content-type': TYPES[extname(target)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
       res.end(req.method == 'HEAD' ? undefined : body);
     } catch {
