@@ -18,6 +18,15 @@ async function mount(name) {
   return container;
 }
 
+/** Puts a form with `html` inside into the page; returns the form. */
+function mountForm(html) {
+  const form = document.createElement('form');
+  form.innerHTML = html;
+  document.body.append(form);
+  mounted.push(form);
+  return form;
+}
+
 /** A client with a queue of its own that nothing delivers from, and the captures it reports. */
 function client(options = {}) {
   const endpoint = uniqueEndpoint();
@@ -348,35 +357,30 @@ describe('auto-capture: the storefront corpus', () => {
 
   it('a form without an identifier produces nothing (a search or store-locator form)', async () => {
     const c = client();
-    const form = document.createElement('form');
-    form.innerHTML = '<input name="q" value="red shoes"><input name="zip" value="02101"><input name="first_name" value="X">';
-    document.body.append(form);
-    mounted.push(form);
+    const form = mountForm(
+      '<input name="q" value="red shoes"><input name="zip" value="02101"><input name="first_name" value="X">',
+    );
     form.requestSubmit();
     equal(c.captures.length, 0);
   });
 
   it('a phone with fewer than 7 digits is dropped, however long the punctuation around it', async () => {
     const c = client();
-    const form = document.createElement('form');
-    form.innerHTML =
+    const form = mountForm(
       '<input type="email" name="email" value="digits@test.com"><input name="phone" value="(((((((">' +
-      '<input name="mobile" value="(555) 1"><input type="tel" name="tel" value="+1 (555) 123-4567">';
-    document.body.append(form);
-    mounted.push(form);
+      '<input name="mobile" value="(555) 1"><input type="tel" name="tel" value="+1 (555) 123-4567">',
+    );
     await submitCaptures(c, form, { email: 'digits@test.com', phone: '+1 (555) 123-4567' });
   });
 
   it('a value that breaks the profile rules drops that field only', async () => {
     const c = client();
-    const form = document.createElement('form');
-    form.innerHTML =
+    const form = mountForm(
       '<input type="email" name="email" value="ok@test.com"><input name="phone" value="call me maybe">' +
       `<input name="first_name" value="${'x'.repeat(1100)}"><input name="last_name" value="Kept">` +
       '<input data-idcapture="Bad Name" value="v"><input data-idcapture="emails" value="a@b.co">' +
-      '<input autocomplete="bday-year" value="nineteen"><input autocomplete="bday-month" value="07">';
-    document.body.append(form);
-    mounted.push(form);
+      '<input autocomplete="bday-year" value="nineteen"><input autocomplete="bday-month" value="07">',
+    );
     await submitCaptures(c, form, { last_name: 'Kept', dob_month: 7, email: 'ok@test.com' });
   });
 });
@@ -412,45 +416,39 @@ describe('auto-capture: options', () => {
 
   it('fields: your own mappings by name or selector come before the table', async () => {
     const c = client({ autocapture: { fields: { loyalty: 'loyalty_id', '.nick': 'nickname', billing_city: 'town' } } });
-    const form = document.createElement('form');
-    form.innerHTML =
+    const form = mountForm(
       '<input name="loyalty" value="L-42"><input class="nick" name="x" value="JZ">' +
-      '<input name="billing_city" value="Boston"><input type="email" name="email" value="mapped@test.com">';
-    document.body.append(form);
-    mounted.push(form);
+      '<input name="billing_city" value="Boston"><input type="email" name="email" value="mapped@test.com">',
+    );
     await submitCaptures(c, form, { nickname: 'JZ', town: 'Boston', loyalty_id: 'L-42', email: 'mapped@test.com' });
   });
 
   it('a custom identifier from data-idcapture is enough on its own', async () => {
     const c = client();
-    const form = document.createElement('form');
-    form.innerHTML = '<input name="member" data-idcapture="member_id" value="M-1"><input name="first_name" value="Mo">';
-    document.body.append(form);
-    mounted.push(form);
+    const form = mountForm(
+      '<input name="member" data-idcapture="member_id" value="M-1"><input name="first_name" value="Mo">',
+    );
     await submitCaptures(c, form, { first_name: 'Mo', member_id: 'M-1' });
   });
 
   it('data-idcapture on a field names its profile field, whatever the heuristics would say', async () => {
     const c = client();
-    const form = document.createElement('form');
-    form.innerHTML = '<input name="city" data-idcapture="customer_id" value="C-7"><input type="email" name="email" value="tagged@test.com">';
-    document.body.append(form);
-    mounted.push(form);
+    const form = mountForm(
+      '<input name="city" data-idcapture="customer_id" value="C-7"><input type="email" name="email" value="tagged@test.com">',
+    );
     await submitCaptures(c, form, { customer_id: 'C-7', email: 'tagged@test.com' });
   });
 
   it("a numeric <select> keeps its value when the page mapped it, or when it is an identifier; the table's gets the text", async () => {
     const c = client({ autocapture: { fields: { size_code: 'size_code' } } });
-    const form = document.createElement('form');
     const select = (attrs, n, text) => `<select ${attrs}><option value="${n}" selected>${text}</option></select>`;
-    form.innerHTML =
+    const form = mountForm(
       '<input type="email" name="email" value="select@test.com">' +
       select('data-idcapture="store_id"', 3, 'Downtown') +
       select('name="size_code"', 12, 'Large') +
       select('data-idcapture="customer_id"', 77, 'Jo') +
-      select('name="region_id" autocomplete="address-level1"', 12, 'California');
-    document.body.append(form);
-    mounted.push(form);
+      select('name="region_id" autocomplete="address-level1"', 12, 'California'),
+    );
     await submitCaptures(c, form, { size_code: '12', state: 'California', email: 'select@test.com', store_id: '3', customer_id: '77' });
   });
 
