@@ -6,4 +6,4 @@ export type { AutocaptureOptions } from './client/capture';
 export type { Identifiers, Attributes } from './client/upsert';
 export type { Upsert } from './client/queue';
 export type { FlushResult } from './client/delivery';
-export { IdCaptureError, ValidationError, HttpError } from './client/errors';
+export { IdCaptureError, ValidationError, HttpError } from './errors';

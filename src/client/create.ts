@@ -4,7 +4,7 @@ import { keepUnstored, takeUnstored } from './unstored';
 import { followConsent, storeConsent } from './consent';
 import { createDelivery, type FlushResult } from './delivery';
 import { createEmitter } from './emitter';
-import { IdCaptureError, ValidationError } from './errors';
+import { IdCaptureError, ValidationError } from '../errors';
 import type { IdCaptureEvents } from './events';
 import { createIdentity } from './identity';
 import { checkConsent, resolveOptions, type ConsentState, type IdCaptureOptions } from './options';

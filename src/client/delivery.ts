@@ -1,7 +1,7 @@
 import { answerOf, fit, type Answer } from './answer';
 import { createBackoff, createWatermark } from './backoff';
 import type { Clock } from './clock';
-import { HttpError, IdCaptureError } from './errors';
+import { HttpError, IdCaptureError } from '../errors';
 import type { IdCaptureEvents } from './events';
 import { createHandOff } from './hand-off';
 import type { Added, Queue, QueueRecord, Upsert } from './queue';

@@ -1,7 +1,7 @@
 import type { AutocaptureOptions } from './capture';
 import { checkField } from '../profile/rules';
 import { storedConsent } from './consent';
-import { IdCaptureError } from './errors';
+import { IdCaptureError } from '../errors';
 import type { CookieOptions } from './identity';
 
 /** Whether the visitor allows identity capture. */

@@ -1,5 +1,5 @@
 import { checkAttributes, checkField, isIdentifier, isObject, NO_IDENTIFIER, normalizeEmail, type FieldValue } from '../profile/rules';
-import { ValidationError } from './errors';
+import { ValidationError } from '../errors';
 import type { Upsert } from './queue';
 
 /** Who the profile is: at least one of `email`, `phone` or a custom identifier such as `customer_id`. */

@@ -1,6 +1,6 @@
 /** Each browser request's answer from what became of the merged upstream request that carried its records. */
-import { HttpError, NetworkError } from '../server/errors';
-import { UpsertRefusedError } from '../server/upsert-sender';
+import { HttpError, NetworkError } from '../errors';
+import { UpsertRefusedError } from '../upstream/upsert-sender';
 import { REFUSED, retryAfterSeconds, type Forwarded } from './upstream';
 import type { Invalid } from './validate';
 

@@ -1,6 +1,6 @@
 /** The one request the proxy makes: a fresh POST to the profiles API, with a deadline and at most one retry. */
 import { parseRetryAfterMs } from '../http/retry-after';
-import { readInvalids } from '../server/read-invalids';
+import { readInvalids } from '../upstream/read-invalids';
 import type { Invalid } from './validate';
 
 /** The fetch the proxy calls; any function of this shape will do (tests, instrumentation). */

@@ -1,9 +1,9 @@
 import { checkAttributes, checkField, isIdentifier, normalizeEmail, type FieldValue } from '../profile/rules';
-import { HttpError, ValidationError } from './errors';
+import { HttpError, ValidationError } from '../errors';
 import { resolveOptions, type ServerClientOptions } from './options';
-import { createPacer } from './pacer';
-import { createTransport } from './transport';
-import { createUpsertSender, type ProfileRecord } from './upsert-sender';
+import { createPacer } from '../upstream/pacer';
+import { createTransport } from '../upstream/transport';
+import { createUpsertSender, type ProfileRecord } from '../upstream/upsert-sender';
 
 /**
  * One identifier to look a profile up by: `email`, `phone`, `vuid`, `zaius_id`, or a custom identifier such as

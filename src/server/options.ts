@@ -1,6 +1,6 @@
 /** Options of `createServerClient`, their defaults, and their one-time check. */
-import { systemClock, type Clock } from './pacer';
-import type { ServerFetch } from './transport';
+import { systemClock, type Clock } from '../upstream/pacer';
+import type { ServerFetch } from '../upstream/transport';
 import { optionChecks } from '../options/checks';
 
 /** Options of `createServerClient`. Only `apiKey` is required. */

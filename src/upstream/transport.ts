@@ -3,7 +3,7 @@
  * backoff with full jitter, `Retry-After`) and the per-attempt timeout; the pacer spaces the attempts.
  */
 import ky, { HTTPError, TimeoutError } from 'ky';
-import { HttpError, NetworkError } from './errors';
+import { HttpError, NetworkError } from '../errors';
 import type { Pacer } from './pacer';
 import { parseRetryAfterMs } from '../http/retry-after';
 

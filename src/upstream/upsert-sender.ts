@@ -5,7 +5,7 @@
  * records (this package's server client, a proxy merging browser batches) can share one sender and one pace. A
  * caller that builds its own batches of at most `maxBatch` gets one request per call, and invalids by its own indices.
  */
-import { HttpError } from './errors';
+import { HttpError } from '../errors';
 import { readInvalids } from './read-invalids';
 import { retryAfterMs, type Transport } from './transport';
 
