@@ -2,7 +2,7 @@
 import { checkField, DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, isIdentifier, SERVER_FIELDS } from '../profile/rules';
 import { optionChecks } from '../options/checks';
 import type { Faults } from './faults';
-import { systemClock } from '../upstream/pacer';
+import { systemClock } from '../upstream/clock';
 
 /** Options of `createEmulator`. All are optional. */
 export interface EmulatorOptions {

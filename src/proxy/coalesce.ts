@@ -9,7 +9,8 @@
  * requests may be applied in either order (the API is asynchronous; a slow one lands late), so a browser request that
  * shares an identifier with a batch still upstream waits, at the head of its IP's queue, until that batch is answered.
  */
-import { createPacer, systemClock, timer, type Clock } from '../upstream/pacer';
+import { systemClock, timer, type Clock } from '../upstream/clock';
+import { createPacer } from '../upstream/pacer';
 import { createTransport } from '../upstream/transport';
 import { createUpsertSender } from '../upstream/upsert-sender';
 import { optionChecks } from '../options/checks';

@@ -3,7 +3,7 @@ import { DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, checkField } from '../profile/rule
 import { resolveOrigins } from './cors';
 import { resolveLimiters, type RateLimiter, type RateLimits, type Scope } from './rate-limit';
 import { resolveCoalesce, type CoalesceOptions } from './coalesce';
-import { systemClock, type Clock } from '../upstream/pacer';
+import { systemClock, type Clock } from '../upstream/clock';
 import type { Reason } from './answers';
 import type { FetchLike } from './upstream';
 import { createVerifier, type VerifyOptions } from './verify';

@@ -5,7 +5,7 @@
 export { createServerClient, type ServerClient, type ProfileQuery, type Profile, type UpsertResult, type InvalidRecord, type CallOptions } from './client';
 export type { ServerClientOptions } from './options';
 export type { ProfileRecord } from '../upstream/upsert-sender';
-export type { Clock } from '../upstream/pacer';
+export type { Clock } from '../upstream/clock';
 export type { ServerFetch } from '../upstream/transport';
 export { IdCaptureError, ValidationError, HttpError, NetworkError } from '../errors';
 export { signIdentity, type IdentityToSign, type SignOptions } from './sign-identity';

@@ -1,5 +1,5 @@
 /** Options of `createServerClient`, their defaults, and their one-time check. */
-import { systemClock, type Clock } from '../upstream/pacer';
+import { systemClock, type Clock } from '../upstream/clock';
 import type { ServerFetch } from '../upstream/transport';
 import { optionChecks } from '../options/checks';
 
