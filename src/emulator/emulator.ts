@@ -48,7 +48,7 @@ const TIMED_OUT = Symbol('timed out');
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const config = resolveOptions(options);
   let faults = new FaultPlan(config.faults);
-  const limiter = config.rateLimit === false ? undefined : new RateLimiter(config.rateLimit, config.clock);
+  const limiter = config.rateLimit === false ? undefined : new RateLimiter(config.rateLimit, () => config.clock.now());
   let store = new ProfileStore(config.lowConfidence);
   let requests: Record<string, number> = {};
   /** One per batch waiting out `applyDelayMs`; aborting it forgets the batch. */
@@ -65,7 +65,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     pendingRecords += records.length;
     const controller = new AbortController();
     pending.add(controller);
-    void config.sleep(config.applyDelayMs, controller.signal).then(() => {
+    void config.clock.sleep(config.applyDelayMs, controller.signal).then(() => {
       if (controller.signal.aborted) return;
       pending.delete(controller);
       pendingRecords -= records.length;
@@ -91,7 +91,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     const body = await readWithin(request);
     if (body === TIMED_OUT) {
       const text = `Request body not received within ${config.bodyTimeoutMs} ms.`;
-      return message(408, config.clock(), text, { connection: 'close' });
+      return message(408, config.clock.now(), text, { connection: 'close' });
     }
     if (body === TOO_LARGE) return message(413, now, `Request body is larger than ${config.maxBodyBytes} bytes.`);
     if (!body) return message(400, now, UNPARSEABLE);
@@ -118,8 +118,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   async function api(request: Request, url: URL): Promise<Response> {
     const decision = faults.decide();
-    if (decision.latencyMs) await config.sleep(decision.latencyMs);
-    const now = config.clock();
+    if (decision.latencyMs) await config.clock.sleep(decision.latencyMs);
+    const now = config.clock.now();
     // Injected failures come from "the infrastructure", before the key is even looked at, and change nothing.
     if (decision.outcome == 'drop') return Response.error();
     if (decision.outcome == 429) return tooManyRequests(1);
@@ -162,7 +162,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       try {
         faults = new FaultPlan(JSON.parse(await request.text()));
       } catch (error) {
-        return message(400, config.clock(), error instanceof Error ? error.message : String(error));
+        return message(400, config.clock.now(), error instanceof Error ? error.message : String(error));
       }
       return json(200, faults.faults);
     }
@@ -179,7 +179,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
         response = await api(request, url);
       } catch {
         // Only reading the body can throw: the client went away or sent a broken stream.
-        response = message(400, config.clock(), UNPARSEABLE);
+        response = message(400, config.clock.now(), UNPARSEABLE);
       }
       count(response.type == 'error' ? 'dropped' : String(response.status));
       return response;

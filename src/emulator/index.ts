@@ -7,3 +7,4 @@ export { startEmulator, type StartOptions, type RunningEmulator } from './server
 export type { EmulatorOptions } from './options';
 export type { Faults } from './faults';
 export type { ProfileView } from './store';
+export type { Clock } from '../upstream/clock';
