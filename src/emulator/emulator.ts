@@ -4,7 +4,7 @@ import { FaultPlan, type Faults } from './faults';
 import { resolveOptions, type EmulatorOptions } from './options';
 import { readBody, TOO_LARGE } from '../http/read-body';
 import { parsePayload, UNPARSEABLE } from './payload';
-import { RateLimiter } from './rate-limit';
+import { PerKeyRequestLimit } from './request-limit';
 import { ProfileStore, type ProfileView } from './store';
 
 /** What the emulator has done since it started or was last reset. */
@@ -48,7 +48,7 @@ const TIMED_OUT = Symbol('timed out');
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const config = resolveOptions(options);
   let faults = new FaultPlan(config.faults);
-  const limiter = config.rateLimit === false ? undefined : new RateLimiter(config.rateLimit, () => config.clock.now());
+  const limiter = config.rateLimit === false ? undefined : new PerKeyRequestLimit(config.rateLimit, config.clock);
   let store = new ProfileStore(config.lowConfidence);
   let requests: Record<string, number> = {};
   /** One per batch waiting out `applyDelayMs`; aborting it forgets the batch. */
