@@ -91,6 +91,9 @@ const isApiKey = (key: unknown): key is string => typeof key == 'string' && !!ke
 const isFieldName = (name: unknown): name is string => typeof name == 'string' && !checkField(name, null);
 const isIdentifierName = (name: unknown): name is string => typeof name == 'string' && isIdentifier(name);
 
+/** The emulator's options as `resolveOptions` leaves them: defaults filled in, checked, shorthands expanded. */
+export type EmulatorConfig = ReturnType<typeof resolveOptions>;
+
 /** Fills in defaults and checks every option once, throwing a TypeError or RangeError that names the option. */
 export function resolveOptions(options: EmulatorOptions = {}) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture emulator: options must be an object');
