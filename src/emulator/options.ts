@@ -2,7 +2,7 @@
 import { checkField, DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, isIdentifier, SERVER_FIELDS } from '../profile/rules';
 import { optionChecks } from '../options/checks';
 import type { Faults } from './faults';
-import { systemClock } from '../upstream/clock';
+import { systemClock, type Clock } from '../upstream/clock';
 
 /** Options of `createEmulator`. All are optional. */
 export interface EmulatorOptions {
@@ -56,16 +56,12 @@ export interface EmulatorOptions {
    */
   faults?: Faults;
   /**
-   * Current time in epoch ms, for timestamps and the rate limit.
-   * @default Date.now
+   * Time of the answers' timestamps and the rate limit (`now()`, epoch ms), and the wait for the API's modelled time,
+   * `faults.latencyMs` and `applyDelayMs` (`sleep(ms, signal?)`); not the network deadlines. The same shape the proxy
+   * and the server client take: pass the clock your test moves.
+   * @default Date.now and setTimeout
    */
-  clock?: () => number;
-  /**
-   * Waits out the API's modelled time, `faults.latencyMs` and `applyDelayMs` (not the network deadlines), resolving
-   * early once `signal` aborts; pass the sleep of the clock your test moves.
-   * @default `setTimeout`
-   */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  clock?: Clock;
   /**
    * Delay in ms between the 202 and the upserts being applied, to model the real API's asynchronous processing;
    * 0 applies them before the 202 is sent.
@@ -84,8 +80,7 @@ export const defaults = {
   rateLimit: 10,
   maxBatch: 500,
   maxBodyBytes: 1024 * 1024,
-  clock: Date.now,
-  sleep: systemClock.sleep,
+  clock: systemClock,
   applyDelayMs: 0,
 };
 
@@ -96,6 +91,9 @@ const isApiKey = (key: unknown): key is string => typeof key == 'string' && !!ke
 const isFieldName = (name: unknown): name is string => typeof name == 'string' && !checkField(name, null);
 const isIdentifierName = (name: unknown): name is string => typeof name == 'string' && isIdentifier(name);
 
+/** The emulator's options as `resolveOptions` leaves them: defaults filled in, checked, shorthands expanded. */
+export type EmulatorConfig = ReturnType<typeof resolveOptions>;
+
 /** Fills in defaults and checks every option once, throwing a TypeError or RangeError that names the option. */
 export function resolveOptions(options: EmulatorOptions = {}) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture emulator: options must be an object');
@@ -105,8 +103,7 @@ export function resolveOptions(options: EmulatorOptions = {}) {
   const lowConfidence = check.list('lowConfidence', options.lowConfidence ?? defaults.lowConfidence, isIdentifierName, 'identifier names');
   const rateLimit = options.rateLimit ?? defaults.rateLimit;
   const clock = options.clock ?? defaults.clock;
-  if (typeof clock != 'function') check.fail('clock', 'a function returning epoch milliseconds');
-  const sleep = check.fn('sleep', options.sleep ?? defaults.sleep);
+  if (typeof clock?.now != 'function' || typeof clock.sleep != 'function') check.fail('clock', '{ now(), sleep(ms, signal?) }');
   const known = new Set([...DEFAULT_FIELDS, ...SERVER_FIELDS, ...DEFAULT_IDENTIFIERS, ...fields]);
   return {
     apiKeys: new Set(apiKeys),
@@ -121,7 +118,6 @@ export function resolveOptions(options: EmulatorOptions = {}) {
     bodyTimeoutMs: check.whole('bodyTimeoutMs', options.bodyTimeoutMs ?? defaults.bodyTimeoutMs),
     faults: options.faults,
     clock,
-    sleep,
     applyDelayMs: check.range('applyDelayMs', options.applyDelayMs ?? defaults.applyDelayMs, 0),
   };
 }

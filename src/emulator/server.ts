@@ -3,6 +3,7 @@ import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { nodeListener } from '../http/node';
 import { optionChecks } from '../options/checks';
+import type { Clock } from '../upstream/clock';
 import { timestamp } from './answers';
 import { createEmulator, type Emulator } from './emulator';
 import { defaults, type EmulatorOptions } from './options';
@@ -62,7 +63,7 @@ const check = optionChecks('idcapture emulator');
  * The emulator's `http.Server`: requests through the shared Node adapter, and Node's own answers to a broken request
  * (which carry no body) replaced by the API's shape.
  */
-function createEmulatorServer(emulator: Emulator, deadlines: { headersTimeoutMs: number; bodyTimeoutMs: number }, clock: () => number) {
+function createEmulatorServer(emulator: Emulator, deadlines: { headersTimeoutMs: number; bodyTimeoutMs: number }, clock: Clock) {
   const { headersTimeoutMs, bodyTimeoutMs } = deadlines;
   // The body's deadline is the emulator's own (a 408 in the API's shape); once an early answer (a 413, a 403) has
   // gone out, the rest of the body may take as long as a body may, then the connection is closed, since no answer
@@ -90,10 +91,10 @@ function createEmulatorServer(emulator: Emulator, deadlines: { headersTimeoutMs:
     if (socket.writable && !answering.get(socket)) {
       // RFC 9110 15.5.9: a server may answer 408 to a request it did not receive in time, and close.
       if (error.code == 'ERR_HTTP_REQUEST_TIMEOUT') {
-        return refuse(socket, 408, clock(), `Request headers not received within ${headersTimeoutMs} ms.`);
+        return refuse(socket, 408, clock.now(), `Request headers not received within ${headersTimeoutMs} ms.`);
       }
-      if (error.code == 'HPE_HEADER_OVERFLOW') return refuse(socket, 431, clock(), 'Request headers are too large.');
-      if (error.code != 'ECONNRESET') return refuse(socket, 400, clock(), 'Malformed HTTP request.');
+      if (error.code == 'HPE_HEADER_OVERFLOW') return refuse(socket, 431, clock.now(), 'Request headers are too large.');
+      if (error.code != 'ECONNRESET') return refuse(socket, 400, clock.now(), 'Malformed HTTP request.');
     }
     socket.destroy();
   });

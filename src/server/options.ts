@@ -86,7 +86,8 @@ function resolveBase(base: unknown) {
   return base.replace(/\/+$/, '');
 }
 
-export type Config = ReturnType<typeof resolveOptions>;
+/** The server client's options as `resolveOptions` leaves them: defaults filled in and checked. */
+export type ServerClientConfig = ReturnType<typeof resolveOptions>;
 
 /** Fills in defaults and checks every option once, so a bad configuration fails at start-up. */
 export function resolveOptions(options: ServerClientOptions) {

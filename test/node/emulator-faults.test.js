@@ -62,9 +62,9 @@ test('setFaults restarts the sequence from its seed', async () => {
   assert.deepEqual(await fetchStatuses(emulator, 30), first);
 });
 
-test('latencyMs holds every answer for a fixed or drawn time on the emulator\'s sleep', { timeout: 20_000 }, async () => {
+test('latencyMs holds every answer for a fixed or drawn time on the emulator\'s clock', { timeout: 20_000 }, async () => {
   const clock = manualClock();
-  const timed = await startEmulator({ rateLimit: false, clock: clock.now, sleep: clock.sleep });
+  const timed = await startEmulator({ rateLimit: false, clock });
   try {
     timed.emulator.setFaults({ latencyMs: 150 });
     let answered = false;

@@ -185,7 +185,7 @@ test('concurrent POSTs lose no upsert', async () => {
 test('with applyDelayMs the 202 comes first and the upsert is applied after the delay', async () => {
   // The delay passes on a clock the test moves, so "not yet applied" holds however slow the machine.
   const clock = manualClock();
-  const delayed = await startEmulator({ rateLimit: false, applyDelayMs: 1000, clock: clock.now, sleep: clock.sleep });
+  const delayed = await startEmulator({ rateLimit: false, applyDelayMs: 1000, clock });
   try {
     await upsert(delayed.url, { email: 'later@test.com', first_name: 'one' }, { email: 'later@test.com', first_name: 'two' });
     await upsert(delayed.url, { email: 'later@test.com', first_name: 'three' });
@@ -205,7 +205,7 @@ test('with applyDelayMs the 202 comes first and the upsert is applied after the 
 
 test('reset forgets upserts still waiting out applyDelayMs', async () => {
   const clock = manualClock();
-  const delayed = createEmulator({ rateLimit: false, applyDelayMs: 1000, clock: clock.now, sleep: clock.sleep });
+  const delayed = createEmulator({ rateLimit: false, applyDelayMs: 1000, clock });
   const body = JSON.stringify({ attributes: { email: 'forgotten@test.com' } });
   const answer = await delayed.fetch(new Request('http://emulator.test/v3/profiles', { method: 'POST', headers: { 'x-api-key': KEY }, body }));
   assert.equal(answer.status, 202);

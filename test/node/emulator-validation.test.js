@@ -156,6 +156,9 @@ test('bad options throw a TypeError or RangeError naming the option', async () =
     [{ maxBatch: 1.5 }, RangeError, /maxBatch/],
     [{ maxBodyBytes: -1 }, RangeError, /maxBodyBytes/],
     [{ clock: 5 }, TypeError, /clock/],
+    // A bare now() is not a clock: the emulator also sleeps on it.
+    [{ clock: Date.now }, TypeError, /clock/],
+    [{ clock: { now: Date.now } }, TypeError, /clock/],
     [{ applyDelayMs: NaN }, RangeError, /applyDelayMs/],
     [{ faults: { errorRate: 2 } }, RangeError, /faults\.errorRate/],
     [{ faults: { latencyMs: [50, 10] } }, RangeError, /faults\.latencyMs/],

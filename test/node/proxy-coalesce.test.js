@@ -83,7 +83,7 @@ test('200 concurrent browser-sized requests: one upstream request, every one 202
 test('upstream requests leave evenly spaced at upstreamRps, checked on the proxy\'s clock', async () => {
   const clock = manualClock();
   // In-process: nothing but the proxy's own pace decides when a request leaves.
-  const api = createEmulator({ clock: clock.now });
+  const api = createEmulator({ clock });
   const sentAt = [];
   const handle = proxy({
     clock,
@@ -200,7 +200,7 @@ test('fairness: while three IPs flood, every request of a normal client goes in 
   // IPs puts it in the next batch taken. Time moves only when the test moves it, one slot of the pace (125 ms) at a time, and
   // only until the record has gone upstream, so neither the verdict nor a deadline depends on how busy the machine is.
   const clock = manualClock();
-  const api = await startEmulator({ clock: clock.now });
+  const api = await startEmulator({ clock });
   const bodies = [];
   const upstream = new EventEmitter();
   const handle = proxy({

@@ -90,7 +90,7 @@ test('injected upstream failures map to 502, 503 with Retry-After, and 504', asy
 
   // Latency longer than the deadline, on one clock the test moves for both: the deadline ends the wait.
   const clock = manualClock();
-  const slow = await startEmulator({ rateLimit: false, clock: clock.now, sleep: clock.sleep, faults: { latencyMs: 60_000 } });
+  const slow = await startEmulator({ rateLimit: false, clock, faults: { latencyMs: 60_000 } });
   try {
     const answer = send(proxy({ upstream: slow.url, clock, coalesce: { maxWaitMs: 0 } }), [{ attributes: { vuid: VUID } }]);
     await clock.asleep((ms) => ms == 60_000);
@@ -106,7 +106,7 @@ test("without coalescing, the default global budget keeps a burst under the emul
   // Time stands still for both, so the burst is one instant however long it takes to arrive: 8 pass the proxy's
   // budget, and the emulator, which would refuse an 11th, refuses none.
   const clock = manualClock();
-  const limited = await startEmulator({ port: 0, clock: clock.now });
+  const limited = await startEmulator({ port: 0, clock });
   try {
     const handle = createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream: limited.url, coalesce: false, clock });
     const statuses = await Promise.all(

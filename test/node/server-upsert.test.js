@@ -168,7 +168,7 @@ function virtualClock() {
 
 test('requests leave evenly spaced at requestsPerSecond, checked on an injected clock', async () => {
   const clock = virtualClock();
-  const emulator = createEmulator({ clock: clock.now });
+  const emulator = createEmulator({ clock });
   const sentAt = [];
   const paced = createServerClient({
     apiKey: KEY,
@@ -193,7 +193,7 @@ test('requests leave evenly spaced at requestsPerSecond, checked on an injected 
 
 test('a 429 holds back every request of the client until its Retry-After has passed', async () => {
   const clock = virtualClock();
-  const emulator = createEmulator({ clock: clock.now, faults: { burstRate: 1, burstLength: 1 } });
+  const emulator = createEmulator({ clock, faults: { burstRate: 1, burstLength: 1 } });
   const sentAt = [];
   const paced = createServerClient({
     apiKey: KEY,
@@ -230,7 +230,7 @@ test('a signal ends a call, with its reason, and nothing more is sent', async ()
 
 test('a call aborted while it waits for its turn leaves the line at once, without sending', async () => {
   const clock = virtualClock();
-  const emulator = createEmulator({ clock: clock.now });
+  const emulator = createEmulator({ clock });
   const controller = new AbortController();
   let sent = 0;
   const paced = createServerClient({

@@ -2,7 +2,7 @@
 import { createServer } from 'node:http';
 import { createProxy, type LogEntry, type ProxyHandler, type ProxyOptions, type RateLimiter } from '../../src/proxy/index';
 import { toNodeListener } from '../../src/proxy/node';
-import { createEmulator, startEmulator, type Emulator, type Faults, type RunningEmulator } from '../../src/emulator/index';
+import { createEmulator, startEmulator, type Clock, type Emulator, type Faults, type RunningEmulator } from '../../src/emulator/index';
 
 const binding: RateLimiter = { limit: async ({ key }) => ({ success: key.length > 0, retryAfterS: 1 }) };
 const options: ProxyOptions = {
@@ -32,3 +32,9 @@ export const dropped: Record<string, number> = createEmulator({ unknownFields: '
 export const timed: Promise<RunningEmulator> = startEmulator({ headersTimeoutMs: 5000, unknownFields: 'reject' });
 // @ts-expect-error unknownFields is 'reject' or 'drop'
 createEmulator({ unknownFields: 'ignore' });
+// The emulator takes the same clock as the proxy and the server client, not a bare now().
+const clock: Clock = { now: () => 0, sleep: async () => {} };
+createProxy({ apiKey: 'k', allowedOrigins: '*', clock });
+export const clocked: Promise<RunningEmulator> = startEmulator({ clock, applyDelayMs: 100 });
+// @ts-expect-error clock is { now(), sleep(ms, signal?) }
+createEmulator({ clock: Date.now });

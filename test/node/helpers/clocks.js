@@ -1,6 +1,6 @@
-// Clocks the tests move themselves, in the shape the proxy (`clock`), the server client (`clock`) and the emulator
-// (`clock: c.now`, `sleep: c.sleep`) take: `now()` in ms and `sleep(ms, signal?)`. A deadline then fires when the test
-// says so, never because a busy machine was slow.
+// Clocks the tests move themselves, in the shape the proxy, the server client and the emulator take as `clock`:
+// `now()` in ms and `sleep(ms, signal?)`. A deadline then fires when the test says so, never because a busy machine
+// was slow.
 import { setImmediate as turn } from 'node:timers/promises';
 
 /** Pending sleeps, woken by due time (ties in the order they began), and waiters for a sleep to begin. */
