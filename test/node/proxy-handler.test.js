@@ -219,16 +219,18 @@ describe('the upstream request', () => {
   });
 
   test('an upstream 400 naming records is answered 400 with their indices only, so the client drops just those', async () => {
-    upstream.reset();
-    upstream.setReply((req, res) =>
-      res.writeHead(400).end('{"detail":{"invalids":[{"event":0,"message":"upstream secret words"},{"event":0},{"event":7},{"event":"0"}]}}'),
-    );
-    const response = await send(proxy(), valid());
-    assert.equal(response.status, 400);
-    const body = await bodyOf(response);
-    assert.equal(body.detail.reason, 'upstream_invalid');
-    assert.deepEqual(body.detail.invalids, [{ event: 0, message: 'refused by the profiles API' }]);
-    assert.doesNotMatch(JSON.stringify(body), /secret/);
+    for (const coalesce of [undefined, false]) {
+      upstream.reset();
+      upstream.setReply((req, res) =>
+        res.writeHead(400).end('{"detail":{"invalids":[{"event":0,"message":"upstream secret words"},{"event":0},{"event":7},{"event":"0"}]}}'),
+      );
+      const response = await send(proxy({ coalesce }), valid());
+      assert.equal(response.status, 400, `coalesce ${coalesce}`);
+      const body = await bodyOf(response);
+      assert.equal(body.detail.reason, 'upstream_invalid');
+      assert.deepEqual(body.detail.invalids, [{ event: 0, message: 'refused by the profiles API' }]);
+      assert.doesNotMatch(JSON.stringify(body), /secret/);
+    }
   });
 
   test('an upstream 400 that names no record of the batch is answered 502, not passed to the browser as its fault', async () => {
@@ -242,35 +244,39 @@ describe('the upstream request', () => {
   });
 
   test('an upstream redirect is not followed', async () => {
-    upstream.reset();
-    upstream.setReply((req, res) => res.writeHead(307, { location: `${upstream.url}/elsewhere` }).end());
-    const response = await send(proxy(), valid());
-    assert.equal(response.status, 502);
-    assert.equal(upstream.requests.length, 1);
+    for (const coalesce of [undefined, false]) {
+      upstream.reset();
+      upstream.setReply((req, res) => res.writeHead(307, { location: `${upstream.url}/elsewhere` }).end());
+      const response = await send(proxy({ coalesce }), valid());
+      assert.equal(response.status, 502, `coalesce ${coalesce}`);
+      assert.equal(upstream.requests.length, 1);
+    }
   });
 
   test('an upstream slower than timeoutMs is answered 504 once timeoutMs has passed on the proxy\'s clock', async () => {
-    upstream.reset();
-    let arrived;
-    const held = new Promise((resolve) => (arrived = resolve));
-    // The upstream holds its answer until the request is given up on.
-    upstream.setReply((req, res) => arrived(res));
-    const clock = manualClock();
-    let answered = false;
-    // maxWaitMs 0: the batch leaves at once, so the only time to move is the deadline's.
-    const answer = send(proxy({ clock, coalesce: { maxWaitMs: 0 } }), valid()).finally(() => {
-      answered = true;
-    });
-    const reply = await held;
-    await clock.advance(9_999);
-    assert.equal(answered, false, 'answered before the deadline');
-    await clock.advance(1);
-    const response = await answer;
-    assert.equal(response.status, 504);
-    assert.equal((await bodyOf(response)).detail.reason, 'upstream_timeout');
-    assert.equal(upstream.requests.length, 1);
-    // The proxy abandoned the upstream request: its connection closes.
-    await new Promise((resolve) => (reply.destroyed ? resolve() : reply.once('close', resolve)));
+    // maxWaitMs 0 (or no coalescing): the batch leaves at once, so the only time to move is the deadline's.
+    for (const coalesce of [{ maxWaitMs: 0 }, false]) {
+      upstream.reset();
+      let arrived;
+      const held = new Promise((resolve) => (arrived = resolve));
+      // The upstream holds its answer until the request is given up on.
+      upstream.setReply((req, res) => arrived(res));
+      const clock = manualClock();
+      let answered = false;
+      const answer = send(proxy({ clock, coalesce }), valid()).finally(() => {
+        answered = true;
+      });
+      const reply = await held;
+      await clock.advance(9_999);
+      assert.equal(answered, false, 'answered before the deadline');
+      await clock.advance(1);
+      const response = await answer;
+      assert.equal(response.status, 504);
+      assert.equal((await bodyOf(response)).detail.reason, 'upstream_timeout');
+      assert.equal(upstream.requests.length, 1);
+      // The proxy abandoned the upstream request: its connection closes.
+      await new Promise((resolve) => (reply.destroyed ? resolve() : reply.once('close', resolve)));
+    }
   });
 
   test('an unreachable upstream is answered 502 after one retry', async () => {
