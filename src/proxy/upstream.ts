@@ -32,6 +32,13 @@ const RETRY_STATUS = [502, 503, 504];
 /** The API's limit on an upstream request body. */
 const UPSTREAM_MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * Rejects with the signal's reason once it aborts: the deadline holds even for a custom fetch, or an answer's body
+ * stream, that ignores the signal, so a batch always ends and the identities it carries are free again.
+ */
+const aborted = (signal: AbortSignal) =>
+  new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+
 export function createUpstream(options: UpstreamOptions) {
   const pacer = createPacer(options.upstreamRps, options.clock);
   const transport = createTransport({
@@ -69,7 +76,10 @@ export function createUpstream(options: UpstreamOptions) {
       try {
         const groups = batch.flatMap((entry, n) => entry.records.map(() => n));
         const call = { groups, onAttempt: () => attempts++ };
-        const sent = await sender.upsert(batch.flatMap((entry) => entry.records), controller.signal, call);
+        const upsert = sender.upsert(batch.flatMap((entry) => entry.records), controller.signal, call);
+        // What it yields after the deadline is released, not read.
+        upsert.catch(() => {});
+        const sent = await Promise.race([upsert, aborted(controller.signal)]);
         return answersOf(batch, new Set(sent.invalids.map((r) => r.index)), attempts);
       } catch (error) {
         return batch.map(() => failureOf(error, controller.signal.aborted, attempts));
