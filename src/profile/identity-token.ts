@@ -13,7 +13,7 @@ import { VUID, checkField, isIdentifier, isObject, normalizeIdentifier, normaliz
 type IdentityClaims = Record<string, string>;
 
 /** What a valid token says: the identifiers (vuid included when bound) and when it expires, in Unix seconds. */
-export interface Identity {
+export interface VerifiedIdentity {
   ids: IdentityClaims;
   exp: number;
 }
@@ -79,7 +79,7 @@ export type TokenProblem = 'malformed' | 'bad signature' | 'expired';
  * The identity a token carries, or why it is refused. The MAC is checked by `crypto.subtle.verify` (constant time)
  * before the claims are parsed, so nothing an attacker wrote is interpreted unless the site signed it.
  */
-export async function verifyToken(key: CryptoKey, token: unknown, nowS: number): Promise<Identity | TokenProblem> {
+export async function verifyToken(key: CryptoKey, token: unknown, nowS: number): Promise<VerifiedIdentity | TokenProblem> {
   if (typeof token != 'string' || token.length > 4096) return 'malformed';
   const [claims, mac, extra] = token.split('.');
   const macBytes = mac === undefined || extra !== undefined ? undefined : fromBase64Url(mac);

@@ -1,25 +1,19 @@
 /**
- * Coalescing: validated browser batches wait a few milliseconds to be merged into one upstream request of up to 500
- * records, sent through the same paced, retrying upsert path as `idcapture/server` (one pacer for everything the proxy
- * sends). Each browser request is answered only when the upstream request carrying its records is answered, so the
- * browser keeps its records until they are truly accepted. Waiting records are bounded (records, bytes, and what the
- * pace can send before a browser's deadline) and shared fairly: batches are filled round robin across client IPs.
- *
- * Last write wins in the browser's order: no two upstream requests in flight carry the same identity. Two overlapping
- * requests may be applied in either order (the API is asynchronous; a slow one lands late), so a browser request that
- * shares an identifier with a batch still upstream waits, at the head of its IP's queue, until that batch is answered.
+ * The way upstream for every checked browser batch. Coalescing, batches wait a few milliseconds to be merged into one
+ * upstream request of up to 500 records; with `coalesce: false` each goes as its own request, at once. Either way it is
+ * sent through the proxy's one paced, retrying upstream path (`upstream.ts`), and each browser request is answered only
+ * when the upstream request carrying its records is answered, so the browser keeps its records until they are truly
+ * accepted. What waits is bounded (records, bytes, and what the pace can send before a browser's deadline) and shared
+ * fairly: batches are filled round robin across client IPs, and no two upstream requests in flight carry one identity.
  */
 import { systemClock, timer, type Clock } from '../upstream/clock';
-import { createPacer } from '../upstream/pacer';
-import { createTransport } from '../upstream/transport';
-import { createUpsertSender } from '../upstream/upsert-sender';
 import { optionChecks } from '../options/checks';
 import type { CheckedRecord } from '../profile/batch';
 import { createBacklog } from './backlog';
-import { createFairQueue } from './fair-queue';
-import { answersOf, failureOf } from './batch-answers';
+import { createBatchPump } from './batch-pump';
+import { retryAfterSeconds, type Forwarded } from './batch-answers';
 import { identityKeys } from './identity-keys';
-import type { FetchLike, Forwarded } from './upstream';
+import { createUpstream, type FetchLike } from './upstream';
 
 /** How browser batches are merged. */
 export interface CoalesceOptions {
@@ -48,7 +42,15 @@ export interface CoalesceOptions {
 /** Every default, in one place. */
 const defaults = { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20_000, maxPendingBytes: 8 * 1024 * 1024 } as const;
 
-interface CoalescerOptions extends Required<CoalesceOptions> {
+/** The API's own cap on records per request. */
+const UPSTREAM_MAX_BATCH = 500;
+
+/** `coalesce` as checked: `merge` false for `coalesce: false`, each browser request its own upstream request. */
+export interface CoalesceSettings extends Required<CoalesceOptions> {
+  merge: boolean;
+}
+
+interface CoalescerOptions extends CoalesceSettings {
   url: string;
   apiKey: string;
   fetch: FetchLike;
@@ -80,69 +82,46 @@ interface Entry {
   stopTimer: () => void;
 }
 
-/** The API's limit on an upstream request body. */
-const UPSTREAM_MAX_BODY_BYTES = 1024 * 1024;
 /** An upstream request body stays well under the API's 1 MiB: a batch stops growing here. */
 const MAX_BATCH_BYTES = 900 * 1024;
-/** Only 502–504 and network errors are retried inline, once; a 429 holds the pace and is answered 503 + Retry-After. */
-const RETRY_STATUS = [502, 503, 504];
 
 const encoder = new TextEncoder();
 
 const check = optionChecks('idcapture/proxy');
 
-/** Checks `coalesce` once at start-up. */
-export function resolveCoalesce(option: CoalesceOptions | false | undefined): Required<CoalesceOptions> | false {
-  if (option === false) return false;
+/**
+ * Checks `coalesce` once at start-up. `false` is the same path without the merge: no wait, one browser request per
+ * upstream request (of up to the API's 500 records, more than any browser request may carry).
+ */
+export function resolveCoalesce(option: CoalesceOptions | false | undefined): CoalesceSettings {
+  if (option === false) return { ...defaults, maxWaitMs: 0, maxRecords: UPSTREAM_MAX_BATCH, merge: false };
   if (option !== undefined && (typeof option != 'object' || !option)) check.fail('coalesce', '{ maxWaitMs, maxRecords } or false');
   const given = { ...defaults, ...option };
   return {
+    merge: true,
     maxWaitMs: check.whole('coalesce.maxWaitMs', given.maxWaitMs, 0, 60_000),
-    maxRecords: check.whole('coalesce.maxRecords', given.maxRecords, 1, 500),
+    maxRecords: check.whole('coalesce.maxRecords', given.maxRecords, 1, UPSTREAM_MAX_BATCH),
     maxPendingRecords: check.whole('coalesce.maxPendingRecords', given.maxPendingRecords, 1, 2 ** 31),
     maxPendingBytes: check.whole('coalesce.maxPendingBytes', given.maxPendingBytes, 1024, 2 ** 40),
   };
 }
 
 /**
- * The paced, retrying upsert path shared with `idcapture/server`: one pacer for everything the proxy sends, retries
- * included. Only 502–504 and network errors are retried inline, once.
+ * What is worth holding: what the pace sends within one browser deadline (later requests would only time out), in
+ * records when merging, in requests when each goes on its own.
  */
-function createUpstream(options: CoalescerOptions, clock: Clock) {
-  const pacer = createPacer(options.upstreamRps, clock);
-  const transport = createTransport({
-    apiKey: options.apiKey,
-    fetch: async (request) =>
-      options.fetch(request.url, {
-        method: request.method,
-        headers: Object.fromEntries(request.headers),
-        body: await request.text(),
-        redirect: 'manual',
-        signal: request.signal,
-      }),
-    timeoutMs: options.timeoutMs,
-    retries: 1,
-    retryStatus: RETRY_STATUS,
-    pacer,
-    random: Math.random,
-  });
-  return { pacer, sender: createUpsertSender({ url: options.url, transport, maxBatch: options.maxRecords, maxBodyBytes: UPSTREAM_MAX_BODY_BYTES }) };
+function backlogCaps(options: CoalescerOptions) {
+  const perDeadline = (perSlot: number) => Math.max(perSlot, Math.floor((options.upstreamRps * options.timeoutMs * perSlot) / 1000));
+  return options.merge
+    ? { records: Math.min(options.maxPendingRecords, perDeadline(options.maxRecords)), requests: Infinity }
+    : { records: options.maxPendingRecords, requests: perDeadline(1) };
 }
 
 export function createCoalescer(options: CoalescerOptions) {
   const clock = options.clock ?? systemClock;
-  const { pacer, sender } = createUpstream(options, clock);
-  // What the pace sends within one browser deadline is the most worth queueing: later records would only time out.
-  const recordCap = Math.min(options.maxPendingRecords, Math.max(options.maxRecords, Math.floor((options.upstreamRps * options.timeoutMs * options.maxRecords) / 1000)));
-  const backlog = createBacklog(recordCap, options.maxPendingBytes);
-  const waiting = createFairQueue<Entry>(options.maxRecords, MAX_BATCH_BYTES);
-  let firstAt = 0;
-  let wake: (() => void) | undefined;
-  /** Identity keys of the batches upstream now, with how many batches carry each. */
-  const inFlight = new Map<string, number>();
-  /** Resolves the pump's wait when every waiting request was held back behind a batch in flight. */
-  let unblock: (() => void) | undefined;
-  let pumping = false;
+  const upstream = createUpstream({ ...options, clock });
+  const caps = backlogCaps(options);
+  const backlog = createBacklog(caps.records, options.maxPendingBytes, caps.requests);
 
   const settle = (entry: Entry, result: Forwarded) => {
     if (entry.answered) return;
@@ -152,76 +131,24 @@ export function createCoalescer(options: CoalescerOptions) {
     entry.answer(result);
   };
 
+  const pump = createBatchPump<Entry>({
+    ready: upstream.ready,
+    send: async (batch) => {
+      const answers = await upstream.send(batch);
+      batch.forEach((entry, n) => settle(entry, answers[n]));
+    },
+    clock,
+    maxWaitMs: options.maxWaitMs,
+    maxRecords: options.maxRecords,
+    maxBytes: MAX_BATCH_BYTES,
+    maxRequests: options.merge ? Infinity : 1,
+  });
+
   /** Seconds until the backlog ahead would have been sent at the pace. */
-  const backlogSeconds = () => Math.max(1, Math.ceil(backlog.held.records / (options.upstreamRps * options.maxRecords)));
-
-  async function send(batch: Entry[]) {
-    const keys = [...new Set(batch.flatMap((e) => e.keys))];
-    keys.forEach((key) => inFlight.set(key, (inFlight.get(key) ?? 0) + 1));
-    try {
-      await deliver(batch);
-    } finally {
-      // Answered (202, refused, 502, deadline): requests held back behind it may go.
-      for (const key of keys) {
-        const left = inFlight.get(key)! - 1;
-        if (left) inFlight.set(key, left);
-        else inFlight.delete(key);
-      }
-      unblock?.();
-    }
-  }
-
-  async function deliver(batch: Entry[]) {
-    const records = batch.flatMap((e) => e.records);
-    // The batch is dropped from memory when its last browser has been answered or given up on.
-    const controller = new AbortController();
-    const stopTimer = timer(clock, options.timeoutMs, () => controller.abort());
-    let answers: Forwarded[];
-    try {
-      // A browser request is applied whole or not at all: a refused record withdraws its siblings from the resend.
-      const sent = await sender.upsert(records, controller.signal, batch.flatMap((e, n) => e.records.map(() => n)));
-      answers = answersOf(batch, new Set(sent.invalids.map((r) => r.index)));
-    } catch (error) {
-      answers = batch.map(() => failureOf(error, controller.signal.aborted));
-    } finally {
-      stopTimer();
-    }
-    batch.forEach((entry, n) => settle(entry, answers[n]));
-  }
-
-  async function pump() {
-    while (waiting.records() > 0) {
-      if (waiting.records() < options.maxRecords) {
-        const wait = firstAt + options.maxWaitMs - clock.now();
-        if (wait > 0) {
-          // Called off when woken early, so no timer outlives the wait.
-          const early = new AbortController();
-          await Promise.race([clock.sleep(wait, early.signal), new Promise<void>((resolve) => (wake = resolve))]);
-          early.abort();
-        }
-        wake = undefined;
-      }
-      // The batch is taken when its slot comes, so records that arrive while it waits for the pace ride along.
-      await pacer.ready();
-      const batch = waiting.take(inFlight.keys());
-      // Records left over start their wait now: a full batch left them behind, so they go at the next slot.
-      firstAt = waiting.records() ? clock.now() - options.maxWaitMs : clock.now();
-      if (batch.length) void send(batch);
-      // Everything waiting is held back behind batches in flight: sleep until one is answered or a request arrives.
-      else if (waiting.records() > 0) await new Promise<void>((resolve) => (unblock = resolve));
-      unblock = undefined;
-    }
-  }
-
-  /** Starts the pump unless it runs; a submit that lands as it stops starts it again. */
-  function kick() {
-    if (pumping) return;
-    pumping = true;
-    void pump().finally(() => {
-      pumping = false;
-      if (waiting.records() > 0) kick();
-    });
-  }
+  const backlogSeconds = () => {
+    const slots = options.merge ? backlog.held.records / options.maxRecords : backlog.held.requests;
+    return retryAfterSeconds((slots / options.upstreamRps) * 1000);
+  };
 
   return {
     /**
@@ -235,11 +162,7 @@ export function createCoalescer(options: CoalescerOptions) {
         const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, stopTimer: () => {} };
         // A browser is answered 504 at its deadline even if its records still wait: its memory goes with the answer.
         entry.stopTimer = timer(clock, options.timeoutMs, () => settle(entry, { reason: 'upstream_timeout' }));
-        if (!waiting.records()) firstAt = clock.now();
-        waiting.add(entry);
-        if (waiting.records() >= options.maxRecords) wake?.();
-        unblock?.();
-        kick();
+        pump.add(entry);
       });
     },
     /** What is held in memory now. */

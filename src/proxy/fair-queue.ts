@@ -18,7 +18,8 @@ export interface Waiting {
 /** A batch's JSON array brackets. */
 const EMPTY_ARRAY_BYTES = 2;
 
-export function createFairQueue<T extends Waiting>(maxRecords: number, maxBytes: number) {
+/** Batches of at most `maxRecords` records, `maxBytes` of JSON and `maxRequests` browser requests. */
+export function createFairQueue<T extends Waiting>(maxRecords: number, maxBytes: number, maxRequests = Infinity) {
   /** Waiting requests per client IP; the Map's order is the round robin's. */
   const queues = new Map<string, T[]>();
   let waitingRecords = 0;
@@ -35,8 +36,9 @@ export function createFairQueue<T extends Waiting>(maxRecords: number, maxBytes:
     },
 
     /**
-     * Takes up to `maxRecords` records and `maxBytes` of JSON, one request per IP in turn. A request writing to one
-     * of the `busy` identities (upstream now) is held back whole, with its IP's later requests behind it.
+     * Takes up to `maxRecords` records and `maxBytes` of JSON (a lone request larger than that goes alone), one request
+     * per IP in turn. A request writing to one of the `busy` identities (upstream now) is held back whole, with its
+     * IP's later requests behind it.
      */
     take(busy: Iterable<string>): T[] {
       const batch: T[] = [];
@@ -70,6 +72,7 @@ export function createFairQueue<T extends Waiting>(maxRecords: number, maxBytes:
           batch.push(entry);
           batchRecords += entry.records.length;
           batchBytes += entry.bytes;
+          if (batch.length == maxRequests) return batch;
           progress = true;
         }
       }

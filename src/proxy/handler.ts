@@ -5,11 +5,10 @@
 import { respond, ANSWERS, type Outcome } from './answers';
 import { readBody, TOO_LARGE } from '../http/read-body';
 import { originAllowed } from './cors';
-import { resolveOptions, type Config, type LogEntry, type ProxyOptions } from './options';
+import { resolveOptions, type LogEntry, type ProxyConfig, type ProxyOptions } from './options';
 import { overLimit } from './rate-limit';
-import { forward } from './upstream';
 import { createCoalescer, type Coalescer } from './coalesce';
-import { parseBatch } from './validate';
+import { validateBatch } from './validate';
 
 /** What the runtime adapter knows about the request beyond the request itself. */
 export interface ProxyContext {
@@ -35,7 +34,7 @@ function clientIp(request: Request, ctx: ProxyContext | undefined, header: strin
   return typeof ctx?.clientIp == 'string' && ctx.clientIp ? ctx.clientIp : undefined;
 }
 
-async function pipeline(request: Request, ctx: ProxyContext | undefined, config: Config, coalescer?: Coalescer): Promise<Result> {
+async function pipeline(request: Request, ctx: ProxyContext | undefined, config: ProxyConfig, coalescer: Coalescer): Promise<Result> {
   // 1. Route. No GET: profile reads are never exposed to browsers.
   if (new URL(request.url).pathname != config.path) return { reason: 'not_found' };
   if (request.method != 'POST' && request.method != 'OPTIONS') return { reason: 'method_not_allowed' };
@@ -54,7 +53,7 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
   if (bytes === TOO_LARGE) return { reason: 'payload_too_large' };
   if (!bytes) return { reason: 'unreadable_body' };
   // 6. Parse and validate.
-  const batch = parseBatch(bytes, config.maxBatch, config.allowed);
+  const batch = validateBatch(bytes, config.maxBatch, config.allowed);
   if (!('records' in batch)) return batch;
   const { removed } = batch;
   // 6, continued. Identity: signed records checked against their token, the others reduced by the policy.
@@ -74,18 +73,14 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
     retryAfterS = await overLimit(limiters.vuid, `vuid:${vuid}`);
     if (retryAfterS) return { reason: 'rate_limited', scope: 'vuid', retryAfterS, ...facts };
   }
-  // Coalescing: the pacer of the merged upstream requests is the global budget.
-  if (coalescer) return { ...facts, ...(await coalescer.submit(records, ip)) };
-  // The global budget is spent last, only by requests that will reach the upstream, so refused junk cannot drain it.
-  retryAfterS = await overLimit(limiters.global, 'global');
-  if (retryAfterS) return { reason: 'rate_limited', scope: 'global', retryAfterS, ...facts };
-  // 7–8. Forward a body rebuilt from the validated records, and map the upstream's answer.
-  const forwarded = await forward(JSON.stringify(records), {
-    ...config,
-    records: records.length,
-    mayRetry: async () => !(await overLimit(limiters.global, 'global')),
-  });
-  return { ...facts, ...forwarded };
+  // Without coalescing, the global budget refuses what would otherwise queue for the pace; coalescing, the pace alone
+  // governs. It is spent last, only by requests that will reach the upstream, so refused junk cannot drain it.
+  if (!config.coalesce.merge) {
+    retryAfterS = await overLimit(limiters.global, 'global');
+    if (retryAfterS) return { reason: 'rate_limited', scope: 'global', retryAfterS, ...facts };
+  }
+  // 7–8. Forward the validated records (the upstream body is rebuilt from them), and map the upstream's answer.
+  return { ...facts, ...(await coalescer.submit(records, ip)) };
 }
 
 /**
@@ -94,7 +89,7 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
  */
 export function createProxy(options: ProxyOptions): ProxyHandler {
   const config = resolveOptions(options);
-  const coalescer = config.coalesce ? createCoalescer({ ...config, ...config.coalesce }) : undefined;
+  const coalescer = createCoalescer({ ...config, ...config.coalesce });
   return async (request, ctx) => {
     const started = Date.now();
     let result: Result;

@@ -34,7 +34,7 @@ export interface LogEntry {
   scope?: Scope;
   /** The profiles API's status, when it answered. */
   upstreamStatus?: number;
-  /** Upstream attempts made (1, or 2 after a retry), when sent on its own (`coalesce: false`). */
+  /** Upstream requests made for the batch that carried it (1, 2 after a retry), when it was sent. */
   attempts?: number;
 }
 
@@ -77,7 +77,7 @@ export interface ProxyOptions {
    */
   rateLimit?: RateLimits | RateLimiter | false;
   /**
-   * Deadline for the upstream call, retry included, in milliseconds.
+   * A browser request's deadline, in milliseconds: its wait for a batch, the upstream call and its retry.
    * @default 10000
    */
   timeoutMs?: number;
@@ -93,13 +93,13 @@ export interface ProxyOptions {
   log?: (entry: LogEntry) => void;
   /**
    * Merges concurrent browser batches into upstream requests of up to `maxRecords` records, waiting at most
-   * `maxWaitMs` (see `CoalesceOptions` for the backlog caps), or `false` to send each batch on its own under the
-   * `global` budget.
+   * `maxWaitMs` (see `CoalesceOptions` for the backlog caps), or `false` to send each batch as its own upstream
+   * request, at once, under the `global` budget and the same pace.
    * @default { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20000, maxPendingBytes: 8388608 }
    */
   coalesce?: CoalesceOptions | false;
   /**
-   * Upstream requests started per second when coalescing, evenly spaced, retries included (the API allows 10).
+   * Upstream requests started per second, evenly spaced, retries included (the API allows 10).
    * @default 8
    */
   upstreamRps?: number;
@@ -117,7 +117,7 @@ export interface ProxyOptions {
    */
   verify?: VerifyOptions;
   /**
-   * Time of the in-memory budgets, the coalescing wait, the pace and the coalesced deadlines (`timeoutMs`), as
+   * Time of the in-memory budgets, the coalescing wait, the pace and the deadlines (`timeoutMs`), as
    * `{ now(), sleep(ms, signal?) }`, for tests that move time themselves.
    * @default `Date.now` and `setTimeout`
    */
@@ -179,7 +179,8 @@ function resolveTrustProxyHeader(header: unknown) {
   return header.toLowerCase();
 }
 
-export type Config = ReturnType<typeof resolveOptions>;
+/** The proxy's options as checked, with every default filled in. */
+export type ProxyConfig = ReturnType<typeof resolveOptions>;
 
 /** Fills in defaults and checks every option once, so a bad configuration fails at start-up, not at the first visitor. */
 export function resolveOptions(options: ProxyOptions) {

@@ -1,5 +1,5 @@
 /** The proxy's reading of a batch: the shared batch steps with the allowlist, in the proxy's words. */
-import { MISSING, parseBatch as parseShared, STRAY_KEY, type CheckedRecord, type RecordProblem } from '../profile/batch';
+import { MISSING, parseBatch, STRAY_KEY, type CheckedRecord, type RecordProblem } from '../profile/batch';
 import { isFieldName, listProblems, normalizeIdentifier } from '../profile/rules';
 
 /** A bad record: its index in the batch (`event`, the name the Zaius API uses) and what is wrong. */
@@ -53,8 +53,8 @@ function allowlist(allowed: ReadonlySet<string>) {
  * can drop exactly those and resend the rest; the upstream body is built anew from the checked, allowed fields, never
  * passed through.
  */
-export function parseBatch(bytes: Uint8Array, maxBatch: number, allowed: ReadonlySet<string>): Batch {
-  const batch = parseShared(bytes, { maxRecords: maxBatch, tokens: true, checkAttributes: allowlist(allowed) });
+export function validateBatch(bytes: Uint8Array, maxBatch: number, allowed: ReadonlySet<string>): Batch {
+  const batch = parseBatch(bytes, { maxRecords: maxBatch, tokens: true, checkAttributes: allowlist(allowed) });
   if ('refused' in batch) {
     const { refused } = batch;
     return { reason: refused == 'unparseable' ? 'invalid_json' : refused == 'too_many' ? 'too_many_records' : 'invalid_batch' };

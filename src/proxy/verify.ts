@@ -4,7 +4,7 @@
  * carries a token signed by the site's back end may do what `allowedAttributes` allows, for exactly the identity the
  * token names; a record without one is reduced to what an anonymous visitor may reasonably say about themselves.
  */
-import { importSecret, verifyToken, type Identity, type TokenProblem } from '../profile/identity-token';
+import { importSecret, verifyToken, type TokenProblem, type VerifiedIdentity } from '../profile/identity-token';
 import { isIdentifier } from '../profile/rules';
 import { optionChecks } from '../options/checks';
 import type { CheckedRecord } from '../profile/batch';
@@ -76,7 +76,7 @@ export function createVerifier(options: VerifyOptions | undefined, allowed: Read
   return async (records, tokens) => {
     const nowS = Math.floor(now() / 1000);
     // A batch usually repeats one token: its MAC is checked once.
-    const seen = new Map<string, Promise<Identity | TokenProblem>>();
+    const seen = new Map<string, Promise<VerifiedIdentity | TokenProblem>>();
     const invalids: Invalid[] = [];
     const reduced = new Set<string>();
     const out: CheckedRecord[] = [];
@@ -105,7 +105,7 @@ const highConfidence = (name: string, value: unknown) => name != 'vuid' && isIde
  * A signed record: every identifier value in it must be one the token names (so a token for one customer cannot be
  * replayed for another, nor pair a second customer's phone with the first's email), and its vuid the bound one.
  */
-function vouched(record: CheckedRecord, identity: Identity | TokenProblem, linkVuid: boolean, reduced: Set<string>): CheckedRecord | string {
+function vouched(record: CheckedRecord, identity: VerifiedIdentity | TokenProblem, linkVuid: boolean, reduced: Set<string>): CheckedRecord | string {
   if (typeof identity == 'string') return `identity token is ${identity == 'bad signature' ? 'not signed with this site\'s secret' : identity}`;
   const { vuid, ...attributes } = record.attributes;
   for (const [name, value] of Object.entries(attributes)) {

@@ -1,6 +1,7 @@
 /**
- * Every request `idcapture/server` makes, through ky: ky owns the retries (which statuses, how many, exponential
- * backoff with full jitter, `Retry-After`) and the per-attempt timeout; the pacer spaces the attempts.
+ * Every request to the profiles API, the server client's and the proxy's, through ky: ky owns the retries (which
+ * statuses, how many, exponential backoff with full jitter) and the per-attempt timeout; the pacer spaces the attempts
+ * and holds them all back for an upstream `Retry-After`.
  */
 import ky, { HTTPError, TimeoutError } from 'ky';
 import { HttpError, NetworkError } from '../errors';
@@ -24,13 +25,22 @@ interface TransportOptions {
 
 /** Answers worth another attempt. Upserts are idempotent, so a POST is retried like a GET. */
 const RETRY_STATUS = [408, 429, 500, 502, 503, 504];
-/** The longest `Retry-After` honoured; the API asking for longer is asking for a minute. */
+/** The longest upstream `Retry-After` honoured; the API asking for longer is asking for a minute. */
 const MAX_RETRY_AFTER_MS = 60_000;
 const MAX_BACKOFF_MS = 30_000;
 
 /** `Retry-After` in ms, as seconds or an HTTP date, at most a minute; 0 when absent or garbled. */
 export const retryAfterMs = (response: Response, now = Date.now()): number =>
   Math.min(MAX_RETRY_AFTER_MS, parseRetryAfterMs(response.headers.get('retry-after'), now));
+
+/** One call of the transport. */
+export interface TransportCall {
+  method: 'get' | 'post';
+  body?: string;
+  signal?: AbortSignal;
+  /** Called as each attempt leaves, after its slot of the pace, retries included. */
+  onAttempt?: () => void;
+}
 
 /** A request maker: resolves with any answer that is not worth retrying, after the retries of those that are. */
 export function createTransport(options: TransportOptions) {
@@ -48,14 +58,20 @@ export function createTransport(options: TransportOptions) {
       limit: options.retries,
       methods: ['get', 'post'],
       statusCodes: retryStatus,
-      afterStatusCodes: [429, 503],
-      maxRetryAfter: MAX_RETRY_AFTER_MS,
+      // ky does not read `Retry-After` itself: the pace's hold below keeps every request back until it has passed, the
+      // retry included, on the injected clock, so the upstream's wait is read and capped in one place.
+      afterStatusCodes: [],
       backoffLimit: MAX_BACKOFF_MS,
       retryOnTimeout: true,
       jitter: (delay) => delay * options.random(),
     },
     hooks: {
-      beforeRequest: [(request) => options.pacer.take(request.signal)],
+      beforeRequest: [
+        async (request, { context }) => {
+          await options.pacer.take(request.signal);
+          (context.onAttempt as TransportCall['onAttempt'])?.();
+        },
+      ],
       afterResponse: [
         (_request, _options, response) => {
           // The budget is the account's: every request of this client waits, not only the one that was told to.
@@ -65,9 +81,9 @@ export function createTransport(options: TransportOptions) {
     },
   });
 
-  return async (url: string, init: { method: 'get' | 'post'; body?: string; signal?: AbortSignal }): Promise<Response> => {
+  return async (url: string, { onAttempt, ...init }: TransportCall): Promise<Response> => {
     try {
-      return await api(url, init.body ? { ...init, headers: { 'content-type': 'application/json' } } : init);
+      return await api(url, { ...init, context: { onAttempt }, ...(init.body ? { headers: { 'content-type': 'application/json' } } : {}) });
     } catch (error) {
       if (error instanceof HTTPError) {
         error.response.body?.cancel().catch(() => {});

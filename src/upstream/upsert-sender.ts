@@ -7,17 +7,7 @@
  */
 import { HttpError } from '../errors';
 import { readInvalids } from './read-invalids';
-import { retryAfterMs, type Transport } from './transport';
-
-/** A refusal of a whole request; `retryAfterMs` is the API's `Retry-After` (0 when it gave none). */
-export class UpsertRefusedError extends HttpError {
-  constructor(
-    status: number,
-    readonly retryAfterMs: number,
-  ) {
-    super(status, `idcapture/server: the profiles API refused the upsert with ${status}`);
-  }
-}
+import type { Transport } from './transport';
 
 /** One upsert as the API takes it. */
 export interface ProfileRecord {
@@ -37,6 +27,17 @@ export interface Sent {
   invalids: Refused[];
   /** Requests made, not counting ky's retries of one request. */
   requests: number;
+}
+
+/** What a caller that merged other callers' records tells the sender about them. */
+export interface UpsertCall {
+  /**
+   * One number per record tying records together: when the API refuses one, the resend leaves out its whole group, so
+   * a group is applied whole or not at all (a proxy's browser batches).
+   */
+  groups?: readonly number[];
+  /** Called as each attempt leaves, ky's retries and resends without refused records included. */
+  onAttempt?: () => void;
 }
 
 interface SenderOptions {
@@ -71,15 +72,16 @@ function chunk(parts: string[], max: number, bytes: number): number[][] {
 export function createUpsertSender(options: SenderOptions) {
   /**
    * Sends one request's worth of records (at most `maxBatch`), resending without the records a 400 names (and the
-   * rest of their groups) until the rest is accepted. Rejects with HttpError (any other refusal, or retries spent) or NetworkError.
+   * rest of their groups) until the rest is accepted. Rejects with HttpError (any other refusal, or retries spent;
+   * `cause`: the answer) or NetworkError.
    */
-  async function send(parts: string[], signal?: AbortSignal, groups?: readonly number[]): Promise<Sent> {
+  async function send(parts: string[], signal: AbortSignal | undefined, { groups, onAttempt }: UpsertCall): Promise<Sent> {
     let pending = parts.map((part, index) => ({ part, index, group: groups?.[index] ?? index }));
     const invalids: Refused[] = [];
     let requests = 0;
     while (pending.length) {
       requests++;
-      const response = await options.transport(options.url, { method: 'post', body: `[${pending.map((p) => p.part).join()}]`, signal });
+      const response = await options.transport(options.url, { method: 'post', body: `[${pending.map((p) => p.part).join()}]`, signal, onAttempt });
       if (response.ok) {
         response.body?.cancel().catch(() => {});
         return { accepted: pending.length, invalids, requests };
@@ -87,7 +89,8 @@ export function createUpsertSender(options: SenderOptions) {
       const named = response.status == 400 ? await readInvalids(response, pending.length) : new Map<number, string>();
       if (!named.size) {
         response.body?.cancel().catch(() => {});
-        throw new UpsertRefusedError(response.status, retryAfterMs(response));
+        // The answer is the cause, as for a refusal ky retried: whoever must wait reads its `Retry-After` there.
+        throw new HttpError(response.status, `idcapture/server: the profiles API refused the upsert with ${response.status}`, { cause: response });
       }
       invalids.push(...[...named].map(([i, message]) => ({ index: pending[i].index, message })));
       const dropped = new Set([...named.keys()].map((i) => pending[i].group));
@@ -100,14 +103,13 @@ export function createUpsertSender(options: SenderOptions) {
     /**
      * Sends any number of records in order, one request after another, so a later update of a profile never lands
      * before an earlier one. Stops at the first request that fails for good; the requests before it stay applied.
-     * `groups` (one number per record) ties records together: when the API refuses one, the resend leaves out its
-     * whole group, so a group is applied whole or not at all (a proxy's browser batches).
      */
-    async upsert(records: readonly ProfileRecord[], signal?: AbortSignal, groups?: readonly number[]): Promise<Sent> {
+    async upsert(records: readonly ProfileRecord[], signal?: AbortSignal, call: UpsertCall = {}): Promise<Sent> {
       const parts = records.map((r) => JSON.stringify(r));
       const total: Sent = { accepted: 0, invalids: [], requests: 0 };
+      const { groups } = call;
       for (const indices of chunk(parts, options.maxBatch, options.maxBodyBytes)) {
-        const sent = await send(indices.map((i) => parts[i]), signal, groups && indices.map((i) => groups[i]));
+        const sent = await send(indices.map((i) => parts[i]), signal, { ...call, groups: groups && indices.map((i) => groups[i]) });
         total.accepted += sent.accepted;
         total.requests += sent.requests;
         total.invalids.push(...sent.invalids.map((r) => ({ ...r, index: indices[r.index] })));

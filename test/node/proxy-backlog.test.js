@@ -27,3 +27,12 @@ test('past half the record cap, an IP may hold only its share of that half', () 
   assert.equal(backlog.admit('newcomer', 20, 1), true);
   assert.equal(backlog.admit('newcomer', 10, 1), false, '30 would be over its share of 25');
 });
+
+test('a request cap (coalesce: false, one upstream request each) counts browser requests, whatever their size', () => {
+  const backlog = createBacklog(1000, 1e9, 2);
+  assert.equal(backlog.admit('a', 1, 10), true);
+  assert.equal(backlog.admit('b', 1, 10), true);
+  assert.equal(backlog.admit('c', 1, 10), false, 'a third request is over the cap of two');
+  backlog.release('a', 1, 10);
+  assert.equal(backlog.admit('c', 1, 10), true);
+});

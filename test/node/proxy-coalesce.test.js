@@ -106,6 +106,28 @@ test('upstream requests leave evenly spaced at upstreamRps, checked on the proxy
   assert.deepEqual(api.stats().requests, { 202: 10 });
 });
 
+test('coalesce: false sends each browser request as its own upstream request, at the same pace', async () => {
+  const clock = manualClock();
+  const api = createEmulator({ clock: clock.now });
+  const sent = [];
+  const handle = proxy({
+    clock,
+    coalesce: false,
+    fetch: (url, init) => {
+      sent.push({ at: clock.now(), records: JSON.parse(init.body).length });
+      return api.fetch(new Request(url, init));
+    },
+  });
+  let done = false;
+  const batches = Array.from({ length: 5 }, (_, i) => [{ email: `s${i}@test.com` }, { email: `t${i}@test.com` }]);
+  const answers = Promise.all(batches.map((records, i) => send(handle, records, `192.0.2.${i}`))).finally(() => (done = true));
+  for (let slots = 0; !done && slots < 20; slots++) await clock.advance(125);
+  assert.deepEqual(new Set((await answers).map((r) => r.status)), new Set([202]));
+  assert.deepEqual(sent.map((r) => r.records), [2, 2, 2, 2, 2], 'one upstream request per browser request, never merged');
+  assert.deepEqual(sent.slice(1).map((r, i) => r.at - sent[i].at), Array(4).fill(125), 'one request every 1000 / 8 ms');
+  assert.deepEqual(api.stats().requests, { 202: 5 });
+});
+
 test('an invalid record in a merged batch fails only its own browser request, by its own index', async () => {
   // The proxy allows a field the account (the emulator) lacks, so the upstream refuses it inside the merged batch.
   const handle = proxy({ allowedAttributes: ['vuid', 'email', 'first_name', 'loyalty_tier'] });

@@ -103,15 +103,21 @@ test('injected upstream failures map to 502, 503 with Retry-After, and 504', asy
 });
 
 test("without coalescing, the default global budget keeps a burst under the emulator's 10 requests/s", async () => {
-  // Time stands still for both, so the burst is one instant however long it takes to arrive: 8 pass the proxy's
-  // budget, and the emulator, which would refuse an 11th, refuses none.
+  // Time stands still for both except when the test moves it, so the burst is one instant however long it takes to
+  // arrive: 8 pass the proxy's budget and leave at the pace (one slot of 125 ms each), and the emulator, which would
+  // refuse an 11th within a second, refuses none.
   const clock = manualClock();
   const limited = await startEmulator({ port: 0, clock });
   try {
     const handle = createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream: limited.url, coalesce: false, clock });
-    const statuses = await Promise.all(
+    const answers = Promise.all(
       Array.from({ length: 30 }, (_, i) => send(handle, [{ attributes: { vuid: i.toString(16).padStart(32, '0') } }]).then((r) => r.status)),
     );
+    for (let sent = 1; sent < 8; sent++) {
+      await clock.asleep((ms) => ms == 125);
+      await clock.advance(125);
+    }
+    const statuses = await answers;
     assert.equal(statuses.filter((s) => s == 202).length, 8);
     assert.equal(statuses.filter((s) => s == 429).length, 22);
     assert.equal(limited.emulator.stats().requests[429], undefined);

@@ -29,6 +29,13 @@ test('a batch ends at the first request that would bring it over the record or b
   assert.deepEqual(names(records.take([])), ['a', 'b']);
 });
 
+test('with a cap of one request per batch (coalesce: false), each batch is one browser request, in the same round robin', () => {
+  const queue = createFairQueue(500, 1_000_000, 1);
+  for (const entry of [request('a1', 'A'), request('a2', 'A'), request('b1', 'B')]) queue.add(entry);
+  assert.deepEqual([names(queue.take([])), names(queue.take([])), names(queue.take([]))], [['a1'], ['b1'], ['a2']]);
+  assert.equal(queue.records(), 0);
+});
+
 test('a request writing to a busy identity waits, and so do the later requests of its IP and of that identity', () => {
   const queue = createFairQueue(10, 1_000_000);
   queue.add(request('a1', 'A', 1, ['email\0x']));

@@ -157,6 +157,27 @@ describe('the upstream request', () => {
     }
   });
 
+  test('a persistent upstream 503 is answered alike coalescing or not: one retry after its Retry-After, then 503 with it', async () => {
+    const seen = [];
+    for (const coalesce of [{ maxWaitMs: 0 }, false]) {
+      upstream.reset();
+      logs.length = 0;
+      upstream.setReply((req, res) => res.writeHead(503, { 'retry-after': '3' }).end());
+      const clock = manualClock();
+      const answer = send(proxy({ clock, coalesce }), valid());
+      // The retry waits for the pace's hold, on the proxy's clock.
+      await clock.asleep((ms) => ms == 3000);
+      assert.equal(upstream.requests.length, 1, `coalesce ${JSON.stringify(coalesce)}: sent again before Retry-After had passed`);
+      await clock.advance(3000);
+      const response = await answer;
+      const { reason, upstreamStatus, attempts } = logs.at(-1);
+      const { detail } = await bodyOf(response);
+      seen.push({ status: response.status, retryAfter: response.headers.get('retry-after'), detail: detail.reason, reason, upstreamStatus, attempts, sent: upstream.requests.length });
+    }
+    assert.deepEqual(seen[0], { status: 503, retryAfter: '3', detail: 'upstream_busy', reason: 'upstream_busy', upstreamStatus: 503, attempts: 2, sent: 2 });
+    assert.deepEqual(seen[1], seen[0], 'coalesce: false answers as coalescing does');
+  });
+
   test('an upstream 503 is retried once, and the retry that succeeds is answered 202', async () => {
     upstream.reset();
     upstream.setReply((req, res, n) => res.writeHead(n == 1 ? 503 : 202).end());
@@ -198,16 +219,18 @@ describe('the upstream request', () => {
   });
 
   test('an upstream 400 naming records is answered 400 with their indices only, so the client drops just those', async () => {
-    upstream.reset();
-    upstream.setReply((req, res) =>
-      res.writeHead(400).end('{"detail":{"invalids":[{"event":0,"message":"upstream secret words"},{"event":0},{"event":7},{"event":"0"}]}}'),
-    );
-    const response = await send(proxy(), valid());
-    assert.equal(response.status, 400);
-    const body = await bodyOf(response);
-    assert.equal(body.detail.reason, 'upstream_invalid');
-    assert.deepEqual(body.detail.invalids, [{ event: 0, message: 'refused by the profiles API' }]);
-    assert.doesNotMatch(JSON.stringify(body), /secret/);
+    for (const coalesce of [undefined, false]) {
+      upstream.reset();
+      upstream.setReply((req, res) =>
+        res.writeHead(400).end('{"detail":{"invalids":[{"event":0,"message":"upstream secret words"},{"event":0},{"event":7},{"event":"0"}]}}'),
+      );
+      const response = await send(proxy({ coalesce }), valid());
+      assert.equal(response.status, 400, `coalesce ${coalesce}`);
+      const body = await bodyOf(response);
+      assert.equal(body.detail.reason, 'upstream_invalid');
+      assert.deepEqual(body.detail.invalids, [{ event: 0, message: 'refused by the profiles API' }]);
+      assert.doesNotMatch(JSON.stringify(body), /secret/);
+    }
   });
 
   test('an upstream 400 that names no record of the batch is answered 502, not passed to the browser as its fault', async () => {
@@ -221,35 +244,39 @@ describe('the upstream request', () => {
   });
 
   test('an upstream redirect is not followed', async () => {
-    upstream.reset();
-    upstream.setReply((req, res) => res.writeHead(307, { location: `${upstream.url}/elsewhere` }).end());
-    const response = await send(proxy(), valid());
-    assert.equal(response.status, 502);
-    assert.equal(upstream.requests.length, 1);
+    for (const coalesce of [undefined, false]) {
+      upstream.reset();
+      upstream.setReply((req, res) => res.writeHead(307, { location: `${upstream.url}/elsewhere` }).end());
+      const response = await send(proxy({ coalesce }), valid());
+      assert.equal(response.status, 502, `coalesce ${coalesce}`);
+      assert.equal(upstream.requests.length, 1);
+    }
   });
 
   test('an upstream slower than timeoutMs is answered 504 once timeoutMs has passed on the proxy\'s clock', async () => {
-    upstream.reset();
-    let arrived;
-    const held = new Promise((resolve) => (arrived = resolve));
-    // The upstream holds its answer until the request is given up on.
-    upstream.setReply((req, res) => arrived(res));
-    const clock = manualClock();
-    let answered = false;
-    // maxWaitMs 0: the batch leaves at once, so the only time to move is the deadline's.
-    const answer = send(proxy({ clock, coalesce: { maxWaitMs: 0 } }), valid()).finally(() => {
-      answered = true;
-    });
-    const reply = await held;
-    await clock.advance(9_999);
-    assert.equal(answered, false, 'answered before the deadline');
-    await clock.advance(1);
-    const response = await answer;
-    assert.equal(response.status, 504);
-    assert.equal((await bodyOf(response)).detail.reason, 'upstream_timeout');
-    assert.equal(upstream.requests.length, 1);
-    // The proxy abandoned the upstream request: its connection closes.
-    await new Promise((resolve) => (reply.destroyed ? resolve() : reply.once('close', resolve)));
+    // maxWaitMs 0 (or no coalescing): the batch leaves at once, so the only time to move is the deadline's.
+    for (const coalesce of [{ maxWaitMs: 0 }, false]) {
+      upstream.reset();
+      let arrived;
+      const held = new Promise((resolve) => (arrived = resolve));
+      // The upstream holds its answer until the request is given up on.
+      upstream.setReply((req, res) => arrived(res));
+      const clock = manualClock();
+      let answered = false;
+      const answer = send(proxy({ clock, coalesce }), valid()).finally(() => {
+        answered = true;
+      });
+      const reply = await held;
+      await clock.advance(9_999);
+      assert.equal(answered, false, 'answered before the deadline');
+      await clock.advance(1);
+      const response = await answer;
+      assert.equal(response.status, 504);
+      assert.equal((await bodyOf(response)).detail.reason, 'upstream_timeout');
+      assert.equal(upstream.requests.length, 1);
+      // The proxy abandoned the upstream request: its connection closes.
+      await new Promise((resolve) => (reply.destroyed ? resolve() : reply.once('close', resolve)));
+    }
   });
 
   test('an unreachable upstream is answered 502 after one retry', async () => {
@@ -319,15 +346,17 @@ describe('rate limits', () => {
     assert.equal(calls.length, 2);
   });
 
-  test('the retry is counted against the global budget too', async () => {
+  test('without coalescing, a browser request spends the global budget once: its retry is paced, not refused', async () => {
     let calls = 0;
     const handle = proxy({
       coalesce: false,
       rateLimit: { ip: false, vuid: false, global: { limit: 1, period: 60 } },
       fetch: async () => (calls++, new Response(null, { status: 503 })),
     });
-    assert.equal((await send(handle, valid())).status, 502);
-    assert.equal(calls, 1);
+    assert.equal((await send(handle, valid())).status, 503);
+    assert.equal(calls, 2);
+    assert.equal((await send(handle, valid())).status, 429);
+    assert.equal(calls, 2);
   });
 
   test('one RateLimiter for all budgets receives prefixed keys; coalescing paces instead of the global budget', async () => {
@@ -355,7 +384,8 @@ describe('rate limits', () => {
   });
 
   test('the default budgets apply when rateLimit is not given', async () => {
-    const handle = proxy({ coalesce: false, rateLimit: undefined, fetch: ok([]) });
+    // A pace far above the budget, so that only the budget, not the time the pace takes, decides.
+    const handle = proxy({ coalesce: false, rateLimit: undefined, upstreamRps: 1000, fetch: ok([]) });
     const statuses = [];
     for (let i = 0; i < 10; i++) statuses.push((await send(handle, valid({ vuid: i.toString(16).padStart(32, '0') }))).status);
     // The global default is 8 per second.

@@ -47,10 +47,14 @@ test('the upstream deadline holds when a custom fetch ignores the abort signal',
   assert.equal(called, 1);
 });
 
-test('the deadline also holds when the fetch answers 400 with a body that never ends', async () => {
-  const stalled = async () => new Response(new ReadableStream({ pull: () => new Promise(() => {}) }), { status: 400 });
-  const response = await send(proxy({ fetch: stalled, timeoutMs: 150 }));
-  assert.equal(response.status, 504);
+test('the deadline also holds when the fetch answers 400 with a body that never ends, and frees the vuid it carried', async () => {
+  let calls = 0;
+  const stalled = async () =>
+    calls++ == 0 ? new Response(new ReadableStream({ pull: () => new Promise(() => {}) }), { status: 400 }) : new Response(null, { status: 202 });
+  const handle = proxy({ fetch: stalled, timeoutMs: 150 });
+  assert.equal((await send(handle)).status, 504);
+  // The same vuid again: not held back for ever behind an upstream request that can no longer end.
+  assert.equal((await send(handle)).status, 202);
 });
 
 test('long limiter keys (from a trusted header) stay distinct budgets and are limited like short ones', async () => {
