@@ -108,7 +108,7 @@ test('upstream requests leave evenly spaced at upstreamRps, checked on the proxy
 
 test('coalesce: false sends each browser request as its own upstream request, at the same pace', async () => {
   const clock = manualClock();
-  const api = createEmulator({ clock: clock.now });
+  const api = createEmulator({ clock });
   const sent = [];
   const handle = proxy({
     clock,
