@@ -13,7 +13,7 @@ import { systemClock, timer, type Clock } from '../upstream/clock';
 import { createPacer } from '../upstream/pacer';
 import { createTransport } from '../upstream/transport';
 import { createUpsertSender } from '../upstream/upsert-sender';
-import { optionChecks } from '../options/checks';
+import { optionChecks, optionNames } from '../options/checks';
 import type { CheckedRecord } from '../profile/batch';
 import { createBacklog } from './backlog';
 import { createFairQueue } from './fair-queue';
@@ -46,7 +46,7 @@ export interface CoalesceOptions {
 }
 
 /** Every default, in one place. */
-const defaults = { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20_000, maxPendingBytes: 8 * 1024 * 1024 } as const;
+export const defaults = { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20_000, maxPendingBytes: 8 * 1024 * 1024 } as const;
 
 interface CoalescerOptions extends Required<CoalesceOptions> {
   url: string;
@@ -91,10 +91,13 @@ const encoder = new TextEncoder();
 
 const check = optionChecks('idcapture/proxy');
 
+const names = optionNames<CoalesceOptions>()(defaults, []);
+
 /** Checks `coalesce` once at start-up. */
 export function resolveCoalesce(option: CoalesceOptions | false | undefined): Required<CoalesceOptions> | false {
   if (option === false) return false;
   if (option !== undefined && (typeof option != 'object' || !option)) check.fail('coalesce', '{ maxWaitMs, maxRecords } or false');
+  if (option) check.known(option, names, 'coalesce');
   const given = { ...defaults, ...option };
   return {
     maxWaitMs: check.whole('coalesce.maxWaitMs', given.maxWaitMs, 0, 60_000),
