@@ -83,7 +83,7 @@ export interface ProxyOptions {
   timeoutMs?: number;
   /**
    * The fetch used for the upstream call.
-   * @default globalThis.fetch
+   * @default the global fetch
    */
   fetch?: FetchLike;
   /**

@@ -39,7 +39,7 @@ export interface ServerClientOptions {
   timeoutMs?: number;
   /**
    * The fetch to send with.
-   * @default globalThis.fetch
+   * @default the global fetch
    */
   fetch?: ServerFetch;
   /**
