@@ -79,6 +79,13 @@ export default [
     external: ['idb-keyval'],
     plugins: [ts({ declaration: false })],
   },
+  // Test only, never packed: every entry point's defaults, for test/node to check the README's tables against.
+  {
+    input: 'test/node/internals.js',
+    output: { file: 'dist/test/node-internals.js', format: 'es' },
+    external: (id) => /^(node:|idb-keyval$|ky$)/.test(id),
+    plugins: [ts({ declaration: false })],
+  },
   // The example Cloudflare Worker, self-contained so workerd (and wrangler) can load it as is.
   {
     input: 'demo/edge/worker.ts',

@@ -60,7 +60,7 @@ export interface IdCaptureOptions {
 }
 
 /** The defaults of IdCaptureOptions, written once (keep the `@default` lines above in step). */
-const defaults = {
+export const defaults = {
   autocapture: true as boolean | AutocaptureOptions,
   consent: 'granted' as ConsentState,
   respectGlobalPrivacyControl: true,
@@ -70,6 +70,7 @@ const defaults = {
   fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
   maxQueueSize: 1000,
   cookie: { name: 'vuid', maxAgeDays: 365 },
+  debug: false,
 };
 
 const CONSENT_STATES: ConsentState[] = ['granted', 'pending', 'denied'];
@@ -114,7 +115,7 @@ export function resolveOptions(options: IdCaptureOptions) {
     maxQueueSize: whole('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),
     fetch: (typeof options.fetch == 'function' && options.fetch) || (options.fetch === undefined ? defaults.fetch : fail('fetch', 'a function')),
     cookie,
-    debug: !!options.debug,
+    debug: !!(options.debug ?? defaults.debug),
   };
   // Checked after the options, so server-side rendering reports a bad option too, not only where it runs.
   if (typeof document == 'undefined') {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `idcapture-emulator`: the emulator as a command, for the demo and for trying a client by hand.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { startEmulator, type StartOptions } from './index';
+import { closestName } from '../options/checks';
 
 const USAGE = `Usage: idcapture-emulator [options]
 
@@ -22,24 +23,35 @@ A local Zaius/ODP /v3/profiles API.
   --body-timeout-ms <n>     time for a POST body to arrive, else 408 (default 10000)
   -h, --help            show this help`;
 
+const FLAGS = {
+  port: { type: 'string', default: '8787' },
+  host: { type: 'string' },
+  'api-key': { type: 'string', multiple: true },
+  field: { type: 'string', multiple: true },
+  'unknown-fields': { type: 'string' },
+  'rate-limit': { type: 'string' },
+  'max-batch': { type: 'string' },
+  'max-body-bytes': { type: 'string' },
+  'apply-delay-ms': { type: 'string' },
+  'headers-timeout-ms': { type: 'string' },
+  'body-timeout-ms': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Refuses a flag the command does not have, suggesting the closest one, as the option checks do for code. */
+function refuseUnknownFlags() {
+  const names = Object.keys(FLAGS);
+  for (const token of parseArgs({ options: FLAGS, strict: false, tokens: true }).tokens) {
+    if (token.kind != 'option' || names.includes(token.name)) continue;
+    const near = token.rawName.startsWith('--') ? closestName(token.name, names) : undefined;
+    throw new TypeError(`idcapture emulator: unknown option ${token.rawName}${near ? ` (did you mean --${near}?)` : ''}`);
+  }
+}
+
 /** The command line as `startEmulator` options, or undefined for `--help`. */
 function parseOptions(): StartOptions | undefined {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', default: '8787' },
-      host: { type: 'string' },
-      'api-key': { type: 'string', multiple: true },
-      field: { type: 'string', multiple: true },
-      'unknown-fields': { type: 'string' },
-      'rate-limit': { type: 'string' },
-      'max-batch': { type: 'string' },
-      'max-body-bytes': { type: 'string' },
-      'apply-delay-ms': { type: 'string' },
-      'headers-timeout-ms': { type: 'string' },
-      'body-timeout-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  refuseUnknownFlags();
+  const { values } = parseArgs({ options: FLAGS });
   if (values.help) return;
   // Numbers stay unchecked here: the emulator's own option checks name the problem.
   const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));

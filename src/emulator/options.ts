@@ -1,6 +1,6 @@
 /** The emulator's options, their defaults, and their one-time check in `createEmulator`. */
 import { checkField, DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, isIdentifier, SERVER_FIELDS } from '../profile/rules';
-import { optionChecks } from '../options/checks';
+import { optionChecks, optionNames } from '../options/checks';
 import type { Faults } from './faults';
 import { systemClock, type Clock } from '../upstream/clock';
 
@@ -70,7 +70,7 @@ export interface EmulatorOptions {
   applyDelayMs?: number;
 }
 
-/** Every default, in one place. */
+/** Every default, in one place (the README's table is checked against it). */
 export const defaults = {
   apiKeys: ['example.apiKey'],
   fields: [] as string[],
@@ -86,6 +86,9 @@ export const defaults = {
 
 const check = optionChecks('idcapture emulator');
 
+/** Every option's name, for `startEmulator` too, which takes these beside its own. */
+export const names = optionNames<EmulatorOptions>()(defaults, ['faults']);
+
 const isApiKey = (key: unknown): key is string => typeof key == 'string' && !!key;
 /** A field name the profile rules accept, declared or not. */
 const isFieldName = (name: unknown): name is string => typeof name == 'string' && !checkField(name, null);
@@ -97,6 +100,7 @@ export type EmulatorConfig = ReturnType<typeof resolveOptions>;
 /** Fills in defaults and checks every option once, throwing a TypeError or RangeError that names the option. */
 export function resolveOptions(options: EmulatorOptions = {}) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture emulator: options must be an object');
+  check.known(options, names);
   const apiKeys = check.list('apiKeys', options.apiKeys ?? defaults.apiKeys, isApiKey, 'non-empty strings');
   if (!apiKeys.length) check.fail('apiKeys', 'a non-empty list of non-empty strings');
   const fields = check.list('fields', options.fields ?? defaults.fields, isFieldName, 'lower snake_case field names');

@@ -2,11 +2,11 @@
 import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { nodeListener } from '../http/node';
-import { optionChecks } from '../options/checks';
+import { optionChecks, optionNames } from '../options/checks';
 import type { Clock } from '../upstream/clock';
 import { timestamp } from './answers';
 import { createEmulator, type Emulator } from './emulator';
-import { defaults, type EmulatorOptions } from './options';
+import { defaults, names as emulatorNames, type EmulatorOptions } from './options';
 
 /** Options of `startEmulator`: the emulator's, plus where to listen. */
 export interface StartOptions extends EmulatorOptions {
@@ -50,7 +50,7 @@ function refuse(socket: Socket, status: number, now: number, text: string) {
 }
 
 /** Every default of the server, in one place (the emulator's own are in `options.ts`). */
-const serverDefaults = {
+export const serverDefaults = {
   port: 0,
   host: '127.0.0.1',
   /** As long as the body's, and far below Node's own 60 s. */
@@ -58,6 +58,7 @@ const serverDefaults = {
 };
 
 const check = optionChecks('idcapture emulator');
+const names = optionNames<StartOptions>()(serverDefaults, emulatorNames);
 
 /**
  * The emulator's `http.Server`: requests through the shared Node adapter, and Node's own answers to a broken request
@@ -118,6 +119,8 @@ async function listen(server: Server, port: number, host: string): Promise<strin
 
 /** Starts an emulator on Node http; resolves once it listens. Throws on a bad option. */
 export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
+  if (typeof options != 'object' || !options) throw new TypeError('idcapture emulator: options must be an object');
+  check.known(options, names);
   const { port = serverDefaults.port, host = serverDefaults.host, headersTimeoutMs = serverDefaults.headersTimeoutMs, ...emulatorOptions } = options;
   check.whole('port', port, 0, 65535);
   if (typeof host != 'string' || !host) check.fail('host', 'a host name or address');

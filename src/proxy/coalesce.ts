@@ -7,7 +7,7 @@
  * fairly: batches are filled round robin across client IPs, and no two upstream requests in flight carry one identity.
  */
 import { systemClock, timer, type Clock } from '../upstream/clock';
-import { optionChecks } from '../options/checks';
+import { optionChecks, optionNames } from '../options/checks';
 import type { CheckedRecord } from '../profile/batch';
 import { createBacklog } from './backlog';
 import { createBatchPump } from './batch-pump';
@@ -40,7 +40,7 @@ export interface CoalesceOptions {
 }
 
 /** Every default, in one place. */
-const defaults = { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20_000, maxPendingBytes: 8 * 1024 * 1024 } as const;
+export const defaults = { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20_000, maxPendingBytes: 8 * 1024 * 1024 } as const;
 
 /** The API's own cap on records per request. */
 const UPSTREAM_MAX_BATCH = 500;
@@ -89,6 +89,8 @@ const encoder = new TextEncoder();
 
 const check = optionChecks('idcapture/proxy');
 
+const names = optionNames<CoalesceOptions>()(defaults, []);
+
 /**
  * Checks `coalesce` once at start-up. `false` is the same path without the merge: no wait, one browser request per
  * upstream request (of up to the API's 500 records, more than any browser request may carry).
@@ -96,6 +98,7 @@ const check = optionChecks('idcapture/proxy');
 export function resolveCoalesce(option: CoalesceOptions | false | undefined): CoalesceSettings {
   if (option === false) return { ...defaults, maxWaitMs: 0, maxRecords: UPSTREAM_MAX_BATCH, merge: false };
   if (option !== undefined && (typeof option != 'object' || !option)) check.fail('coalesce', '{ maxWaitMs, maxRecords } or false');
+  if (option) check.known(option, names, 'coalesce');
   const given = { ...defaults, ...option };
   return {
     merge: true,

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeListener } from '../http/node';
-import { optionChecks } from '../options/checks';
+import { optionChecks, optionNames } from '../options/checks';
 import type { ProxyContext } from './handler';
 
 /** Options of `toNodeListener`. */
@@ -29,10 +29,12 @@ type Handler = (request: Request, ctx?: ProxyContext) => Promise<Response>;
 const DRAIN_MAX_BYTES = 64 * 1024;
 
 const check = optionChecks('idcapture/proxy/node');
+const names = optionNames<NodeListenerOptions>()({}, ['trustProxyHeader', 'bodyTimeoutMs']);
 
 /** Turns a Fetch-API handler into a `node:http` request listener: `http.createServer(toNodeListener(handle))`. */
 export function toNodeListener(handle: Handler, options: NodeListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture/proxy/node: toNodeListener options must be an object');
+  check.known(options, names);
   const { trustProxyHeader, bodyTimeoutMs } = options;
   if (trustProxyHeader !== undefined && (typeof trustProxyHeader != 'string' || !/^[a-z0-9-]+$/i.test(trustProxyHeader))) {
     check.fail('trustProxyHeader', 'a header name');

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { toNodeListener, type NodeListenerOptions } from './node-listener';
 import type { ProxyContext } from './handler';
-import { optionChecks } from '../options/checks';
+import { optionChecks, optionNames } from '../options/checks';
 
 /** Options of `createNodeServer`: the listener's, and the server's limits. */
 export interface NodeServerOptions extends NodeListenerOptions {
@@ -49,8 +49,8 @@ export interface NodeServerOptions extends NodeListenerOptions {
   maxConnections?: number;
 }
 
-/** Every default, in one place. */
-const defaults = {
+/** Every default, in one place (the README's table is checked against it). */
+export const defaults = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   bodyTimeoutMs: 10_000,
@@ -63,10 +63,12 @@ const defaults = {
 type Handler = (request: Request, ctx?: ProxyContext) => Promise<Response>;
 
 const check = optionChecks('idcapture/proxy/node');
+const names = optionNames<NodeServerOptions>()(defaults, ['trustProxyHeader']);
 
 /** Fills in the defaults and checks every limit once. */
 function resolveLimits(options: NodeServerOptions) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture/proxy/node: createNodeServer options must be an object');
+  check.known(options, names);
   const given = { ...defaults, ...options };
   const limits = {
     ...given,

@@ -2,12 +2,12 @@
 import { DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, checkField } from '../profile/rules';
 import { resolveOrigins } from './cors';
 import { resolveLimiters, type RateLimiter, type RateLimits, type Scope } from './rate-limit';
-import { resolveCoalesce, type CoalesceOptions } from './coalesce';
+import { defaults as coalesceDefaults, resolveCoalesce, type CoalesceOptions } from './coalesce';
 import { systemClock, type Clock } from '../upstream/clock';
 import type { Reason } from './answers';
 import type { FetchLike } from './upstream';
 import { createVerifier, type VerifyOptions } from './verify';
-import { optionChecks } from '../options/checks';
+import { optionChecks, optionNames } from '../options/checks';
 
 /** What the `log` hook receives for each request: never an email, a body, an IP or the key. */
 export interface LogEntry {
@@ -83,7 +83,7 @@ export interface ProxyOptions {
   timeoutMs?: number;
   /**
    * The fetch used for the upstream call.
-   * @default globalThis.fetch
+   * @default the global fetch
    */
   fetch?: FetchLike;
   /**
@@ -124,8 +124,8 @@ export interface ProxyOptions {
   clock?: Clock;
 }
 
-/** Every default, in one place. */
-const defaults = {
+/** Every default, in one place (the README's table is checked against it). */
+export const defaults = {
   upstream: 'https://api.zaius.com/v3',
   path: '/api/profiles',
   allowedAttributes: [...new Set([...DEFAULT_FIELDS, ...DEFAULT_IDENTIFIERS])],
@@ -136,9 +136,13 @@ const defaults = {
   // Looked up per call and called bare: workerd refuses a fetch called as a method of another object.
   fetch: ((url, init) => globalThis.fetch(url, init)) as FetchLike,
   trustProxyHeader: false,
+  coalesce: coalesceDefaults,
   upstreamRps: 8,
   clock: systemClock,
 } as const;
+
+/** Every option's name: a misspelt one would otherwise leave its option at the default without a word. */
+const names = optionNames<ProxyOptions>()(defaults, ['apiKey', 'allowedOrigins', 'log', 'verify']);
 
 /** The upstream's own cap on records per request. */
 const UPSTREAM_MAX_BATCH = 500;
@@ -185,6 +189,7 @@ export type ProxyConfig = ReturnType<typeof resolveOptions>;
 /** Fills in defaults and checks every option once, so a bad configuration fails at start-up, not at the first visitor. */
 export function resolveOptions(options: ProxyOptions) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture/proxy: createProxy needs { apiKey, allowedOrigins }');
+  check.known(options, names);
   // The key's value is never echoed, not even in this message.
   if (typeof options.apiKey != 'string' || !options.apiKey.trim()) check.fail('apiKey', 'a non-empty string (your API key)');
   const path = options.path ?? defaults.path;
@@ -206,7 +211,7 @@ export function resolveOptions(options: ProxyOptions) {
     fetch: check.fn('fetch', options.fetch) ?? defaults.fetch,
     log: check.fn('log', options.log),
     trustProxyHeader: resolveTrustProxyHeader(options.trustProxyHeader ?? defaults.trustProxyHeader),
-    coalesce: resolveCoalesce(options.coalesce),
+    coalesce: resolveCoalesce(options.coalesce ?? defaults.coalesce),
     upstreamRps: check.above('upstreamRps', options.upstreamRps ?? defaults.upstreamRps, 0, MAX_UPSTREAM_RPS),
     clock,
   };

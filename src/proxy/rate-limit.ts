@@ -2,6 +2,7 @@
  * Rate limiting: the limiter interface (the shape of Cloudflare's rate-limit binding, so `env.MY_LIMITER` can be passed
  * straight in) and the in-memory default.
  */
+import { optionChecks, optionNames } from '../options/checks';
 
 /** Decides whether one more request under `key` may go ahead. Cloudflare's rate-limit binding has this shape. */
 export interface RateLimiter {
@@ -34,7 +35,10 @@ export interface RateLimits {
 export type Scope = keyof RateLimits;
 type Limiters = Partial<Record<Scope, RateLimiter>>;
 
-const SCOPES: Scope[] = ['ip', 'vuid', 'global'];
+const SCOPES = optionNames<RateLimits>()({}, ['ip', 'vuid', 'global']);
+const LIMIT_FIELDS = optionNames<Limit>()({}, ['limit', 'period', 'maxKeys']);
+
+const check = optionChecks('idcapture/proxy');
 
 /** Used when a limiter refuses without saying for how long (Cloudflare's binding never says; its periods are 10 or 60 s). */
 const UNKNOWN_RETRY_S = 10;
@@ -95,7 +99,8 @@ function memoryLimiter({ limit, period, maxKeys = 10_000 }: Limit, now = Date.no
 }
 
 const checkLimit = (name: string, value: Limit): Limit => {
-  for (const field of ['limit', 'period', 'maxKeys'] as const) {
+  check.known(value, LIMIT_FIELDS, `rateLimit.${name}`);
+  for (const field of LIMIT_FIELDS) {
     const n = value[field];
     if (n !== undefined && !(Number.isFinite(n) && n > 0)) {
       throw new RangeError(`idcapture/proxy: option rateLimit.${name}.${field} must be a positive number`);
@@ -118,6 +123,7 @@ export function resolveLimiters(option: RateLimits | RateLimiter | false | undef
   if (option !== undefined && (typeof option != 'object' || !option)) {
     throw new TypeError('idcapture/proxy: option rateLimit must be limits, a RateLimiter or false');
   }
+  if (option) check.known(option, SCOPES, 'rateLimit');
   const merged = { ...defaults, ...option };
   const limiters: Limiters = {};
   for (const scope of SCOPES) {

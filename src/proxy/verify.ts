@@ -6,7 +6,7 @@
  */
 import { importSecret, verifyToken, type TokenProblem, type VerifiedIdentity } from '../profile/identity-token';
 import { isIdentifier } from '../profile/rules';
-import { optionChecks } from '../options/checks';
+import { optionChecks, optionNames } from '../options/checks';
 import type { CheckedRecord } from '../profile/batch';
 import type { Invalid } from './validate';
 
@@ -55,6 +55,8 @@ type Verifier = (records: CheckedRecord[], tokens: (string | undefined)[]) => Pr
 const KEEP_FIRST = ['email', 'phone'];
 
 const check = optionChecks('idcapture/proxy');
+const names = optionNames<VerifyOptions>()({}, ['secret', 'unverified', 'now']);
+const policyNames = optionNames<UnverifiedPolicy>()({}, ['attributes', 'linkVuid']);
 
 const isString = (value: unknown): value is string => typeof value == 'string';
 
@@ -62,10 +64,12 @@ const isString = (value: unknown): value is string => typeof value == 'string';
 export function createVerifier(options: VerifyOptions | undefined, allowed: ReadonlySet<string>): Verifier | undefined {
   if (options === undefined) return;
   if (typeof options != 'object' || !options) return check.fail('verify', '{ secret, unverified? }');
+  check.known(options, names, 'verify');
   const key = importSecret(options.secret, 'idcapture/proxy: option verify.secret');
   const now = check.fn('verify.now', options.now) ?? Date.now;
   const policy = options.unverified ?? {};
   if (policy !== false && (typeof policy != 'object' || !policy)) check.fail('verify.unverified', 'a policy object or false');
+  if (policy) check.known(policy, policyNames, 'verify.unverified');
   let unverified: { attributes: Set<string>; linkVuid: boolean } | undefined;
   if (policy) {
     const given = policy.attributes ?? [...allowed].filter((name) => isIdentifier(name)).concat('first_name', 'last_name');

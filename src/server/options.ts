@@ -1,7 +1,7 @@
 /** Options of `createServerClient`, their defaults, and their one-time check. */
 import { systemClock, type Clock } from '../upstream/clock';
 import type { ServerFetch } from '../upstream/transport';
-import { optionChecks } from '../options/checks';
+import { optionChecks, optionNames } from '../options/checks';
 
 /** Options of `createServerClient`. Only `apiKey` is required. */
 export interface ServerClientOptions {
@@ -39,7 +39,7 @@ export interface ServerClientOptions {
   timeoutMs?: number;
   /**
    * The fetch to send with.
-   * @default globalThis.fetch
+   * @default the global fetch
    */
   fetch?: ServerFetch;
   /**
@@ -54,8 +54,8 @@ export interface ServerClientOptions {
   random?: () => number;
 }
 
-/** Every default, in one place. */
-const defaults = {
+/** Every default, in one place (the README's table is checked against it). */
+export const defaults = {
   baseUrl: 'https://api.zaius.com/v3',
   maxBatch: 500,
   maxBodyBytes: 1024 * 1024,
@@ -72,6 +72,7 @@ const defaults = {
 const MAX_BATCH = 500;
 
 const check = optionChecks('idcapture/server');
+const names = optionNames<ServerClientOptions>()(defaults, ['apiKey']);
 
 function resolveBase(base: unknown) {
   let url: URL | undefined;
@@ -92,6 +93,7 @@ export type ServerClientConfig = ReturnType<typeof resolveOptions>;
 /** Fills in defaults and checks every option once, so a bad configuration fails at start-up. */
 export function resolveOptions(options: ServerClientOptions) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture/server: createServerClient needs { apiKey }');
+  check.known(options, names);
   // The key's value is never echoed, not even in this message.
   if (typeof options.apiKey != 'string' || !options.apiKey.trim()) check.fail('apiKey', 'a non-empty string (your API key)');
   const clock = options.clock ?? defaults.clock;

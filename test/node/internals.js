@@ -1,0 +1,12 @@
+// The defaults of every entry point, for test/node/defaults-documented.test.js to check the README and the `@default`
+// lines against: rollup builds this file into dist/test/node-internals.js, which is never packed (package.json
+// "files"). Never import it from src.
+export { defaults as clientDefaults } from '../../src/client/options';
+export { defaults as proxyDefaults } from '../../src/proxy/options';
+export { defaults as coalesceDefaults } from '../../src/proxy/coalesce';
+export { defaults as nodeServerDefaults } from '../../src/proxy/node-server';
+export { defaults as serverClientDefaults } from '../../src/server/options';
+export { defaults as emulatorDefaults } from '../../src/emulator/options';
+export { serverDefaults as startEmulatorDefaults } from '../../src/emulator/server';
+export { systemClock } from '../../src/upstream/clock';
+export { DEFAULT_FIELDS, DEFAULT_IDENTIFIERS } from '../../src/profile/rules';
