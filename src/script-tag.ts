@@ -32,7 +32,7 @@ function start(data: DOMStringMap, src: string, queued?: unknown[]) {
     if (data.identityToken) client.setIdentityToken(data.identityToken);
     const call = (entry: unknown) => {
       try {
-        if (!Array.isArray(entry)) throw new TypeError("idcapture: push(['method', ...args])");
+        if (!Array.isArray(entry)) throw new TypeError(VERBOSE ? "idcapture: push(['method', ...args])" : 'idcapture: push([])');
         const [method, ...args] = entry as Call;
         const fn = (client as unknown as Record<string, unknown>)[method];
         if (typeof fn != 'function') throw new TypeError(`idcapture: unknown method ${method}`);
