@@ -19,7 +19,9 @@ function start(data: DOMStringMap, src: string, queued?: unknown[]) {
     const { autocapture: forms, batchSize } = data;
     const debug = data.debug != null && data.debug != 'false';
     // The production tag carries no debug output: it says where the tag that does is, once.
-    if (!VERBOSE && debug) console.log(`[idcapture] debug output: load ${src.replace(/\.js(?=[?#]|$)/, '.debug.js')}`);
+    if (!VERBOSE && debug) {
+      console.log(`[idcapture] debug output: load ${src.replace(/\.js(?=[?#]|$)/, '.debug.js')}`);
+    }
     const { client, report } = createClient({
       endpoint: data.endpoint!,
       // Absent, empty or "true": every form; "false": off; anything else is a selector of the forms to capture.

@@ -94,7 +94,9 @@ export const normalizeIdentifier = (name: string, value: unknown): unknown =>
 
 /** Why `value` may not be stored under `name`, or undefined when it may. */
 export function checkField(name: string, value: unknown): string | undefined {
-  if (!NAME.test(name)) return VERBOSE ? 'is not a lower snake_case name starting with a letter (at most 64 characters)' : 'is not snake_case';
+  if (!NAME.test(name)) {
+    return VERBOSE ? 'is not a lower snake_case name starting with a letter (at most 64 characters)' : 'is not snake_case';
+  }
   if (isReserved(name)) return VERBOSE ? 'is reserved by the profiles API' : 'is reserved';
   if (FORBIDDEN_NAMES.includes(name)) return VERBOSE ? 'is reserved by JavaScript' : 'is reserved';
   if (value === null) return;
