@@ -59,6 +59,8 @@ const tag = (file, plugins = []) => ({
     format: 'iife',
     plugins: [
       terser({
+        // The output's syntax is ES2020 already (tsconfig's target): terser may write ES2020 shorthands too.
+        ecma: 2020,
         compress: { passes: 3 },
         mangle: { properties: { regex: new RegExp(`^(${INTERNAL_MEMBERS.join('|')})$`) } },
         format: { comments: false },

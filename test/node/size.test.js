@@ -17,8 +17,8 @@ const read = (file) => readFileSync(new URL(`../../dist/${file}`, import.meta.ur
 const production = read('idcapture.js');
 const debug = read('idcapture.debug.js');
 const size = brotli(production);
-console.log(`# dist/idcapture.js: ${production.length} B minified, ${size} B brotli (budget ${BUDGET}, ${BUDGET - size} B free)`);
-console.log(`# dist/idcapture.debug.js: ${debug.length} B minified, ${brotli(debug)} B brotli (no budget)`);
+console.log(`# dist/idcapture.js: ${Buffer.byteLength(production)} B minified, ${size} B brotli (budget ${BUDGET}, ${BUDGET - size} B free)`);
+console.log(`# dist/idcapture.debug.js: ${Buffer.byteLength(debug)} B minified, ${brotli(debug)} B brotli (no budget)`);
 
 test(`dist/idcapture.js is at most ${BUDGET} bytes brotli`, () => {
   assert.ok(size <= BUDGET, `${size} B brotli is over the ${BUDGET} B budget`);
