@@ -1,7 +1,7 @@
 import typescript from '@rollup/plugin-typescript';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
-import { posix } from 'node:path';
+import { posix, resolve as resolvePath } from 'node:path';
 
 const ts = (options = {}) => typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts', 'demo/**/*.ts'], ...options });
 
@@ -39,23 +39,42 @@ const nodeDeclarations = () => ({
  */
 export const INTERNAL_MEMBERS = ['afterMs', 'cleared', 'consented', 'endsAt', 'fail', 'hold', 'inMemory', 'oldest', 'raise', 'record', 'replaced', 'storing'];
 
-export default [
-  // The script-tag file: one minified IIFE with idb-keyval inside, the artefact the size budget is about.
-  {
-    input: 'src/script-tag.ts',
-    output: {
-      file: 'dist/idcapture.js',
-      format: 'iife',
-      plugins: [
-        terser({
-          compress: { passes: 3 },
-          mangle: { properties: { regex: new RegExp(`^(${INTERNAL_MEMBERS.join('|')})$`) } },
-          format: { comments: false },
-        }),
-      ],
-    },
-    plugins: [resolve({ browser: true }), ts({ declaration: false })],
+const VERBOSE_MODULE = resolvePath('src/verbose.ts');
+
+/**
+ * The production tag's build of src/verbose.ts: `VERBOSE` is false, so rollup and terser drop the full diagnostic
+ * text and the debug output that the rest of the code writes as `VERBOSE ? full : short` or `if (VERBOSE)`. Placed
+ * before the TypeScript plugin, whose own `load` would otherwise read the file.
+ */
+const terse = () => ({
+  name: 'terse',
+  load: (id) => (id == VERBOSE_MODULE ? 'export const VERBOSE = false;' : null),
+});
+
+/** A script-tag file: one minified IIFE with idb-keyval inside. */
+const tag = (file, plugins = []) => ({
+  input: 'src/script-tag.ts',
+  output: {
+    file,
+    format: 'iife',
+    plugins: [
+      terser({
+        // The output's syntax is ES2020 already (tsconfig's target): terser may write ES2020 shorthands too.
+        ecma: 2020,
+        compress: { passes: 3 },
+        mangle: { properties: { regex: new RegExp(`^(${INTERNAL_MEMBERS.join('|')})$`) } },
+        format: { comments: false },
+      }),
+    ],
   },
+  plugins: [...plugins, resolve({ browser: true }), ts({ declaration: false })],
+});
+
+export default [
+  // The production tag, the artefact the size budget is about: short messages, no debug output.
+  tag('dist/idcapture.js', [terse()]),
+  // The debug tag, for a store that debugs: every message in full, and each decision logged with `data-debug`.
+  tag('dist/idcapture.debug.js'),
   // The npm package: one ESM file per export path, dependencies left to the user's bundler, with declarations.
   {
     input: {

@@ -1,6 +1,6 @@
-// The demo as one Node http server: the storefront pages and dist/idcapture.js, the real proxy at /api/profiles, the
-// emulator in-process as its upstream (or the real API with ZAIUS_API_KEY), and the few /demo/ routes the inspector
-// uses. Imported by demo/server.js (`npm run demo`) after the build.
+// The demo as one Node http server: the storefront pages and the script tags of dist/, the real proxy at
+// /api/profiles, the emulator in-process as its upstream (or the real API with ZAIUS_API_KEY), and the few /demo/
+// routes the inspector uses. Imported by demo/server.js (`npm run demo`) after the build.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -13,7 +13,10 @@ import { randomBytes } from 'node:crypto';
 
 const pages = fileURLToPath(new URL('./pages/', import.meta.url));
 const layout = fileURLToPath(new URL('./layout/', import.meta.url));
-const bundle = fileURLToPath(new URL('../dist/idcapture.js', import.meta.url));
+/** The script tags, served from dist/: the production one, and the debug one it names when a page sets data-debug. */
+const bundles = new Map(
+  ['/idcapture.js', '/idcapture.debug.js'].map((path) => [path, fileURLToPath(new URL(`../dist${path}`, import.meta.url))]),
+);
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 const EMULATOR_KEY = 'example.apiKey';
 const EMULATOR_BASE = 'http://emulator.invalid/v3';
@@ -157,8 +160,8 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   }
 
   async function file(req, res, path) {
-    const target = path == '/idcapture.js' ? bundle : normalize(join(pages, path == '/' ? 'index.html' : path));
-    if (target != bundle && !target.startsWith(pages)) return sendJson(res, 404, { error: 'not found' });
+    const target = bundles.get(path) ?? normalize(join(pages, path == '/' ? 'index.html' : path));
+    if (!bundles.has(path) && !target.startsWith(pages)) return sendJson(res, 404, { error: 'not found' });
     try {
       const body = extname(target) == '.html' ? await withLayout(await readFile(target, 'utf8'), path) : await readFile(target);
       res.writeHead(200, { 'content-type': TYPES[extname(target)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** What the demo loads from dist/. */
-const OUTPUTS = ['idcapture.js', 'proxy.js', 'proxy-node.js', 'emulator.js', 'server.js'].map((f) => join(root, 'dist', f));
+const OUTPUTS = ['idcapture.js', 'idcapture.debug.js', 'proxy.js', 'proxy-node.js', 'emulator.js', 'server.js'].map((f) => join(root, 'dist', f));
 const INPUTS = ['src', 'rollup.config.mjs', 'package.json', 'tsconfig.json'];
 
 const newest = (path) => {

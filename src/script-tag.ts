@@ -1,6 +1,7 @@
 // The script-tag build: reads its options from data-* attributes, replays the calls the page queued in
 // `window.idcapture` before this file loaded, and then becomes that global.
 import { createClient } from './client/create';
+import { VERBOSE } from './verbose';
 
 type Call = [method: string, ...args: unknown[]];
 declare global {
@@ -9,23 +10,31 @@ declare global {
   }
 }
 
-/** Creates the client from the tag's data-* attributes and replays `queued`; a failure is logged, never thrown. */
-function start(data: DOMStringMap, queued?: unknown[]) {
+/**
+ * Creates the client from the tag's data-* attributes and replays `queued`; a failure is logged, never thrown. `src`
+ * is where this file was loaded from, beside which the debug tag is.
+ */
+function start(data: DOMStringMap, src: string, queued?: unknown[]) {
   try {
     const { autocapture: forms, batchSize } = data;
+    const debug = data.debug != null && data.debug != 'false';
+    // The production tag carries no debug output: it says where the tag that does is, once.
+    if (!VERBOSE && debug) {
+      console.log(`[idcapture] debug output: load ${src.replace(/\.js(?=[?#]|$)/, '.debug.js')}`);
+    }
     const { client, report } = createClient({
       endpoint: data.endpoint!,
       // Absent, empty or "true": every form; "false": off; anything else is a selector of the forms to capture.
       autocapture: !forms || forms == 'true' || (forms != 'false' && { forms }),
       batchSize: batchSize ? +batchSize : undefined,
       consent: data.consent as never,
-      debug: data.debug != null && data.debug != 'false',
+      debug: VERBOSE && debug,
       cookie: data.cookieDomain ? { domain: data.cookieDomain } : undefined,
     });
     if (data.identityToken) client.setIdentityToken(data.identityToken);
     const call = (entry: unknown) => {
       try {
-        if (!Array.isArray(entry)) throw new TypeError("idcapture: push(['method', ...args])");
+        if (!Array.isArray(entry)) throw new TypeError(VERBOSE ? "idcapture: push(['method', ...args])" : 'idcapture: push([])');
         const [method, ...args] = entry as Call;
         const fn = (client as unknown as Record<string, unknown>)[method];
         if (typeof fn != 'function') throw new TypeError(`idcapture: unknown method ${method}`);
@@ -45,7 +54,8 @@ function start(data: DOMStringMap, queued?: unknown[]) {
 const queued = window.idcapture;
 // Loaded twice, the second copy leaves the first client in charge.
 if (!queued || Array.isArray(queued)) {
-  start((document.currentScript as HTMLScriptElement | null)?.dataset ?? {}, queued as unknown[] | undefined);
+  const script = document.currentScript as HTMLScriptElement | null;
+  start(script?.dataset ?? {}, script?.src || 'idcapture.js', queued as unknown[] | undefined);
 } else if (typeof (queued as { identify?: unknown }).identify != 'function') {
   // Something else owns the name, e.g. an element with id="idcapture" (browsers expose those on window).
   console.error('[idcapture] window.idcapture is taken; not started');

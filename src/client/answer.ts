@@ -1,5 +1,6 @@
 import type { QueueRecord } from './queue';
 import { parseRetryAfterMs } from '../http/retry-after';
+import { VERBOSE } from '../verbose';
 
 /** Browsers allow 64 KiB of keepalive bodies in flight per page; stay under it with headers to spare. */
 export const MAX_BODY_BYTES = 60_000;
@@ -48,7 +49,7 @@ export async function answerOf(response: Response | undefined, batch: QueueRecor
     return ['retry', afterMs, status];
   }
   if (status == 413) {
-    return batch.length > 1 ? ['split', Math.ceil(batch.length / 2)] : ['drop', new Map([[batch[0], 'too large for the endpoint']])];
+    return batch.length > 1 ? ['split', Math.ceil(batch.length / 2)] : ['drop', new Map([[batch[0], VERBOSE ? 'too large for the endpoint' : 'too large']])];
   }
   // A 400 names the bad records by index; only integer, in-range indices are trusted.
   const reasons = new Map<QueueRecord, string>(

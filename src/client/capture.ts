@@ -2,6 +2,7 @@ import { checkField, isIdentifier, type FieldValue } from '../profile/rules';
 import { attempt } from './attempt';
 import { classify, isCardNumber, type Field } from './classify';
 import type { Attributes, Identifiers } from './upsert';
+import { VERBOSE } from '../verbose';
 
 /** Where auto-capture looks. */
 export interface AutocaptureOptions {
@@ -83,12 +84,18 @@ export function startCapture(options: CaptureOptions) {
               : field == 'phone' && !PHONE.test(value as string)
                 ? 'not a phone number'
                 : checkField(field, value);
-      options.log('field', el.name || el.id, skip ? `skipped: ${skip}` : `→ ${field} (${how})`);
+      if (VERBOSE) options.log('field', el.name || el.id, skip ? `skipped: ${skip}` : `→ ${field} (${how})`);
       if (!skip) (isIdentifier(field!) ? identifiers : attributes)[field!] = value as string;
     }
-    if (!Object.keys(identifiers).length) return options.log('not captured: no identifier', form);
+    if (!Object.keys(identifiers).length) {
+      if (VERBOSE) options.log('not captured: no identifier', form);
+      return;
+    }
     const print = fingerprint(JSON.stringify([options.vuid(), identifiers, attributes]));
-    if (print == last) return options.log('not captured: same as the last', form);
+    if (print == last) {
+      if (VERBOSE) options.log('not captured: same as the last', form);
+      return;
+    }
     const taken = options.capture(identifiers, attributes, form);
     if (!taken) return;
     last = print;

@@ -2,6 +2,7 @@ import { createStore, promisifyRequest as request } from 'idb-keyval';
 import type { FieldValue } from '../profile/rules';
 import { indexedDbQueue } from './queue-indexeddb';
 import { memoryQueue } from './queue-memory';
+import { VERBOSE } from '../verbose';
 
 /** One profile upsert in the Zaius v3 wire format. */
 export interface Upsert {
@@ -69,14 +70,14 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
       memory = memoryQueue();
       // A transaction that aborts rejects with its error, which is null where WebKit fails a write (a Blob in a
       // private or ephemeral session) or the write was aborted: report an Error all the same.
-      warn('IndexedDB is unavailable; the queue is in memory only', cause ?? Error('IndexedDB aborted a write'));
+      warn(VERBOSE ? 'IndexedDB is unavailable; the queue is in memory only' : 'queue in memory', cause ?? Error(VERBOSE ? 'IndexedDB aborted a write' : 'aborted'));
     }
     return (active = Promise.resolve(memory));
   };
   const open = () =>
     (active ??= new Promise<Queue>((resolve, reject) => {
       const store = createStore(name, 'queue');
-      setTimeout(reject, OPEN_TIMEOUT_MS, new Error('IndexedDB did not open in time'));
+      setTimeout(reject, OPEN_TIMEOUT_MS, new Error(VERBOSE ? 'IndexedDB did not open in time' : 'timeout'));
       store('readonly', (os) => request(os.count())).then(() => resolve(indexedDbQueue(store)), reject);
     }).catch(fallBack));
 

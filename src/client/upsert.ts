@@ -1,6 +1,7 @@
 import { checkAttributes, checkField, isIdentifier, isObject, NO_IDENTIFIER, normalizeEmail, type FieldValue } from '../profile/rules';
 import { ValidationError } from '../errors';
 import type { Upsert } from './queue';
+import { VERBOSE } from '../verbose';
 
 /** Who the profile is: at least one of `email`, `phone` or a custom identifier such as `customer_id`. */
 export type Identifiers = Record<string, string | number>;
@@ -14,7 +15,7 @@ export function buildUpsert(vuid: string, identifiers: unknown, attributes: unkn
   if (!isObject(attributes)) throw new ValidationError('attributes', 'is not an object');
   for (const [field, value] of Object.entries(identifiers)) {
     const reason = !isIdentifier(field)
-      ? 'is not an identifier (email, phone, vuid, *_id, *_key, ...)'
+      ? VERBOSE ? 'is not an identifier (email, phone, vuid, *_id, *_key, ...)' : 'is not an identifier'
       : typeof value != 'string' && typeof value != 'number'
         ? 'is not a string or number'
         : checkField(field, value);

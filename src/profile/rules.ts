@@ -1,7 +1,9 @@
 /**
  * The profile rules of the Zaius/ODP v3 profiles API, written once and imported by the browser client, the proxy
- * and the emulator so the three never disagree on what a valid upsert is.
+ * and the emulator so the three never disagree on what a valid upsert is. The reasons are short in the production
+ * script tag only (`VERBOSE`): everywhere else they are written out.
  */
+import { VERBOSE } from '../verbose';
 
 /** Longest text value the API stores (ODP "string" fields). */
 const MAX_TEXT = 1024;
@@ -92,21 +94,23 @@ export const normalizeIdentifier = (name: string, value: unknown): unknown =>
 
 /** Why `value` may not be stored under `name`, or undefined when it may. */
 export function checkField(name: string, value: unknown): string | undefined {
-  if (!NAME.test(name)) return 'is not a lower snake_case name starting with a letter (at most 64 characters)';
-  if (isReserved(name)) return 'is reserved by the profiles API';
-  if (FORBIDDEN_NAMES.includes(name)) return 'is reserved by JavaScript';
+  if (!NAME.test(name)) {
+    return VERBOSE ? 'is not a lower snake_case name starting with a letter (at most 64 characters)' : 'is not snake_case';
+  }
+  if (isReserved(name)) return VERBOSE ? 'is reserved by the profiles API' : 'is reserved';
+  if (FORBIDDEN_NAMES.includes(name)) return VERBOSE ? 'is reserved by JavaScript' : 'is reserved';
   if (value === null) return;
   if ((name == 'email' || name == 'vuid') && typeof value != 'string') return 'is not a string';
   if (typeof value == 'boolean') return;
   if (typeof value == 'number') return isFinite(value) ? undefined : 'is not a finite number';
-  if (typeof value != 'string') return 'is not a string, number, boolean or null';
-  if (value.length > MAX_TEXT) return `is longer than ${MAX_TEXT} characters`;
-  if (name == 'email' && !EMAIL.test(normalizeEmail(value))) return 'is not a valid email address';
-  if (name == 'vuid' && !VUID.test(value)) return 'is not 32 lowercase hex characters';
+  if (typeof value != 'string') return VERBOSE ? 'is not a string, number, boolean or null' : 'has a wrong type';
+  if (value.length > MAX_TEXT) return VERBOSE ? `is longer than ${MAX_TEXT} characters` : 'is too long';
+  if (name == 'email' && !EMAIL.test(normalizeEmail(value))) return VERBOSE ? 'is not a valid email address' : 'is not an email';
+  if (name == 'vuid' && !VUID.test(value)) return VERBOSE ? 'is not 32 lowercase hex characters' : 'is not a vuid';
 }
 
 /** The reason given for an upsert without an identifier. */
-export const NO_IDENTIFIER = 'has no identifier (email, phone, vuid or a custom *_id)';
+export const NO_IDENTIFIER = VERBOSE ? 'has no identifier (email, phone, vuid or a custom *_id)' : 'has no identifier';
 
 /** The reason given for a well-formed name that `known` does not accept. */
 export const UNKNOWN_FIELD = 'is not a known field';

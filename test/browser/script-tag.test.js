@@ -1,10 +1,10 @@
 import { assert, deepEqual, equal } from './assert.js';
 import { capturingConsole, clearIdentity, storedRecords } from './helpers.js';
 
-/** Loads dist/idcapture.js the way a storefront does: stub array first, then the async tag with data-*. */
-function loadTag(attributes) {
+/** Loads `src` (the production tag unless told) the way a storefront does: stub array first, then the tag with data-*. */
+function loadTag(attributes, src = '/dist/idcapture.js') {
   const script = document.createElement('script');
-  script.src = '/dist/idcapture.js';
+  script.src = src;
   for (const [k, v] of Object.entries(attributes)) script.setAttribute(k, v);
   const loaded = new Promise((resolve, reject) => {
     script.onload = resolve;
@@ -154,16 +154,51 @@ describe('script tag', () => {
     deepEqual((await json('/__backend/forwarded')).map((batch) => batch.length), [2, 2, 1]);
   });
 
-  it('data-debug logs decisions; data-cookie-domain is set on the vuid cookie', async () => {
+  it('the debug tag with data-debug logs each decision; data-cookie-domain is set on the vuid cookie', async () => {
     clearIdentity();
     const logs = await capturingConsole('log', async () => {
-      await loadTag({ 'data-endpoint': '/unavailable/script-tag-debug', 'data-debug': '', 'data-cookie-domain': 'elsewhere.example' });
+      await loadTag(
+        { 'data-endpoint': '/unavailable/script-tag-debug', 'data-debug': '', 'data-cookie-domain': 'elsewhere.example' },
+        '/dist/idcapture.debug.js',
+      );
+      const queued = new Promise((resolve) => window.idcapture.on('queued', resolve));
       form('debug', 'debug@test.com').requestSubmit();
+      await queued;
     });
-    assert(logs.some((args) => args[0] == '[idcapture]' && args.join(' ').includes('email (type)')), JSON.stringify(logs));
+    const said = (text) => logs.some((args) => args[0] == '[idcapture]' && args.join(' ').includes(text));
+    assert(said('email (type)') && said('queued'), JSON.stringify(logs));
     // The browser refuses a cookie for another domain: only the localStorage mirror holds the vuid.
     equal(document.cookie.includes('vuid='), false);
     assert(localStorage.getItem('vuid'), 'mirrored in localStorage');
+  });
+
+  it('the production tag with data-debug says once where the debug tag is, and logs no decision', async () => {
+    const logs = await capturingConsole('log', async () => {
+      await loadTag({ 'data-endpoint': '/unavailable/script-tag-production-debug', 'data-debug': '' }, '/dist/idcapture.js?v=2');
+      const captured = new Promise((resolve) => window.idcapture.on('queued', resolve));
+      form('production-debug', 'production-debug@test.com').requestSubmit();
+      await captured;
+    });
+    const debugTag = new URL('/dist/idcapture.debug.js?v=2', location.href).href;
+    deepEqual(logs, [[`[idcapture] debug output: load ${debugTag}`]]);
+  });
+
+  it('the debug tag gives the full reason where the production tag gives a short one, with the same error', async () => {
+    const messages = [];
+    for (const src of ['/dist/idcapture.js', '/dist/idcapture.debug.js']) {
+      await capturingConsole('error', async () => {
+        await loadTag({ 'data-endpoint': '/unavailable/script-tag-messages', 'data-autocapture': 'false' }, src);
+        const reported = new Promise((resolve) => window.idcapture.on('error', ({ error }) => resolve(error)));
+        window.idcapture.push(['identify', { email: 'not-an-email' }]);
+        const error = await reported;
+        equal(error.name, 'ValidationError');
+        equal(error.field, 'email');
+        messages.push(error.message);
+      });
+      window.idcapture.destroy();
+      delete window.idcapture;
+    }
+    deepEqual(messages, ['idcapture: email is not an email', 'idcapture: email is not a valid email address']);
   });
 
   it('data-identity-token sets the token the tag sends with the upserts it covers', async () => {

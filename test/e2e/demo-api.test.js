@@ -53,7 +53,7 @@ test('no fault injection and no emulator paths against a real API', async () => 
 });
 
 test('the key appears in no byte the browser receives', async () => {
-  for (const path of ['/', '/register.html', '/checkout.html', '/spa.html', '/idcapture.js', '/assets/inspector.js', '/demo/status']) await call(path);
+  for (const path of ['/', '/register.html', '/checkout.html', '/spa.html', '/idcapture.js', '/idcapture.debug.js', '/assets/inspector.js', '/demo/status']) await call(path);
   await call('/api/profiles', { method: 'POST', headers: { origin: demo.url, 'content-type': 'application/json' }, body: '[{"attributes":{}}]' });
   assert.ok(seen.length >= 10);
   for (const answer of seen) assert.ok(!answer.includes(KEY) && !answer.includes('s3cr3t'));

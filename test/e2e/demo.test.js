@@ -60,7 +60,7 @@ test('the demo listens on 127.0.0.1 and prints its URL and three things to try',
   assert.match(demo.url, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.match(demo.output(), /upstream: the embedded emulator/);
   assert.equal((demo.output().match(/^\s+[123]\. /gm) ?? []).length, 3);
-  for (const path of ['/', '/register.html', '/checkout.html', '/spa.html', '/idcapture.js']) {
+  for (const path of ['/', '/register.html', '/checkout.html', '/spa.html', '/idcapture.js', '/idcapture.debug.js']) {
     assert.equal((await fetch(`${demo.url}${path}`)).status, 200, path);
   }
 });

@@ -177,7 +177,7 @@ test('the tarball holds the license, every exported file, and neither the demo n
   assert.deepEqual(files.filter((f) => /^dist\/(types\/)?(demo|edge)\//.test(f)), []);
 });
 
-test("a bundler keeps `import 'idcapture/idcapture.js'`, and the other files stay free of side effects", async () => {
+test("a bundler keeps `import 'idcapture/idcapture.js'` (and the debug tag), and the other files stay free of side effects", async () => {
   const { rollup } = await import('rollup');
   const { nodeResolve } = await import('@rollup/plugin-node-resolve');
   const bundle = async (code) => {
@@ -187,9 +187,11 @@ test("a bundler keeps `import 'idcapture/idcapture.js'`, and the other files sta
     const { output } = await build.generate({ format: 'es' });
     return output[0].code;
   };
-  const tag = await bundle("import 'idcapture/idcapture.js';");
-  const script = await readFile(join(dir, 'node_modules/idcapture/dist/idcapture.js'), 'utf8');
-  assert.ok(tag.length >= script.length * 0.9, `the script-tag file was dropped: ${tag.length} bytes bundled`);
+  for (const file of ['idcapture.js', 'idcapture.debug.js']) {
+    const tag = await bundle(`import 'idcapture/${file}';`);
+    const script = await readFile(join(dir, `node_modules/idcapture/dist/${file}`), 'utf8');
+    assert.ok(tag.length >= script.length * 0.9, `${file} was dropped: ${tag.length} bytes bundled`);
+  }
   const dropped = await bundle("import 'idcapture'; import 'idcapture/proxy';");
   assert.equal(dropped.replace(/\/\*[\s\S]*?\*\//g, '').trim(), '', 'only comments are left');
 });
