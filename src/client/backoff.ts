@@ -1,5 +1,5 @@
 import { attempt } from './attempt';
-import type { Clock } from './clock';
+import type { PageClock } from './page-clock';
 
 /** The first retry waits up to this long; each failure in a row doubles it. */
 const BACKOFF_BASE_MS = 1000;
@@ -14,7 +14,7 @@ const writeShared = (key: string, value: number) => attempt(() => localStorage.s
  * again on every page view: exponential with full jitter, the n-th failure in a row waiting a random time below
  * base × 2^(n-1), capped, and never less than what the server asked for.
  */
-export function createBackoff(endpoint: string, { now, random }: Pick<Clock, 'now' | 'random'>) {
+export function createBackoff(endpoint: string, { now, random }: Pick<PageClock, 'now' | 'random'>) {
   const key = `idcapture-retry:${endpoint}`;
   let failures = 0;
   let endsAt = 0;

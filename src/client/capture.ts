@@ -1,6 +1,6 @@
 import { checkField, isIdentifier, type FieldValue } from '../profile/rules';
 import { attempt } from './attempt';
-import { classify, isCardNumber, type Field } from './classify';
+import { classifyField, isCardNumber, type Field } from './classify-field';
 import type { Attributes, Identifiers } from './upsert';
 
 /** Where auto-capture looks. */
@@ -64,7 +64,7 @@ export function startCapture(options: CaptureOptions) {
     const identifiers: Identifiers = {};
     const attributes: Attributes = {};
     for (const el of fields) {
-      const [field, how] = classify(el, options.fields);
+      const [field, how] = classifyField(el, options.fields);
       let value: FieldValue = el.value.trim();
       // A numeric <select> value the table recognised is a platform's internal id (Magento's region_id, gender): its
       // text is the value. One the page mapped itself, or an identifier, is meant as it is.
@@ -108,7 +108,7 @@ export function startCapture(options: CaptureOptions) {
   };
   const onChange = (e: Event) => {
     const el = e.composedPath()[0] as Field;
-    if (!el.matches?.(FIELDS) || classify(el, options.fields)[0] != 'email' || checkField('email', el.value.trim())) return;
+    if (!el.matches?.(FIELDS) || classifyField(el, options.fields)[0] != 'email' || checkField('email', el.value.trim())) return;
     const form = el.form;
     if (inScope(form ?? el)) read(form ? controls(form) : [el], form);
   };

@@ -1,12 +1,12 @@
 import { startCapture } from './capture';
-import { systemClock, type Clock } from './clock';
+import { pageClock, type PageClock } from './page-clock';
 import { keepUnstored, takeUnstored } from './unstored';
 import { followConsent, storeConsent } from './consent';
 import { createDelivery, type FlushResult } from './delivery';
 import { createEmitter } from './emitter';
 import { IdCaptureError, ValidationError } from '../errors';
 import type { IdCaptureEvents } from './events';
-import { createIdentity } from './identity';
+import { createVisitorId } from './visitor-id';
 import { checkConsent, resolveOptions, type ConsentState, type IdCaptureOptions } from './options';
 import { openQueue, type Upsert } from './queue';
 import { buildUpsert, covers, type Attributes, type Identifiers } from './upsert';
@@ -55,11 +55,11 @@ export interface IdCapture {
  * The client and the channel the script tag reports its own errors on. `clock` is internal: the browser tests pass
  * one they advance themselves.
  */
-export function createClient(options: IdCaptureOptions, clock: Clock = systemClock) {
+export function createClient(options: IdCaptureOptions, clock: PageClock = pageClock) {
   const resolved = resolveOptions(options);
   const log = resolved.debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : () => {};
   const events = createEmitter<IdCaptureEvents>();
-  const identity = createIdentity(resolved.cookie, resolved.consent == 'granted');
+  const identity = createVisitorId(resolved.cookie, resolved.consent == 'granted');
   const queue = openQueue(`idcapture:${resolved.endpoint}`, (message, cause) => {
     console.warn(`[idcapture] ${message}`, cause);
     events.emit('error', { error: cause });

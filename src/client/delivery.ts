@@ -1,6 +1,6 @@
 import { answerOf, fit, type Answer } from './answer';
 import { createBackoff, createWatermark } from './backoff';
-import type { Clock } from './clock';
+import type { PageClock } from './page-clock';
 import { HttpError, IdCaptureError } from '../errors';
 import type { IdCaptureEvents } from './events';
 import { createHandOff } from './hand-off';
@@ -29,7 +29,7 @@ interface DeliveryOptions {
   consented: () => boolean;
   emit: <K extends keyof IdCaptureEvents>(type: K, detail: IdCaptureEvents[K]) => void;
   log: (...args: unknown[]) => void;
-  clock: Clock;
+  clock: PageClock;
 }
 
 /** A flush follows an enqueue this soon; later enqueues join it rather than postpone it. */

@@ -2,7 +2,7 @@ import type { AutocaptureOptions } from './capture';
 import { checkField } from '../profile/rules';
 import { storedConsent } from './consent';
 import { IdCaptureError } from '../errors';
-import type { CookieOptions } from './identity';
+import type { CookieOptions } from './visitor-id';
 
 /** Whether the visitor allows identity capture. */
 export type ConsentState = 'granted' | 'pending' | 'denied';

@@ -1,5 +1,5 @@
 import { attempt } from './attempt';
-import type { Clock } from './clock';
+import type { PageClock } from './page-clock';
 
 /** Without Web Locks, the flushing tab holds a lease in localStorage this long, renewed while it works. */
 const LEASE_MS = 30_000;
@@ -12,7 +12,7 @@ const LEASE_POLL_MS = 1000;
  * browser when a tab dies, so another tab takes over at once. Where they are missing or refused (opaque-origin
  * frames), a lease in localStorage that expires stands in: at-least-once still holds, exclusivity is best effort.
  */
-export function createTabLock(name: string, { now, setTimeout, clearTimeout }: Clock) {
+export function createTabLock(name: string, { now, setTimeout, clearTimeout }: PageClock) {
   const key = `idcapture-lease:${name}`;
   // Not the clock's random: two tabs of a test sharing one clock must still tell their leases apart.
   const token = Math.random().toString(36).slice(2);

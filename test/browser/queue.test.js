@@ -53,7 +53,7 @@ describe('durable queue', () => {
     deepEqual(emails(await storedRecords(endpoint)), sent);
   });
 
-  it('coalesces consecutive upserts with identical identifiers, later attributes winning', async () => {
+  it('merges consecutive upserts with identical identifiers, later attributes winning', async () => {
     const endpoint = uniqueEndpoint();
     const idc = createIdCapture({ endpoint });
     await idc.identify({ email: 'a@test.com' }, { first_name: 'Jo', city: 'Boston' });
@@ -65,7 +65,7 @@ describe('durable queue', () => {
     });
   });
 
-  it('never coalesces different identifiers, nor upserts that are not consecutive', async () => {
+  it('never merges different identifiers, nor upserts that are not consecutive', async () => {
     const endpoint = uniqueEndpoint();
     const idc = createIdCapture({ endpoint });
     await idc.identify({ email: 'a@test.com' }, { first_name: 'A' });

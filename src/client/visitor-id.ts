@@ -11,7 +11,7 @@ export interface CookieOptions {
   maxAgeDays?: number;
 }
 
-export interface Identity {
+export interface VisitorId {
   readonly vuid: string;
   /** Mints a new vuid (stored if stored ones are kept): the next visitor on this device is a stranger. */
   reset(): void;
@@ -44,10 +44,10 @@ const mint = (): string =>
  * identity. Until `persist` is true (consent granted) nothing is written: an existing id is read, a new one lives in
  * memory.
  */
-export function createIdentity(
+export function createVisitorId(
   cookie: (Required<Omit<CookieOptions, 'domain'>> & CookieOptions) | false,
   persist: boolean,
-): Identity {
+): VisitorId {
   const key = cookie ? cookie.name : 'vuid';
   const readCookie = () =>
     cookie ? attempt(() => document.cookie.split('; ').find((c) => c.startsWith(key + '='))?.slice(key.length + 1)) : undefined;
