@@ -1,6 +1,7 @@
 import { checkField, isIdentifier, type FieldValue } from '../profile/rules';
 import { attempt } from './attempt';
 import { classifyField, isCardNumber, type Field } from './classify-field';
+import type { Consent } from './consent';
 import type { Attributes, Identifiers } from './upsert';
 
 /** Where auto-capture looks. */
@@ -18,8 +19,8 @@ interface CaptureOptions extends Required<AutocaptureOptions> {
   /** Where the fingerprint of the last capture is kept, so the same form sent again on the next page is skipped. */
   key: string;
   vuid: () => string;
-  /** Whether the fingerprint may be written to localStorage (consent granted). */
-  persist: () => boolean;
+  /** The fingerprint is written to localStorage only while consent is granted, and forgotten when it is denied. */
+  consent: Consent;
   /**
    * Hands one capture over; returns false when it is not taken (consent denied), else a promise that settles once it
    * is stored (or held while consent is pending). It must not throw.
@@ -50,7 +51,7 @@ const fingerprint = (text: string) => {
  * whose own handlers call preventDefault, are seen) and on each open shadow root a focus enters, since `submit` and
  * `change` do not leave shadow trees. On submit, the form's classified fields become one capture; on change of a
  * field holding a complete valid email, its form's (or the lone field's) do. Handlers only classify and hand over.
- * Returns `stop` (removes every listener) and `forget` (forgets the last capture, e.g. when consent is withdrawn).
+ * Returns the function that removes every listener.
  */
 export function startCapture(options: CaptureOptions) {
   let last = attempt(() => localStorage.getItem(options.key));
@@ -95,7 +96,7 @@ export function startCapture(options: CaptureOptions) {
     // Kept for the next pages only once stored: a page that leaves first (and a hand-off that fails) would otherwise
     // lose this capture for good, the same form being skipped next time.
     taken.then(
-      () => last == print && options.persist() && attempt(() => localStorage.setItem(options.key, print)),
+      () => last == print && options.consent.state == 'granted' && attempt(() => localStorage.setItem(options.key, print)),
       () => last == print && (last = null),
     );
   };
@@ -127,11 +128,12 @@ export function startCapture(options: CaptureOptions) {
     },
     listenerOptions,
   );
-  return {
-    stop: () => listening.abort(),
-    forget() {
+  // A denial purges the fingerprint too, with everything else an earlier grant stored.
+  options.consent.on((state) => {
+    if (state == 'denied') {
       last = null;
       attempt(() => localStorage.removeItem(options.key));
-    },
-  };
+    }
+  });
+  return () => listening.abort();
 }

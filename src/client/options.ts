@@ -1,11 +1,8 @@
 import type { AutocaptureOptions } from './capture';
 import { checkField } from '../profile/rules';
-import { storedConsent } from './consent';
+import type { ConsentState } from './consent';
 import { IdCaptureError } from '../errors';
 import type { CookieOptions } from './visitor-id';
-
-/** Whether the visitor allows identity capture. */
-export type ConsentState = 'granted' | 'pending' | 'denied';
 
 /** Options of `createIdCapture`. Only `endpoint` is required. */
 export interface IdCaptureOptions {
@@ -120,8 +117,5 @@ export function resolveOptions(options: IdCaptureOptions) {
   if (typeof document == 'undefined') {
     throw new IdCaptureError('idcapture: create the client in the browser, not during server-side rendering');
   }
-  const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
-  const respectGpc = options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl;
-  // Global Privacy Control first, then the visitor's remembered choice, then the page's option.
-  return { ...resolved, consent: gpc && respectGpc ? 'denied' : (storedConsent() ?? consent) };
+  return { ...resolved, consent, respectGlobalPrivacyControl: options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl };
 }
