@@ -1,5 +1,5 @@
 import { checkField, isIdentifier, type FieldValue } from '../profile/rules';
-import { attempt } from './attempt';
+import { attempt, readLocal, writeLocal } from './attempt';
 import { classifyField, isCardNumber, type Field } from './classify-field';
 import type { Consent } from './consent';
 import type { Attributes, Identifiers } from './upsert';
@@ -54,7 +54,7 @@ const fingerprint = (text: string) => {
  * Returns the function that removes every listener.
  */
 export function startCapture(options: CaptureOptions) {
-  let last = attempt(() => localStorage.getItem(options.key));
+  let last = readLocal(options.key);
   const roots = new WeakSet<Node>();
   // One signal removes every listener: nothing here holds on to a shadow root the page has dropped.
   const listening = new AbortController();
@@ -96,7 +96,7 @@ export function startCapture(options: CaptureOptions) {
     // Kept for the next pages only once stored: a page that leaves first (and a hand-off that fails) would otherwise
     // lose this capture for good, the same form being skipped next time.
     taken.then(
-      () => last == print && options.consent.state == 'granted' && attempt(() => localStorage.setItem(options.key, print)),
+      () => last == print && options.consent.state == 'granted' && writeLocal(options.key, print),
       () => last == print && (last = null),
     );
   };
@@ -132,7 +132,7 @@ export function startCapture(options: CaptureOptions) {
   options.consent.on((state) => {
     if (state == 'denied') {
       last = null;
-      attempt(() => localStorage.removeItem(options.key));
+      writeLocal(options.key, null);
     }
   });
   return () => listening.abort();

@@ -1,4 +1,4 @@
-import { attempt } from './attempt';
+import { readLocal, writeLocal } from './attempt';
 import { checkConsent } from './options';
 
 /** Whether the visitor allows identity capture. */
@@ -29,7 +29,7 @@ export interface Consent {
  */
 export function createConsent(option: ConsentState, respectGpc: boolean): Consent {
   const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
-  let state = gpc && respectGpc ? 'denied' : (valid(attempt(() => localStorage.getItem(KEY))) ?? option);
+  let state = gpc && respectGpc ? 'denied' : (valid(readLocal(KEY)) ?? option);
   const listeners: ((state: ConsentState) => void)[] = [];
   const apply = (next: ConsentState) => {
     state = next;
@@ -45,7 +45,7 @@ export function createConsent(option: ConsentState, respectGpc: boolean): Consen
       // Applied first: the other tabs then find this tab's vuid stored when they learn of the grant.
       apply(checkConsent(next));
       // Stored for the next pages; the other tabs learn of it through their storage events.
-      attempt(() => (valid(next) ? localStorage.setItem(KEY, next) : localStorage.removeItem(KEY)));
+      writeLocal(KEY, valid(next) ?? null);
     },
     on: (fn) => void listeners.push(fn),
     stop: () => removeEventListener('storage', onStorage),

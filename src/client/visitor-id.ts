@@ -1,5 +1,5 @@
 import { VUID } from '../profile/rules';
-import { attempt } from './attempt';
+import { attempt, readLocal, writeLocal } from './attempt';
 import type { Consent } from './consent';
 
 /** Where the vuid cookie lives. */
@@ -48,8 +48,7 @@ export function createVisitorId(
   const key = cookie ? cookie.name : 'vuid';
   const readCookie = () =>
     cookie ? attempt(() => document.cookie.split('; ').find((c) => c.startsWith(key + '='))?.slice(key.length + 1)) : undefined;
-  const readLocal = () => attempt(() => localStorage.getItem(key));
-
+  
   const writeCookie = (value: string, maxAge: number) =>
     attempt(() => {
       document.cookie =
@@ -67,13 +66,13 @@ export function createVisitorId(
     if (cookie && readCookie() != encodeURIComponent(value)) {
       writeCookie(encodeURIComponent(value), Math.round(cookie.maxAgeDays * 86400));
     }
-    attempt(() => localStorage.setItem(key, value));
+    writeLocal(key, value);
     return value;
   };
   /** The vuid kept in the cookie or localStorage, cookie first, in its stored form. */
   const kept = () => {
     const fromCookie = readCookie();
-    const fromLocal = readLocal();
+    const fromLocal = readLocal(key);
     return toVuid(fromCookie) ? decodeURIComponent(fromCookie!) : toVuid(fromLocal) ? fromLocal! : undefined;
   };
 
@@ -82,7 +81,7 @@ export function createVisitorId(
     persist = state == 'granted';
     if (state == 'denied') {
       if (readCookie()) writeCookie('', 0);
-      attempt(() => localStorage.removeItem(key));
+      writeLocal(key, null);
     }
     if (state != 'pending') vuid = toVuid(store(persist ? (kept() ?? current) : mint()))!;
   });
