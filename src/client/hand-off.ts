@@ -39,26 +39,21 @@ export function createSnapshot() {
       snapshot = [];
     },
     /**
-     * What to hand off: `unstored` (captures on their way into the queue, which the page would lose) as records with
-     * id 0, which matches no queued record, so an answer to them removes nothing; then the snapshot past `delivered`
-     * (the newest id known to have left the queue).
+     * Posts `unstored` (captures on their way into the queue, which the page would lose), then the snapshot past
+     * `delivered` (the newest id known to have left the queue), in batches of at most `batchSize`, within the browser's
+     * keepalive budget, to `post`. Id 0 matches no queued record, so an answer to the unstored ones removes nothing.
      */
-    records: (unstored: Upsert[], delivered: number): QueueRecord[] => [
-      ...unstored.map((upsert) => ({ id: 0, upsert, at: 0 })),
-      ...snapshot.filter((r) => r.id > delivered),
-    ],
+    send(unstored: Upsert[], delivered: number, batchSize: number, post: (batch: QueueRecord[], body: string) => void) {
+      let records = [...unstored.map((upsert) => ({ id: 0, upsert, at: 0 })), ...snapshot.filter((r) => r.id > delivered)];
+      let budgetBytes = MAX_BODY_BYTES;
+      while (records.length) {
+        const [batch, body] = fit(records.slice(0, batchSize), budgetBytes);
+        if ((budgetBytes -= byteLength(body)) < 0) return;
+        records = records.slice(batch.length);
+        post(batch, body);
+      }
+    },
   };
-}
-
-/** Posts `records` to `post`, oldest first, in batches of at most `batchSize`, within the browser's keepalive budget. */
-export function handOff(records: QueueRecord[], batchSize: number, post: (batch: QueueRecord[], body: string) => void) {
-  let budgetBytes = MAX_BODY_BYTES;
-  while (records.length) {
-    const [batch, body] = fit(records.slice(0, batchSize), budgetBytes);
-    if ((budgetBytes -= byteLength(body)) < 0) return;
-    records = records.slice(batch.length);
-    post(batch, body);
-  }
 }
 
 /**

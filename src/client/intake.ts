@@ -79,8 +79,8 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
   if (consent.state == 'granted') enqueueInOrder(takeUnstored(unstoredKey));
 
   return {
-    /** For `identify()`: resolves once `upsert` is queued (or held, or discarded, as consent says). */
-    accept: async (upsert: Upsert) => void (await accept(upsert)),
+    /** For `identify()`: settles once `upsert` is queued (or held, or discarded, as consent says). */
+    accept,
     /**
      * For auto-capture: false when `upsert` is discarded (consent denied), else a promise that settles once it is
      * queued or held. Until then it counts as unstored, which the page's unload keeps.

@@ -3,7 +3,7 @@ import { createWatermark, type createBackoff } from './backoff';
 import type { FlushResult } from './delivery';
 import type { createDiagnosis } from './diagnosis';
 import type { IdCaptureEvents } from './events';
-import { handOff, type createSnapshot } from './hand-off';
+import type { createSnapshot } from './hand-off';
 import type { PageClock } from './page-clock';
 import type { Queue, QueueRecord, Upsert } from './queue';
 
@@ -111,8 +111,7 @@ export function createSender(
      */
     handOff(unstored: Upsert[]) {
       // In memory, ids restart with the page: no watermark applies.
-      const records = snapshot.records(unstored, queue.inMemory() ? 0 : watermark.read());
-      handOff(records, batchSize, (batch, body) =>
+      snapshot.send(unstored, queue.inMemory() ? 0 : watermark.read(), batchSize, (batch, body) =>
         post(options, batch, body, true, diagnosis.answered)
           .then((answer) => acknowledge(answer, batch))
           .catch(() => {}),
