@@ -2,6 +2,7 @@ import type { AutocaptureOptions } from './capture';
 import { checkField } from '../profile/rules';
 import type { ConsentState } from './consent';
 import { IdCaptureError } from '../errors';
+import { VERBOSE } from './verbose';
 import type { CookieOptions } from './visitor-id';
 
 /** Options of `createIdCapture`. Only `endpoint` is required. */
@@ -81,11 +82,38 @@ const positive = (name: string, value: number) => (typeof value == 'number' && v
 const oneOf = <T>(name: string, value: unknown, choices: readonly T[]): T =>
   choices.includes(value as T) ? (value as T) : fail(name, `one of ${choices.join(', ')}`);
 
+/** Edit distance (Levenshtein) between `a` and `b`, ignoring case. */
+function distance(a: string, b: string) {
+  [a, b] = [a.toLowerCase(), b.toLowerCase()];
+  let row = [...Array(b.length + 1).keys()];
+  for (let i = 1; i <= a.length; i++) {
+    const above = row;
+    row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(above[j] + 1, row[j - 1] + 1, above[j - 1] + +(a[i - 1] != b[j - 1]));
+  }
+  return row[b.length];
+}
+
+/** The closest of `names` to `name`, if one is close: at most a third of its letters differ. */
+function closest(name: string, names: string[]) {
+  const [best] = names.map((n) => [distance(n, name), n] as const).sort(([a], [b]) => a - b);
+  return best[0] * 3 <= name.length ? ` (did you mean ${best[1]}?)` : '';
+}
+
+/** Refuses an option name the client does not know: a misspelt option would otherwise be ignored without a word. */
+function checkNames(options: object) {
+  const known = ['endpoint', 'debug', ...Object.keys(defaults)];
+  for (const name in options) {
+    if (!known.includes(name)) throw new TypeError(`idcapture: unknown option ${name}` + (VERBOSE ? closest(name, known) : ''));
+  }
+}
+
 /** Checks the state given to `setConsent`, as the `consent` option is checked. */
 export const checkConsent = (state: unknown) => oneOf('consent', state, CONSENT_STATES);
 
 /** Fills in defaults and checks every option once, so the rest of the client can trust them. */
 export function resolveOptions(options: IdCaptureOptions) {
+  if (typeof options == 'object') checkNames(options);
   const endpoint = (typeof options?.endpoint == 'string' && options.endpoint) || fail('endpoint', 'the URL of your proxy');
   const consent = checkConsent(options.consent ?? defaults.consent);
   const cookie = options.cookie !== false && { ...defaults.cookie, ...options.cookie };
