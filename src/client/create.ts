@@ -2,14 +2,14 @@ import { startCapture } from './capture';
 import { createConsent, type ConsentState } from './consent';
 import { createDelivery, type FlushResult } from './delivery';
 import { createEmitter } from './emitter';
-import { IdCaptureError } from '../errors';
+import { IdCaptureError, ValidationError } from '../errors';
 import type { IdCaptureEvents } from './events';
 import { createIntake } from './intake';
 import { resolveOptions, type IdCaptureOptions } from './options';
 import { pageClock, type PageClock } from './page-clock';
 import { openQueue, type Upsert } from './queue';
 import { createVisitorId } from './visitor-id';
-import { buildUpsert, createTokenHolder, type Attributes, type Identifiers } from './upsert';
+import { buildUpsert, covers, type Attributes, type Identifiers } from './upsert';
 
 /** The client `createIdCapture` returns. */
 export interface IdCapture {
@@ -73,7 +73,14 @@ export function createClient(options: IdCaptureOptions, clock: PageClock = pageC
   const shared = { ...resolved, queue, consent, storing: new Set<Upsert>(), emit, log, report, clock };
   const delivery = createDelivery(shared);
   const intake = createIntake(shared, visitor, delivery.queued);
-  const token = createTokenHolder();
+  let token: string | undefined;
+  /** Gives `upsert` the token that covers it: `explicit`, which must, or the one set for the page, if it does. */
+  const vouch = (upsert: Upsert, explicit?: string) => {
+    const t = explicit ?? token;
+    if (t && covers(t, upsert)) upsert.token = t;
+    else if (explicit !== undefined) throw new ValidationError('token', 'does not name these identifiers');
+    return upsert;
+  };
   const stopCapture =
     resolved.autocapture &&
     startCapture({
@@ -81,11 +88,7 @@ export function createClient(options: IdCaptureOptions, clock: PageClock = pageC
       key: `idcapture-last:${resolved.endpoint}`,
       vuid: () => visitor.vuid,
       consent,
-      capture(identifiers, attributes, form) {
-        const upsert = token.vouch(buildUpsert(visitor.vuid, identifiers, attributes));
-        if (consent.state != 'denied') emit('capture', { upsert, form });
-        return intake.capture(upsert);
-      },
+      capture: (identifiers, attributes, form) => intake.capture(vouch(buildUpsert(visitor.vuid, identifiers, attributes)), form),
       log,
     });
   if (resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}`);
@@ -101,11 +104,11 @@ export function createClient(options: IdCaptureOptions, clock: PageClock = pageC
     },
     async identify(identifiers, attributes, options) {
       alive();
-      await intake.accept(token.vouch(buildUpsert(visitor.vuid, identifiers, attributes), options?.token));
+      await intake.accept(vouch(buildUpsert(visitor.vuid, identifiers, attributes), options?.token));
     },
     setIdentityToken(value) {
       alive();
-      token.set(value);
+      token = value || undefined;
     },
     async flush() {
       alive();
@@ -120,7 +123,7 @@ export function createClient(options: IdCaptureOptions, clock: PageClock = pageC
       alive();
       visitor.reset();
       intake.reset();
-      token.set(null);
+      token = undefined;
       log('reset: new vuid', visitor.vuid);
     },
     on(type, fn) {

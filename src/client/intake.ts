@@ -82,10 +82,12 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
     /** For `identify()`: settles once `upsert` is queued (or held, or discarded, as consent says). */
     accept,
     /**
-     * For auto-capture: false when `upsert` is discarded (consent denied), else a promise that settles once it is
-     * queued or held. Until then it counts as unstored, which the page's unload keeps.
+     * For auto-capture: says so (a 'capture' event, unless consent is denied) and returns false when `upsert` is
+     * discarded, else a promise that settles once it is queued or held. Until then it counts as unstored, which the
+     * page's unload keeps.
      */
-    capture(upsert: Upsert): false | Promise<unknown> {
+    capture(upsert: Upsert, form: HTMLFormElement | null): false | Promise<unknown> {
+      if (consent.state != 'denied') emit('capture', { upsert, form });
       const taken = accept(upsert);
       if (!(taken instanceof Promise)) return taken && Promise.resolve();
       storing.add(upsert);

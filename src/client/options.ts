@@ -82,22 +82,24 @@ const positive = (name: string, value: number) => (typeof value == 'number' && v
 const oneOf = <T>(name: string, value: unknown, choices: readonly T[]): T =>
   choices.includes(value as T) ? (value as T) : fail(name, `one of ${choices.join(', ')}`);
 
-/** Edit distance (Levenshtein) between `a` and `b`, ignoring case. */
-function distance(a: string, b: string) {
-  [a, b] = [a.toLowerCase(), b.toLowerCase()];
-  let row = [...Array(b.length + 1).keys()];
-  for (let i = 1; i <= a.length; i++) {
-    const above = row;
-    row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(above[j] + 1, row[j - 1] + 1, above[j - 1] + +(a[i - 1] != b[j - 1]));
-  }
-  return row[b.length];
-}
-
-/** The closest of `names` to `name`, if one is close: at most a third of its letters differ. */
+/**
+ * The suggestion for the unknown option `name`: the known one of `names` with the fewest edits (Levenshtein distance,
+ * ignoring case), if at most a third of its letters need one.
+ */
 function closest(name: string, names: string[]) {
-  const [best] = names.map((n) => [distance(n, name), n] as const).sort(([a], [b]) => a - b);
-  return best[0] * 3 <= name.length ? ` (did you mean ${best[1]}?)` : '';
+  let best = '';
+  let fewest = name.length / 3;
+  for (const known of names) {
+    // One row of the edit-distance table per letter of `name`: row[j], the edits from what is read so far to j letters.
+    let row = [...Array(known.length + 1).keys()];
+    for (const letter of name.toLowerCase()) {
+      const above = row;
+      row = [above[0] + 1];
+      for (let j = 0; j < known.length; j++) row.push(Math.min(above[j + 1] + 1, row[j] + 1, above[j] + +(letter != known[j].toLowerCase())));
+    }
+    if (row[known.length] <= fewest) [best, fewest] = [known, row[known.length] - 1];
+  }
+  return best && ` (did you mean ${best}?)`;
 }
 
 /** Refuses an option name the client does not know: a misspelt option would otherwise be ignored without a word. */

@@ -57,17 +57,3 @@ export function covers(token: string, { attributes }: Upsert): boolean {
   );
 }
 
-/** The identity token set for the page (`setIdentityToken`), and the rule that gives an upsert its token. */
-export function createTokenHolder() {
-  let token: string | undefined;
-  return {
-    set: (value: string | null) => void (token = value || undefined),
-    /** Gives `upsert` the token that covers it: `explicit`, which must, or the one set for the page, if it does. */
-    vouch(upsert: Upsert, explicit?: string) {
-      const t = explicit ?? token;
-      if (t && covers(t, upsert)) upsert.token = t;
-      else if (explicit !== undefined) throw new ValidationError('token', 'does not name these identifiers');
-      return upsert;
-    },
-  };
-}
