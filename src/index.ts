@@ -1,7 +1,8 @@
 export { createIdCapture, type IdCapture } from './client/create';
 export type { IdCaptureEvents } from './client/events';
-export type { IdCaptureOptions, ConsentState } from './client/options';
-export type { CookieOptions } from './client/identity';
+export type { IdCaptureOptions } from './client/options';
+export type { ConsentState } from './client/consent';
+export type { CookieOptions } from './client/visitor-id';
 export type { AutocaptureOptions } from './client/capture';
 export type { Identifiers, Attributes } from './client/upsert';
 export type { Upsert } from './client/queue';

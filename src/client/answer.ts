@@ -10,15 +10,19 @@ const MAX_RETRY_AFTER_MS = 3_600_000;
 /** What an answer to one batch asks of delivery. */
 export type Answer =
   /** Acknowledged: the batch leaves the queue. */
-  | [kind: 'sent']
+  | { kind: 'sent' }
   /** Too large: send the oldest `size` records instead. */
-  | [kind: 'split', size: number]
+  | { kind: 'split'; size: number }
   /** These records are refused for good, each for its reason; the rest of the batch is sent again. */
-  | [kind: 'drop', reasons: Map<QueueRecord, string>]
+  | { kind: 'drop'; reasons: Map<QueueRecord, string> }
+  | Failure;
+
+/** An answer that stops a flush. */
+export type Failure =
   /** Only time can help: try again, no sooner than `afterMs` (`status` absent when nothing answered). */
-  | [kind: 'retry', afterMs: number, status?: number]
+  | { kind: 'retry'; afterMs: number; status?: number }
   /** The endpoint refuses the page itself (a wrong URL, an origin the proxy does not allow). */
-  | [kind: 'refused', status: number];
+  | { kind: 'refused'; status: number };
 
 const encoder = new TextEncoder();
 export const byteLength = (text: string) => encoder.encode(text).length;
@@ -41,15 +45,17 @@ export function fit(records: QueueRecord[], maxBytes = MAX_BODY_BYTES): [QueueRe
  * it reads nothing but its arguments (the body of a 400 included) and changes nothing. `now` dates `Retry-After`.
  */
 export async function answerOf(response: Response | undefined, batch: QueueRecord[], now: number): Promise<Answer> {
-  if (!response) return ['retry', 0];
+  if (!response) return { kind: 'retry', afterMs: 0 };
   const { status } = response;
-  if (response.ok) return ['sent'];
+  if (response.ok) return { kind: 'sent' };
   if (status == 408 || status == 429 || status >= 500) {
     const afterMs = Math.min(MAX_RETRY_AFTER_MS, parseRetryAfterMs(response.headers.get('retry-after'), now));
-    return ['retry', afterMs, status];
+    return { kind: 'retry', afterMs, status };
   }
   if (status == 413) {
-    return batch.length > 1 ? ['split', Math.ceil(batch.length / 2)] : ['drop', new Map([[batch[0], VERBOSE ? 'too large for the endpoint' : 'too large']])];
+    return batch.length > 1
+      ? { kind: 'split', size: Math.ceil(batch.length / 2) }
+      : { kind: 'drop', reasons: new Map([[batch[0], VERBOSE ? 'too large for the endpoint' : 'too large']]) };
   }
   // A 400 names the bad records by index; only integer, in-range indices are trusted.
   const reasons = new Map<QueueRecord, string>(
@@ -57,5 +63,5 @@ export async function answerOf(response: Response | undefined, batch: QueueRecor
       .filter((i: { event: unknown }) => Number.isInteger(i?.event) && batch[i.event as number])
       .map((i: { event: number; message: unknown }) => [batch[i.event], String(i.message)]),
   );
-  return reasons.size ? ['drop', reasons] : ['refused', status];
+  return reasons.size ? { kind: 'drop', reasons } : { kind: 'refused', status };
 }

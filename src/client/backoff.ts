@@ -1,20 +1,20 @@
-import { attempt } from './attempt';
-import type { Clock } from './clock';
+import { readLocal, writeLocal } from './attempt';
+import type { PageClock } from './page-clock';
 
 /** The first retry waits up to this long; each failure in a row doubles it. */
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 300_000;
 
 /** A number the origin's tabs share in localStorage; 0 when absent, unreadable or garbled. */
-const readShared = (key: string) => +(attempt(() => localStorage.getItem(key)) ?? 0) || 0;
-const writeShared = (key: string, value: number) => attempt(() => localStorage.setItem(key, `${value}`));
+const readShared = (key: string) => +(readLocal(key) ?? 0) || 0;
+const writeShared = (key: string, value: number) => writeLocal(key, `${value}`);
 
 /**
  * The backoff of `endpoint`, shared by the origin's tabs and pages through localStorage, so a busy API is not hit
  * again on every page view: exponential with full jitter, the n-th failure in a row waiting a random time below
  * base × 2^(n-1), capped, and never less than what the server asked for.
  */
-export function createBackoff(endpoint: string, { now, random }: Pick<Clock, 'now' | 'random'>) {
+export function createBackoff(endpoint: string, { now, random }: Pick<PageClock, 'now' | 'random'>) {
   const key = `idcapture-retry:${endpoint}`;
   let failures = 0;
   let endsAt = 0;
@@ -30,7 +30,7 @@ export function createBackoff(endpoint: string, { now, random }: Pick<Clock, 'no
     /** Ends the backoff here and for the other tabs: the endpoint answered, or the network came back. */
     clear() {
       failures = endsAt = 0;
-      attempt(() => localStorage.removeItem(key));
+      writeLocal(key, null);
     },
   };
 }

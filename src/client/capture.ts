@@ -1,6 +1,7 @@
 import { checkField, isIdentifier, type FieldValue } from '../profile/rules';
-import { attempt } from './attempt';
-import { classify, isCardNumber, type Field } from './classify';
+import { attempt, readLocal, writeLocal } from './attempt';
+import { classifyField, isCardNumber, type Field } from './classify-field';
+import type { Consent } from './consent';
 import type { Attributes, Identifiers } from './upsert';
 import { VERBOSE } from '../verbose';
 
@@ -19,8 +20,8 @@ interface CaptureOptions extends Required<AutocaptureOptions> {
   /** Where the fingerprint of the last capture is kept, so the same form sent again on the next page is skipped. */
   key: string;
   vuid: () => string;
-  /** Whether the fingerprint may be written to localStorage (consent granted). */
-  persist: () => boolean;
+  /** The fingerprint is written to localStorage only while consent is granted, and forgotten when it is denied. */
+  consent: Consent;
   /**
    * Hands one capture over; returns false when it is not taken (consent denied), else a promise that settles once it
    * is stored (or held while consent is pending). It must not throw.
@@ -51,10 +52,10 @@ const fingerprint = (text: string) => {
  * whose own handlers call preventDefault, are seen) and on each open shadow root a focus enters, since `submit` and
  * `change` do not leave shadow trees. On submit, the form's classified fields become one capture; on change of a
  * field holding a complete valid email, its form's (or the lone field's) do. Handlers only classify and hand over.
- * Returns `stop` (removes every listener) and `forget` (forgets the last capture, e.g. when consent is withdrawn).
+ * Returns the function that removes every listener.
  */
 export function startCapture(options: CaptureOptions) {
-  let last = attempt(() => localStorage.getItem(options.key));
+  let last = readLocal(options.key);
   const roots = new WeakSet<Node>();
   // One signal removes every listener: nothing here holds on to a shadow root the page has dropped.
   const listening = new AbortController();
@@ -65,7 +66,7 @@ export function startCapture(options: CaptureOptions) {
     const identifiers: Identifiers = {};
     const attributes: Attributes = {};
     for (const el of fields) {
-      const [field, how] = classify(el, options.fields);
+      const [field, how] = classifyField(el, options.fields);
       let value: FieldValue = el.value.trim();
       // A numeric <select> value the table recognised is a platform's internal id (Magento's region_id, gender): its
       // text is the value. One the page mapped itself, or an identifier, is meant as it is.
@@ -102,7 +103,7 @@ export function startCapture(options: CaptureOptions) {
     // Kept for the next pages only once stored: a page that leaves first (and a hand-off that fails) would otherwise
     // lose this capture for good, the same form being skipped next time.
     taken.then(
-      () => last == print && options.persist() && attempt(() => localStorage.setItem(options.key, print)),
+      () => last == print && options.consent.state == 'granted' && writeLocal(options.key, print),
       () => last == print && (last = null),
     );
   };
@@ -115,7 +116,7 @@ export function startCapture(options: CaptureOptions) {
   };
   const onChange = (e: Event) => {
     const el = e.composedPath()[0] as Field;
-    if (!el.matches?.(FIELDS) || classify(el, options.fields)[0] != 'email' || checkField('email', el.value.trim())) return;
+    if (!el.matches?.(FIELDS) || classifyField(el, options.fields)[0] != 'email' || checkField('email', el.value.trim())) return;
     const form = el.form;
     if (inScope(form ?? el)) read(form ? controls(form) : [el], form);
   };
@@ -134,11 +135,12 @@ export function startCapture(options: CaptureOptions) {
     },
     listenerOptions,
   );
-  return {
-    stop: () => listening.abort(),
-    forget() {
+  // A denial purges the fingerprint too, with everything else an earlier grant stored.
+  options.consent.on((state) => {
+    if (state == 'denied') {
       last = null;
-      attempt(() => localStorage.removeItem(options.key));
-    },
-  };
+      writeLocal(options.key, null);
+    }
+  });
+  return () => listening.abort();
 }

@@ -2,11 +2,10 @@ import { byteLength, fit, MAX_BODY_BYTES } from './answer';
 import type { Added, QueueRecord, Upsert } from './queue';
 
 /**
- * What a page that goes away hands to keepalive requests, which outlive it, and the snapshot that makes it possible:
- * unload handlers cannot wait for IndexedDB, so the oldest records of the queue are kept at hand, read at each flush
- * and extended as this tab queues.
+ * What a page that goes away hands to keepalive requests, which outlive it: unload handlers cannot wait for IndexedDB,
+ * so the oldest records of the queue are kept at hand, read at each flush and extended as this tab queues.
  */
-export function createHandOff(batchSize: number, post: (batch: QueueRecord[], body: string) => void) {
+export function createSnapshot() {
   /** What a hand-off would send: the oldest records at the last flush, plus those queued since. */
   let snapshot: QueueRecord[] = [];
   /** Times the queue was emptied (consent withdrawn): a snapshot read before that is not kept. */
@@ -41,10 +40,10 @@ export function createHandOff(batchSize: number, post: (batch: QueueRecord[], bo
     },
     /**
      * Posts `unstored` (captures on their way into the queue, which the page would lose), then the snapshot past
-     * `delivered` (the newest id known to have left the queue), in batches, within the browser's keepalive budget,
-     * to `post`. Id 0 matches no queued record, so an answer to the unstored ones removes nothing.
+     * `delivered` (the newest id known to have left the queue), in batches of at most `batchSize`, within the browser's
+     * keepalive budget, to `post`. Id 0 matches no queued record, so an answer to the unstored ones removes nothing.
      */
-    send(unstored: Upsert[], delivered: number) {
+    send(unstored: Upsert[], delivered: number, batchSize: number, post: (batch: QueueRecord[], body: string) => void) {
       let records = [...unstored.map((upsert) => ({ id: 0, upsert, at: 0 })), ...snapshot.filter((r) => r.id > delivered)];
       let budgetBytes = MAX_BODY_BYTES;
       while (records.length) {
@@ -54,5 +53,33 @@ export function createHandOff(batchSize: number, post: (batch: QueueRecord[], bo
         post(batch, body);
       }
     },
+  };
+}
+
+/**
+ * Follows the page's comings and goings for delivery. `hidden` runs when the page may be going away (visibility
+ * hidden, and pagehide as a tab closes, which follows it): once per hiding, unless it returns false (nothing handed
+ * off), until the page is shown again. `back` runs when the page returns from the back/forward cache, `online` when
+ * the network returns. Returns the function that stops following.
+ */
+export function watchPage(hidden: () => boolean, back: () => void, online: () => void) {
+  let handedOff = false;
+  const onHidden = (e: Event) => {
+    if (e.type != 'pagehide' && document.visibilityState != 'hidden') handedOff = false;
+    else if (!handedOff) handedOff = hidden();
+  };
+  const onPageShow = (e: PageTransitionEvent) => {
+    handedOff = false;
+    if (e.persisted) back();
+  };
+  addEventListener('online', online);
+  addEventListener('pageshow', onPageShow);
+  addEventListener('pagehide', onHidden);
+  document.addEventListener('visibilitychange', onHidden);
+  return () => {
+    removeEventListener('online', online);
+    removeEventListener('pageshow', onPageShow);
+    removeEventListener('pagehide', onHidden);
+    document.removeEventListener('visibilitychange', onHidden);
   };
 }

@@ -1,11 +1,9 @@
 import type { AutocaptureOptions } from './capture';
 import { checkField } from '../profile/rules';
-import { storedConsent } from './consent';
+import type { ConsentState } from './consent';
 import { IdCaptureError } from '../errors';
-import type { CookieOptions } from './identity';
-
-/** Whether the visitor allows identity capture. */
-export type ConsentState = 'granted' | 'pending' | 'denied';
+import { VERBOSE } from '../verbose';
+import type { CookieOptions } from './visitor-id';
 
 /** Options of `createIdCapture`. Only `endpoint` is required. */
 export interface IdCaptureOptions {
@@ -85,11 +83,40 @@ const positive = (name: string, value: number) => (typeof value == 'number' && v
 const oneOf = <T>(name: string, value: unknown, choices: readonly T[]): T =>
   choices.includes(value as T) ? (value as T) : fail(name, `one of ${choices.join(', ')}`);
 
+/**
+ * The suggestion for the unknown option `name`: the known one of `names` with the fewest edits (Levenshtein distance,
+ * ignoring case), if at most a third of its letters need one.
+ */
+function closest(name: string, names: string[]) {
+  let best = '';
+  let fewest = name.length / 3;
+  for (const known of names) {
+    // One row of the edit-distance table per letter of `name`: row[j], the edits from what is read so far to j letters.
+    let row = [...Array(known.length + 1).keys()];
+    for (const letter of name.toLowerCase()) {
+      const above = row;
+      row = [above[0] + 1];
+      for (let j = 0; j < known.length; j++) row.push(Math.min(above[j + 1] + 1, row[j] + 1, above[j] + +(letter != known[j].toLowerCase())));
+    }
+    if (row[known.length] <= fewest) [best, fewest] = [known, row[known.length] - 1];
+  }
+  return best && ` (did you mean ${best}?)`;
+}
+
+/** Refuses an option name the client does not know: a misspelt option would otherwise be ignored without a word. */
+function checkNames(options: object) {
+  const known = ['endpoint', 'debug', ...Object.keys(defaults)];
+  for (const name in options) {
+    if (!known.includes(name)) throw new TypeError(`idcapture: unknown option ${name}` + (VERBOSE ? closest(name, known) : ''));
+  }
+}
+
 /** Checks the state given to `setConsent`, as the `consent` option is checked. */
 export const checkConsent = (state: unknown) => oneOf('consent', state, CONSENT_STATES);
 
 /** Fills in defaults and checks every option once, so the rest of the client can trust them. */
 export function resolveOptions(options: IdCaptureOptions) {
+  if (typeof options == 'object') checkNames(options);
   const endpoint = (typeof options?.endpoint == 'string' && options.endpoint) || fail('endpoint', 'the URL of your proxy');
   const consent = checkConsent(options.consent ?? defaults.consent);
   const cookie = options.cookie !== false && { ...defaults.cookie, ...options.cookie };
@@ -121,8 +148,5 @@ export function resolveOptions(options: IdCaptureOptions) {
   if (typeof document == 'undefined') {
     throw new IdCaptureError('idcapture: create the client in the browser, not during server-side rendering');
   }
-  const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
-  const respectGpc = options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl;
-  // Global Privacy Control first, then the visitor's remembered choice, then the page's option.
-  return { ...resolved, consent: gpc && respectGpc ? 'denied' : (storedConsent() ?? consent) };
+  return { ...resolved, consent, respectGlobalPrivacyControl: options.respectGlobalPrivacyControl ?? defaults.respectGlobalPrivacyControl };
 }

@@ -29,7 +29,7 @@ export interface Added {
 
 /** The durable queue the delivery layer drains. Records leave it only through `remove`, after acknowledgement. */
 export interface Queue {
-  /** Appends, coalescing with the newest record when both name the same identifiers, and keeps at most `max`. */
+  /** Appends, merging with the newest record when both name the same identifiers, and keeps at most `max`. */
   add(upsert: Upsert, max: number): Promise<Added>;
   /** The `n` oldest records, oldest first. */
   oldest(n: number): Promise<QueueRecord[]>;

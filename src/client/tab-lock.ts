@@ -1,5 +1,5 @@
-import { attempt } from './attempt';
-import type { Clock } from './clock';
+import { readLocal, writeLocal } from './attempt';
+import type { PageClock } from './page-clock';
 
 /** Without Web Locks, the flushing tab holds a lease in localStorage this long, renewed while it works. */
 const LEASE_MS = 30_000;
@@ -12,13 +12,13 @@ const LEASE_POLL_MS = 1000;
  * browser when a tab dies, so another tab takes over at once. Where they are missing or refused (opaque-origin
  * frames), a lease in localStorage that expires stands in: at-least-once still holds, exclusivity is best effort.
  */
-export function createTabLock(name: string, { now, setTimeout, clearTimeout }: Clock) {
+export function createTabLock(name: string, { now, setTimeout, clearTimeout }: PageClock) {
   const key = `idcapture-lease:${name}`;
   // Not the clock's random: two tabs of a test sharing one clock must still tell their leases apart.
   const token = Math.random().toString(36).slice(2);
   /** The lease as `[owner, expiry]`; an expired or unreadable one is nobody's. */
   const holder = () => {
-    const [owner, until] = (attempt(() => localStorage.getItem(key)) ?? '').split(' ');
+    const [owner, until] = (readLocal(key) ?? '').split(' ');
     return +until > now() ? owner : undefined;
   };
 
@@ -30,7 +30,7 @@ export function createTabLock(name: string, { now, setTimeout, clearTimeout }: C
     let renewal: unknown;
     // Renewed only while still ours: a throttled tab whose lease ran out must not take it back from its successor.
     const renew = () => {
-      if ((holder() ?? token) == token) attempt(() => localStorage.setItem(key, `${token} ${now() + LEASE_MS}`));
+      if ((holder() ?? token) == token) writeLocal(key, `${token} ${now() + LEASE_MS}`);
       renewal = setTimeout(renew, LEASE_MS / 3);
     };
     renew();
@@ -39,7 +39,7 @@ export function createTabLock(name: string, { now, setTimeout, clearTimeout }: C
       return true;
     } finally {
       clearTimeout(renewal);
-      if (holder() == token) attempt(() => localStorage.removeItem(key));
+      if (holder() == token) writeLocal(key, null);
     }
   };
 

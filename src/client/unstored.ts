@@ -1,4 +1,4 @@
-import { attempt } from './attempt';
+import { readLocal, writeLocal } from './attempt';
 import type { Upsert } from './queue';
 
 /**
@@ -10,7 +10,7 @@ import type { Upsert } from './queue';
 export function keepUnstored(key: string, unstored: () => Upsert[]): () => void {
   const onPageHide = () => {
     const list = unstored();
-    if (list.length) attempt(() => localStorage.setItem(key, JSON.stringify([...readUnstored(key), ...list])));
+    if (list.length) writeLocal(key, JSON.stringify([...readUnstored(key), ...list]));
   };
   addEventListener('pagehide', onPageHide);
   return () => removeEventListener('pagehide', onPageHide);
@@ -18,7 +18,7 @@ export function keepUnstored(key: string, unstored: () => Upsert[]): () => void 
 
 const readUnstored = (key: string): Upsert[] => {
   try {
-    const list: unknown = JSON.parse(attempt(() => localStorage.getItem(key)) ?? '[]');
+    const list: unknown = JSON.parse(readLocal(key) ?? '[]');
     return Array.isArray(list) ? list.filter((u) => typeof u?.attributes == 'object' && u.attributes) : [];
   } catch {
     return [];
@@ -28,6 +28,6 @@ const readUnstored = (key: string): Upsert[] => {
 /** The captures earlier pages left unstored, oldest first, taken out of localStorage. */
 export function takeUnstored(key: string): Upsert[] {
   const list = readUnstored(key);
-  attempt(() => localStorage.removeItem(key));
+  writeLocal(key, null);
   return list;
 }

@@ -57,3 +57,4 @@ export function covers(token: string, { attributes }: Upsert): boolean {
     )
   );
 }
+

@@ -41,6 +41,19 @@ function newsletter(email) {
 }
 const queuedOnce = (idc, email) =>
   new Promise((resolve) => idc.on('queued', ({ upsert }) => upsert.attributes.email == email && resolve()));
+/** A choice made with setConsent() on an earlier page. */
+function chooseEarlier(state) {
+  const earlier = createIdCapture({ endpoint: uniqueEndpoint(), autocapture: false });
+  earlier.setConsent(state);
+  earlier.destroy();
+}
+/** The consent the next page starts with when its option says 'pending', as what it does with an upsert shows. */
+async function nextPageConsent() {
+  const { idc, endpoint } = client({ consent: 'pending', autocapture: false });
+  await idc.identify({ email: 'next-page@test.com' });
+  if ((await storedRecords(endpoint)).length) return 'granted';
+  return (await idc.flush()).pending ? 'pending' : 'denied';
+}
 
 describe('consent', () => {
   before(() => addEventListener('submit', stay));
@@ -78,11 +91,11 @@ describe('consent', () => {
     equal(idc.vuid, vuid, 'the same visitor:');
     equal(decodeURIComponent(cookieValue('vuid')).split('|')[0], dashed(vuid));
     equal(localStorage.getItem('vuid').split('|')[0], dashed(vuid));
-    equal(localStorage.getItem('idcapture-consent'), 'granted');
     deepEqual(
       (await storedRecords(endpoint)).map((r) => r.upsert.attributes),
       [{ vuid, email: 'first@test.com' }, { vuid, email: 'second@test.com' }],
     );
+    equal(await nextPageConsent(), 'granted', 'the choice remembered:');
   });
 
   it('denying on a later page that started pending still purges what an earlier grant stored, creating nothing new', async () => {
@@ -147,16 +160,24 @@ describe('consent', () => {
     const { idc, endpoint } = client({ fetch: () => Promise.reject(new TypeError('offline')) });
     newsletter('left-unstored@test.com').requestSubmit();
     dispatchEvent(new PageTransitionEvent('pagehide'));
-    const kept = JSON.parse(localStorage.getItem(`idcapture-unstored:${endpoint}`));
-    deepEqual(kept.map((u) => u.attributes.email), ['left-unstored@test.com']);
     idc.destroy();
 
-    const next = createIdCapture({ endpoint, autocapture: false, fetch: () => Promise.reject(new TypeError('offline')) });
+    const offline = () => Promise.reject(new TypeError('offline'));
+    const next = createIdCapture({ endpoint, autocapture: false, fetch: offline });
     const queued = queuedOnce(next, 'left-unstored@test.com');
     await queued;
-    equal(localStorage.getItem(`idcapture-unstored:${endpoint}`), null, 'taken out once queued');
     assert((await storedRecords(endpoint)).some((r) => r.upsert.attributes.email == 'left-unstored@test.com'));
     next.destroy();
+
+    // Taken over once queued: the page after that queues it no more. Its own upserts, queued one after the other,
+    // come after anything it found left over.
+    const third = createIdCapture({ endpoint, autocapture: false, fetch: offline });
+    const queuedThere = [];
+    third.on('queued', ({ upsert }) => queuedThere.push(upsert.attributes.email));
+    await third.identify({ email: 'third-1@test.com' });
+    await third.identify({ email: 'third-2@test.com' });
+    deepEqual(queuedThere, ['third-1@test.com', 'third-2@test.com'], 'taken out once queued:');
+    third.destroy();
   });
 
   it('granted then denied in the same tick stores none of what waited', async () => {
@@ -186,7 +207,6 @@ describe('consent', () => {
     equal(cookieValue('vuid'), undefined, 'cookie:');
     equal(localStorage.getItem('vuid'), null, 'localStorage vuid:');
     equal(localStorage.getItem(`idcapture-last:${endpoint}`), null, 'last capture:');
-    equal(localStorage.getItem('idcapture-consent'), 'denied');
     assert(idc.vuid != before, 'a new vuid, in memory only');
 
     newsletter('after@test.com').requestSubmit();
@@ -194,6 +214,7 @@ describe('consent', () => {
     equal(captures.length, 1, 'no capture while denied:');
     deepEqual(await storedRecords(endpoint), []);
     equal(cookieValue('vuid'), undefined, 'still no cookie:');
+    equal(await nextPageConsent(), 'denied', 'the choice remembered:');
   });
 
   it('granting again after a withdrawal captures the same form again, under the new vuid', async () => {
@@ -211,17 +232,17 @@ describe('consent', () => {
   });
 
   it('a remembered choice wins over the consent option on the next page; Global Privacy Control wins over both', async () => {
-    localStorage.setItem('idcapture-consent', 'granted');
+    chooseEarlier('granted');
     const pending = client({ consent: 'pending' });
     await pending.idc.identify({ email: 'remembered@test.com' });
     equal((await storedRecords(pending.endpoint)).length, 1, 'granted by the remembered choice:');
 
-    localStorage.setItem('idcapture-consent', 'denied');
+    chooseEarlier('denied');
     const denied = client({ consent: 'granted' });
     await denied.idc.identify({ email: 'refused@test.com' });
     deepEqual(await storedRecords(denied.endpoint), [], 'denied by the remembered choice:');
 
-    localStorage.setItem('idcapture-consent', 'granted');
+    chooseEarlier('granted');
     Object.defineProperty(navigator, 'globalPrivacyControl', { value: true, configurable: true });
     try {
       const gpc = client();
@@ -237,11 +258,11 @@ describe('consent', () => {
     }
   });
 
-  it("'pending' forgets the remembered choice but keeps the stored vuid", () => {
+  it("'pending' forgets the remembered choice but keeps the stored vuid", async () => {
     const { idc } = client();
     idc.setConsent('granted');
     idc.setConsent('pending');
-    equal(localStorage.getItem('idcapture-consent'), null);
     equal(localStorage.getItem('vuid').split('|')[0], dashed(idc.vuid));
+    equal(await nextPageConsent(), 'pending');
   });
 });

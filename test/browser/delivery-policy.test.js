@@ -13,46 +13,46 @@ const answer = (status, { headers = {}, body } = {}) =>
 
 describe('the answer policy', () => {
   it('counts a 2xx as sent', async () => {
-    deepEqual(await answer(200), ['sent']);
-    deepEqual(await answer(202), ['sent']);
+    deepEqual(await answer(200), { kind: 'sent' });
+    deepEqual(await answer(202), { kind: 'sent' });
   });
 
   it('retries after a network error, at once as far as the answer goes, with no status', async () => {
-    deepEqual(await answerOf(undefined, batch, now), ['retry', 0]);
+    deepEqual(await answerOf(undefined, batch, now), { kind: 'retry', afterMs: 0 });
   });
 
   it('retries 408, 429 and 5xx, no sooner than Retry-After in seconds or as an HTTP date', async () => {
-    for (const status of [408, 429, 500, 502, 503, 504]) deepEqual(await answer(status), ['retry', 0, status]);
-    deepEqual(await answer(503, { headers: { 'retry-after': '7' } }), ['retry', 7000, 503]);
+    for (const status of [408, 429, 500, 502, 503, 504]) deepEqual(await answer(status), { kind: 'retry', afterMs: 0, status });
+    deepEqual(await answer(503, { headers: { 'retry-after': '7' } }), { kind: 'retry', afterMs: 7000, status: 503 });
     const date = new Date(now + 90_000).toUTCString();
-    deepEqual(await answer(429, { headers: { 'retry-after': date } }), ['retry', 90_000, 429]);
-    deepEqual(await answer(429, { headers: { 'retry-after': 'soon' } }), ['retry', 0, 429], 'garbled: no wait asked');
+    deepEqual(await answer(429, { headers: { 'retry-after': date } }), { kind: 'retry', afterMs: 90_000, status: 429 });
+    deepEqual(await answer(429, { headers: { 'retry-after': 'soon' } }), { kind: 'retry', afterMs: 0, status: 429 }, 'garbled: no wait asked');
   });
 
   it('caps a Retry-After at an hour', async () => {
-    deepEqual(await answer(503, { headers: { 'retry-after': String(30 * 86400) } }), ['retry', 3_600_000, 503]);
+    deepEqual(await answer(503, { headers: { 'retry-after': String(30 * 86400) } }), { kind: 'retry', afterMs: 3_600_000, status: 503 });
   });
 
   it('halves a batch the endpoint finds too large (413), and drops a single record that still is', async () => {
-    deepEqual(await answer(413), ['split', 2]);
-    deepEqual(await answerOf(new Response(null, { status: 413 }), batch.slice(0, 2), now), ['split', 1]);
-    const [kind, reasons] = await answerOf(new Response(null, { status: 413 }), [batch[0]], now);
+    deepEqual(await answer(413), { kind: 'split', size: 2 });
+    deepEqual(await answerOf(new Response(null, { status: 413 }), batch.slice(0, 2), now), { kind: 'split', size: 1 });
+    const { kind, reasons } = await answerOf(new Response(null, { status: 413 }), [batch[0]], now);
     equal(kind, 'drop');
     deepEqual([...reasons], [[batch[0], 'too large for the endpoint']]);
   });
 
   it('drops only the records a 400 names, by integer in-range index, with their messages', async () => {
     const invalids = [{ event: 1, message: 'bad email' }, { event: 'length' }, { event: 9 }, { event: 1.5 }, { event: -1 }];
-    const [kind, reasons] = await answer(400, { body: { detail: { invalids } } });
+    const { kind, reasons } = await answer(400, { body: { detail: { invalids } } });
     equal(kind, 'drop');
     deepEqual([...reasons], [[batch[1], 'bad email']]);
   });
 
   it('calls any other refusal refused, with its status: a 400 naming nothing, 403, 404', async () => {
-    deepEqual(await answer(400, { body: { message: 'bad' } }), ['refused', 400]);
-    deepEqual(await answer(400, { body: 'not json at all' }), ['refused', 400]);
-    deepEqual(await answer(403), ['refused', 403]);
-    deepEqual(await answer(404), ['refused', 404]);
+    deepEqual(await answer(400, { body: { message: 'bad' } }), { kind: 'refused', status: 400 });
+    deepEqual(await answer(400, { body: 'not json at all' }), { kind: 'refused', status: 400 });
+    deepEqual(await answer(403), { kind: 'refused', status: 403 });
+    deepEqual(await answer(404), { kind: 'refused', status: 404 });
   });
 });
 
@@ -123,6 +123,8 @@ describe('the shared backoff', () => {
   });
 });
 
+// Another tab is a second lock of the same name on this page; a tab that died is one whose clock never moves again,
+// so its lease is never renewed.
 describe('the tab lock without Web Locks (a lease in localStorage)', () => {
   let locks;
   beforeEach(() => {
@@ -131,46 +133,53 @@ describe('the tab lock without Web Locks (a lease in localStorage)', () => {
   });
   afterEach(() => Object.defineProperty(Navigator.prototype, 'locks', locks));
   const name = () => `lease-${Math.random().toString(36).slice(2)}`;
+  /** Runs work under `lock` that lasts until the returned `finish` is called; `done` settles with the lock's answer. */
+  const hold = (lock) => {
+    let finish;
+    const done = lock(() => new Promise((resolve) => (finish = resolve)), true);
+    return { done, finish: () => finish() };
+  };
 
   it("skips, without running the work, while another tab's lease holds and `wait` is false", async () => {
     const clock = manualClock();
     const lock = name();
-    localStorage.setItem(`idcapture-lease:${lock}`, `another-tab ${clock.now() + 1}`);
+    const other = hold(createTabLock(lock, clock));
+    await clock.planned();
     let ran = false;
     equal(await createTabLock(lock, clock)(async () => void (ran = true), false), false);
     equal(ran, false);
+    other.finish();
+    equal(await other.done, true);
   });
 
-  it("waits for another tab's lease to expire, looking once a second, then runs the work", async () => {
+  it('waits for the lease of a tab that died to expire, looking once a second, then runs the work', async () => {
     const clock = manualClock();
     const lock = name();
-    localStorage.setItem(`idcapture-lease:${lock}`, `another-tab ${clock.now() + 1500}`);
+    hold(createTabLock(lock, manualClock(clock.now())));
     const ranAt = [];
     const done = createTabLock(lock, clock)(async () => void ranAt.push(clock.now()), true);
-    await clock.advance(1000);
-    deepEqual(ranAt, [], 'still the other tab');
+    const started = clock.now();
+    await clock.advance(29_000);
+    deepEqual(ranAt, [], 'the lease runs 30 s');
     await clock.advance(1000);
     equal(await done, true);
-    deepEqual(ranAt, [clock.now()], 'ran at the second look, after the lease expired');
-    equal(localStorage.getItem(`idcapture-lease:${lock}`), null, 'its own lease released');
+    deepEqual(ranAt, [started + 30_000], 'ran at the look that found it expired');
+    let ran = false;
+    equal(await createTabLock(lock, clock)(async () => void (ran = true), false), true, 'its own lease released:');
+    equal(ran, true);
   });
 
-  it('renews its lease while the work runs, so a slow flush keeps it past 30 s', async () => {
+  it('renews its lease while the work runs, so a slow flush keeps it past 30 s, and releases it when done', async () => {
     const clock = manualClock();
     const lock = name();
-    const key = `idcapture-lease:${lock}`;
-    let finish;
-    const started = clock.now();
-    const done = createTabLock(lock, clock)(() => new Promise((resolve) => (finish = resolve)), true);
+    const slow = hold(createTabLock(lock, clock));
     await clock.planned();
-    const [token, firstExpiry] = localStorage.getItem(key).split(' ');
-    equal(+firstExpiry, started + 30_000);
     await clock.advance(60_000);
-    // Renewed every 10 s: the last renewal, at 60 s, runs until 90 s.
-    deepEqual(localStorage.getItem(key).split(' '), [token, String(started + 90_000)]);
-    finish();
-    equal(await done, true);
-    equal(localStorage.getItem(key), null);
+    const other = () => createTabLock(lock, clock)(async () => {}, false);
+    equal(await other(), false, 'still held after 60 s:');
+    slow.finish();
+    equal(await slow.done, true);
     deepEqual(clock.due(), [], 'the renewal stops with the work');
+    equal(await other(), true, 'free once the work is done:');
   });
 });

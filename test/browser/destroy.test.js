@@ -32,8 +32,8 @@ describe('destroy()', () => {
     ['reset', (idc) => idc.reset()],
     ['on', (idc) => idc.on('sent', () => {})],
   ]) {
-    it(`makes ${method}() throw an IdCaptureError and change nothing`, () => {
-      localStorage.removeItem('idcapture-consent');
+    it(`makes ${method}() throw an IdCaptureError and change nothing`, async () => {
+      localStorage.clear();
       const idc = createIdCapture({ endpoint: uniqueEndpoint(), autocapture: false });
       const vuid = idc.vuid;
       idc.destroy();
@@ -41,7 +41,11 @@ describe('destroy()', () => {
       assert(error instanceof IdCaptureError, `${method}: ${error}`);
       equal(error.message, 'idcapture: client destroyed');
       equal(idc.vuid, vuid, 'the same visitor:');
-      equal(localStorage.getItem('idcapture-consent'), null, 'no consent choice stored:');
+      // No consent choice was remembered: the next page starts as its option says, holding what it is given.
+      const next = createIdCapture({ endpoint: uniqueEndpoint(), autocapture: false, consent: 'pending' });
+      await next.identify({ email: 'next-page@test.com' });
+      deepEqual(await next.flush(), { sent: 0, pending: 1, dropped: 0 }, 'no consent choice stored:');
+      next.destroy();
     });
   }
 

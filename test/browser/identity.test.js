@@ -99,15 +99,14 @@ describe('where storage is blocked', () => {
     frame.srcdoc = `<script>
       let queued = 0;
       const errors = [], warnings = [];
-      window.idcapture = [['on', 'queued', () => queued++], ['identify', { email: 'sandboxed@test.com' }],
+      // Reported once the second upsert is queued, in memory.
+      const report = () => parent.postMessage({ vuid: idcapture.vuid, errors, warnings, queued }, '*');
+      window.idcapture = [['on', 'queued', () => ++queued == 2 && report()], ['identify', { email: 'sandboxed@test.com' }],
         ['identify', { email: 'other@test.com' }]];
       console.error = (...a) => errors.push(String(a[1]));
       console.warn = (...a) => warnings.push(String(a[0]));
     </script>
-    <script src="${bundle}" data-endpoint="/api/profiles"></script>
-    <script>
-      setTimeout(() => parent.postMessage({ vuid: idcapture.vuid, errors, warnings, queued }, '*'), 500);
-    </script>`;
+    <script src="${bundle}" data-endpoint="/api/profiles"></script>`;
     const message = new Promise((resolve) => addEventListener('message', (e) => resolve(e.data), { once: true }));
     document.body.append(frame);
     const { vuid, errors, warnings, queued } = await message;

@@ -53,7 +53,7 @@ describe('durable queue', () => {
     deepEqual(emails(await storedRecords(endpoint)), sent);
   });
 
-  it('coalesces consecutive upserts with identical identifiers, later attributes winning', async () => {
+  it('merges consecutive upserts with identical identifiers, later attributes winning', async () => {
     const endpoint = uniqueEndpoint();
     const idc = createIdCapture({ endpoint });
     await idc.identify({ email: 'a@test.com' }, { first_name: 'Jo', city: 'Boston' });
@@ -65,7 +65,7 @@ describe('durable queue', () => {
     });
   });
 
-  it('never coalesces different identifiers, nor upserts that are not consecutive', async () => {
+  it('never merges different identifiers, nor upserts that are not consecutive', async () => {
     const endpoint = uniqueEndpoint();
     const idc = createIdCapture({ endpoint });
     await idc.identify({ email: 'a@test.com' }, { first_name: 'A' });
@@ -235,13 +235,14 @@ describe('adds made together', () => {
     // Operations wait for a purge under way, so once this is stored the purge has run.
     await idc.identify({ email: 'after@test.com' });
     deepEqual(emails(await storedRecords(endpoint)), ['after@test.com']);
-    localStorage.removeItem('idcapture-consent');
+    // 'pending' keeps no choice for the next pages.
+    idc.setConsent('pending');
   });
 });
 
 describe('consent', () => {
   // setConsent() remembers the choice for the next pages, and a remembered choice wins over the option.
-  afterEach(() => localStorage.removeItem('idcapture-consent'));
+  afterEach(() => localStorage.clear());
   it("holds upserts in memory while 'pending' and queues them, in order, when granted", async () => {
     const endpoint = uniqueEndpoint();
     const idc = createIdCapture({ endpoint, consent: 'pending' });

@@ -127,6 +127,42 @@ describe('createIdCapture options', () => {
     });
   }
 
+  // A misspelt option would otherwise be ignored without a word: the closest known name is suggested, if one is close.
+  const unknown = [
+    ['flushIntervall', 'idcapture: unknown option flushIntervall (did you mean flushInterval?)'],
+    ['batchsize', 'idcapture: unknown option batchsize (did you mean batchSize?)'],
+    ['respectGPC', 'idcapture: unknown option respectGPC'],
+    ['color', 'idcapture: unknown option color'],
+  ];
+  for (const [name, message] of unknown) {
+    it(`throws a TypeError for the unknown option ${name}`, () => {
+      let error;
+      try {
+        createIdCapture({ endpoint: uniqueEndpoint(), [name]: 1 });
+      } catch (e) {
+        error = e;
+      }
+      assert(error instanceof TypeError, `expected a TypeError, got ${error}`);
+      equal(error.message, message);
+    });
+  }
+
+  it('takes every documented option name', () => {
+    const idc = createIdCapture({
+      endpoint: uniqueEndpoint(),
+      autocapture: false,
+      consent: 'pending',
+      respectGlobalPrivacyControl: true,
+      batchSize: 10,
+      flushInterval: 1000,
+      fetch: (input, init) => fetch(input, init),
+      maxQueueSize: 10,
+      cookie: false,
+      debug: false,
+    });
+    idc.destroy();
+  });
+
   it('rejects identify() after destroy()', async () => {
     const idc = createIdCapture({ endpoint: uniqueEndpoint() });
     idc.destroy();

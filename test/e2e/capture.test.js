@@ -95,9 +95,13 @@ test('consent reaches the other tabs and the next pages: pending → granted per
 
 test('Global Privacy Control set before load: nothing is captured, stored or sent, even after an earlier grant', async () => {
   const context = await e2e.browser.newContext();
+  // The earlier grant, remembered for the next pages; its vuid cookie is cleared, to see that none is written again.
+  const earlier = await open(context);
+  await earlier.evaluate(() => window.idcapture.setConsent('granted'));
+  await earlier.close();
+  await context.clearCookies();
   await context.addInitScript(() => {
     Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
-    localStorage.setItem('idcapture-consent', 'granted');
   });
   const page = await open(context, '/csp/shop.html');
   const captured = await page.evaluate(() => {

@@ -163,9 +163,13 @@ if (selectedEngines().includes('chromium')) describe('chromium', () => {
     await Promise.all([a, b].map((page) => page.waitForFunction(() => navigator.onLine)));
     // A delivers them; B, whose planned flushes never come due, has not looked at the queue since.
     assert.equal((await a.evaluate(() => window.idc.flush())).sent, 3);
-    // B learns of it through the watermark in localStorage, which reaches another tab's process a moment later (until
-    // then a resend is possible, and harmless).
-    await b.waitForFunction(() => localStorage.getItem('idcapture-acked:/api/profiles') == '3');
+    // B learns of it through localStorage, whose changes reach another tab's process a moment later (until then a
+    // resend is possible, and harmless) and in order: once B sees a change A makes next, it has seen A's earlier ones.
+    await b.evaluate(() => {
+      window.afterA = new Promise((resolve) => addEventListener('storage', (e) => e.key == 'test-after-a' && resolve()));
+    });
+    await a.evaluate(() => localStorage.setItem('test-after-a', '1'));
+    await b.evaluate(() => window.afterA);
     // B leaves: its hand-off runs within the pagehide event, so what it posts is known as the event returns.
     const posts = await b.evaluate(() => {
       dispatchEvent(new PageTransitionEvent('pagehide'));
@@ -177,10 +181,14 @@ if (selectedEngines().includes('chromium')) describe('chromium', () => {
 
   test('with IndexedDB unavailable, the unload hand-off still sends what this page queued', async () => {
     const context = await e2e.browser.newContext();
+    // An earlier page, with IndexedDB, delivered records 1 to 3: memory ids start again at 1 and must not be held to
+    // what it delivered.
+    const earlier = await openClient(context);
+    await identifyMany(earlier, 'delivered-earlier', 3);
+    assert.equal((await earlier.evaluate(() => window.idc.flush())).sent, 3);
+    await earlier.close();
     await context.addInitScript(() => Object.defineProperty(window, 'indexedDB', { value: undefined }));
     const page = await openClient(context);
-    // A watermark left by earlier pages that had IndexedDB: memory ids start again at 1 and must not be held to it.
-    await page.evaluate(() => localStorage.setItem('idcapture-acked:/api/profiles', '5000'));
     await page.evaluate(() => window.idc.identify({ email: 'memory-only@test.com' }));
     await page.goto(e2e.url('/test/e2e/pages/blank.html'));
     await until(() => emailsInEmulator('memory-only').size === 1, 'the hand-off to deliver it', 5000);
@@ -189,10 +197,16 @@ if (selectedEngines().includes('chromium')) describe('chromium', () => {
 
   test("coming back online ends a backoff another page left behind", async () => {
     const context = await e2e.browser.newContext();
+    // A page that failed earlier left an hour's backoff for the whole origin: the proxy asked it to wait that long.
+    await context.route('**/api/profiles', (route) => route.fulfill({ status: 503, headers: { 'retry-after': '3600' } }));
+    const earlier = await openClient(context);
+    await identifyMany(earlier, 'refused-earlier', 1);
+    const retry = await earlier.evaluate(() => new Promise((resolve) => (window.idc.on('retry', resolve), window.idc.flush())));
+    assert.equal(retry.delay, 3_600_000);
+    await earlier.close();
+    await context.unroute('**/api/profiles');
     const page = await openClient(context);
     await context.setOffline(true);
-    // A page that failed earlier left an hour's backoff for the whole origin.
-    await page.evaluate(() => localStorage.setItem('idcapture-retry:/api/profiles', `${Date.now() + 3_600_000}`));
     await identifyMany(page, 'back-online', 1);
     await context.setOffline(false);
     await until(() => emailsInEmulator('back-online').size === 1, 'delivery soon after online', 5000);

@@ -47,7 +47,7 @@ const ignored = (el: Element | undefined): boolean =>
  * autocomplete, type, name (the heuristics), or `[undefined, reason]`. `fields` are the page's own mappings
  * (`{ '<selector or name>': '<field>' }`).
  */
-export function classify(el: Field, fields: Record<string, string>): [field: string | undefined, how: string] {
+export function classifyField(el: Field, fields: Record<string, string>): [field: string | undefined, how: string] {
   const type = el.type;
   const tokens = (el.getAttribute('autocomplete') ?? '').toLowerCase().split(/\s+/);
   if (NEVER_TYPE.test(type)) return [, type];

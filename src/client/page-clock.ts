@@ -2,8 +2,9 @@
  * Time and chance as delivery and the tab lock see them. Internal: the browser tests pass a clock they advance
  * themselves, so backoff, lease and retry are tested without waiting for the wall clock. Callers take the functions
  * out before calling them: the browser's timers throw "Illegal invocation" when called as methods of another object.
+ * Not the server side's `Clock` (`{ now, sleep }`, src/upstream/clock.ts): a page has timers, not a sleep.
  */
-export interface Clock {
+export interface PageClock {
   now(): number;
   /** A number in [0, 1), as Math.random. */
   random(): number;
@@ -11,4 +12,4 @@ export interface Clock {
   clearTimeout(id: unknown): void;
 }
 
-export const systemClock: Clock = { now: Date.now, random: Math.random, setTimeout, clearTimeout };
+export const pageClock: PageClock = { now: Date.now, random: Math.random, setTimeout, clearTimeout };

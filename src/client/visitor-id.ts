@@ -1,5 +1,6 @@
 import { VUID } from '../profile/rules';
-import { attempt } from './attempt';
+import { attempt, readLocal, writeLocal } from './attempt';
+import type { Consent } from './consent';
 
 /** Where the vuid cookie lives. */
 export interface CookieOptions {
@@ -11,16 +12,10 @@ export interface CookieOptions {
   maxAgeDays?: number;
 }
 
-export interface Identity {
+export interface VisitorId {
   readonly vuid: string;
   /** Mints a new vuid (stored if stored ones are kept): the next visitor on this device is a stranger. */
   reset(): void;
-  /** Starts keeping the vuid in the cookie and localStorage (consent granted); one stored meanwhile is adopted. */
-  persist(): void;
-  /** Stops writing the vuid (consent back to pending); what is stored stays. */
-  hold(): void;
-  /** Deletes the stored vuid and continues with a new one in memory only (consent withdrawn). */
-  forget(): void;
   /** Stops following the other tabs' resets. */
   stop(): void;
 }
@@ -41,18 +36,19 @@ const mint = (): string =>
 
 /**
  * The visitor id, kept in a first-party cookie and mirrored in localStorage so that clearing either one keeps the
- * identity. Until `persist` is true (consent granted) nothing is written: an existing id is read, a new one lives in
- * memory.
+ * identity. Until consent is granted nothing is written: an existing id is read, a new one lives in memory. A grant
+ * stores it (or adopts the one another tab stored meanwhile: one device, one visitor); a denial deletes the stored id
+ * and continues with a new one in memory only; back to pending, what is stored stays but is no longer written.
  */
-export function createIdentity(
+export function createVisitorId(
   cookie: (Required<Omit<CookieOptions, 'domain'>> & CookieOptions) | false,
-  persist: boolean,
-): Identity {
+  consent: Consent,
+): VisitorId {
+  let persist = consent.state == 'granted';
   const key = cookie ? cookie.name : 'vuid';
   const readCookie = () =>
     cookie ? attempt(() => document.cookie.split('; ').find((c) => c.startsWith(key + '='))?.slice(key.length + 1)) : undefined;
-  const readLocal = () => attempt(() => localStorage.getItem(key));
-
+  
   const writeCookie = (value: string, maxAge: number) =>
     attempt(() => {
       document.cookie =
@@ -70,17 +66,25 @@ export function createIdentity(
     if (cookie && readCookie() != encodeURIComponent(value)) {
       writeCookie(encodeURIComponent(value), Math.round(cookie.maxAgeDays * 86400));
     }
-    attempt(() => localStorage.setItem(key, value));
+    writeLocal(key, value);
     return value;
   };
   /** The vuid kept in the cookie or localStorage, cookie first, in its stored form. */
   const kept = () => {
     const fromCookie = readCookie();
-    const fromLocal = readLocal();
+    const fromLocal = readLocal(key);
     return toVuid(fromCookie) ? decodeURIComponent(fromCookie!) : toVuid(fromLocal) ? fromLocal! : undefined;
   };
 
   let vuid = toVuid(store(kept() ?? mint()))!;
+  consent.on((state) => {
+    persist = state == 'granted';
+    if (state == 'denied') {
+      if (readCookie()) writeCookie('', 0);
+      writeLocal(key, null);
+    }
+    if (state != 'pending') vuid = toVuid(store(persist ? (kept() ?? current) : mint()))!;
+  });
 
   // A reset (logout) in another tab reaches this one through the localStorage mirror, so the next customer's login
   // here is not tied to the previous one's device history. An id kept in memory (no consent yet) is this page's own.
@@ -94,18 +98,6 @@ export function createIdentity(
       return vuid;
     },
     reset() {
-      vuid = toVuid(store(mint()))!;
-    },
-    persist() {
-      persist = true;
-      // Another tab granted first and stored its own id: one device, one visitor.
-      vuid = toVuid(store(kept() ?? current))!;
-    },
-    hold: () => void (persist = false),
-    forget() {
-      persist = false;
-      if (readCookie()) writeCookie('', 0);
-      attempt(() => localStorage.removeItem(key));
       vuid = toVuid(store(mint()))!;
     },
     stop: () => removeEventListener('storage', onStorage),
