@@ -90,6 +90,14 @@ export default [
     // Declarations of src only: the demo is no part of the package.
     plugins: [ts({ include: ['src/**/*.ts'], declaration: true, declarationDir: 'dist/types', rootDir: '.', outDir: 'dist' }), nodeDeclarations()],
   },
+  // The npm entry as an app's production build resolves it (the `production` export condition): the client with the
+  // production tag's short messages and no debug output. Development builds and Node get dist/index.js, with all of it.
+  {
+    input: 'src/index.ts',
+    output: { file: 'dist/index.production.js', format: 'es' },
+    external: ['idb-keyval'],
+    plugins: [terse(), ts({ declaration: false })],
+  },
   // Test only, never packed: the client's internal modules (a clock the tests advance, the answer policy, the
   // backoff), for test/browser to import beside the public build.
   {

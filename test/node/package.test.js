@@ -177,13 +177,13 @@ test('the tarball holds the license, every exported file, and neither the demo n
   assert.deepEqual(files.filter((f) => /^dist\/(types\/)?(demo|edge)\//.test(f)), []);
 });
 
-test("a bundler keeps `import 'idcapture/idcapture.js'` (and the debug tag), and the other files stay free of side effects", async () => {
+test("a bundler keeps `import 'idcapture/idcapture.js'` (and the debug tag), picks the client by build mode, and the other files stay free of side effects", async () => {
   const { rollup } = await import('rollup');
   const { nodeResolve } = await import('@rollup/plugin-node-resolve');
-  const bundle = async (code) => {
+  const bundle = async (code, exportConditions = []) => {
     // A file in the scratch project, so the package is found in its node_modules as an app's bundler would.
     await writeFile(join(dir, 'entry.js'), code);
-    const build = await rollup({ input: join(dir, 'entry.js'), plugins: [nodeResolve({ browser: true })], onwarn: () => {} });
+    const build = await rollup({ input: join(dir, 'entry.js'), plugins: [nodeResolve({ browser: true, exportConditions })], onwarn: () => {} });
     const { output } = await build.generate({ format: 'es' });
     return output[0].code;
   };
@@ -192,6 +192,11 @@ test("a bundler keeps `import 'idcapture/idcapture.js'` (and the debug tag), and
     const script = await readFile(join(dir, `node_modules/idcapture/dist/${file}`), 'utf8');
     assert.ok(tag.length >= script.length * 0.9, `${file} was dropped: ${tag.length} bytes bundled`);
   }
+  // A production build gets the client with the tag's short messages; a development build (and Node) every message.
+  const client = "import { createIdCapture } from 'idcapture'; console.log(createIdCapture);";
+  const fullText = 'is not a lower snake_case name';
+  assert.ok(!(await bundle(client, ['production'])).includes(fullText), 'production condition: short messages');
+  assert.ok((await bundle(client, ['development'])).includes(fullText), 'development: every message');
   const dropped = await bundle("import 'idcapture'; import 'idcapture/proxy';");
   assert.equal(dropped.replace(/\/\*[\s\S]*?\*\//g, '').trim(), '', 'only comments are left');
 });
