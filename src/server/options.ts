@@ -87,9 +87,6 @@ function resolveBase(base: unknown) {
   return base.replace(/\/+$/, '');
 }
 
-/** The server client's options as `resolveOptions` leaves them: defaults filled in and checked. */
-export type ServerClientConfig = ReturnType<typeof resolveOptions>;
-
 /** Fills in defaults and checks every option once, so a bad configuration fails at start-up. */
 export function resolveOptions(options: ServerClientOptions) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture/server: createServerClient needs { apiKey }');
