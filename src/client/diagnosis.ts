@@ -19,7 +19,7 @@ export function createDiagnosis(endpoint: string, emit: <K extends keyof IdCaptu
   let unanswered = 0;
   const misconfigured = (error: IdCaptureError) => {
     emit('error', { error });
-    if (!warned) console.warn(`${error.message} (still retrying, with backoff)`);
+    if (!warned) console.warn(VERBOSE ? `${error.message} (still retrying, with backoff)` : error.message);
     warned = true;
   };
   return {
@@ -47,7 +47,7 @@ export function createDiagnosis(endpoint: string, emit: <K extends keyof IdCaptu
           new IdCaptureError(
             VERBOSE
               ? `idcapture: ${endpoint} did not answer ${unanswered} times in a row; check the endpoint URL, that the proxy is running, and that its allowedOrigins lists ${location.origin}`
-              : `idcapture: ${endpoint} did not answer ${unanswered} times`,
+              : `idcapture: ${endpoint} did not answer`,
           ),
         );
       }
