@@ -8,15 +8,15 @@
 export async function withTabLock(name: string, wait: boolean, fn: () => Promise<void>) {
   let started = false;
   try {
-    if (navigator.locks) {
-      return await navigator.locks.request(`idcapture:${name}`, { ifAvailable: !wait }, async (lock) => {
-        if (!lock) return;
-        started = true;
-        await fn();
-      });
-    }
+    return await navigator.locks.request(`idcapture:${name}`, { ifAvailable: !wait }, async (lock) => {
+      if (!lock) return;
+      started = true;
+      await fn();
+    });
   } catch (error) {
-    if (started || (error as Error)?.name != 'SecurityError') throw error;
+    // Web Locks missing (navigator.locks undefined) or refused (a SecurityError) fail before `fn` starts; a failure of
+    // `fn` itself is the caller's.
+    if (started) throw error;
   }
   await fn();
 }
