@@ -5,8 +5,8 @@ import type { PageClock } from './page-clock';
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 300_000;
 
-/** A number the origin's tabs share in localStorage; 0 when absent, unreadable or garbled. */
-const readShared = (key: string) => +(readLocal(key) ?? 0) || 0;
+/** A number the origin's tabs share in localStorage; 0 when absent (+null), unreadable (+undefined) or garbled. */
+const readShared = (key: string) => +readLocal(key)! || 0;
 const writeShared = (key: string, value: number) => writeLocal(key, `${value}`);
 
 /**

@@ -8,7 +8,7 @@ import type { PageClock } from './page-clock';
 import { createPlanner } from './planner';
 import type { Added, Queue, Upsert } from './queue';
 import { createSender } from './send';
-import { createTabLock } from './tab-lock';
+import { withTabLock } from './tab-lock';
 
 /** What one `flush()` did. */
 export interface FlushResult {
@@ -45,7 +45,6 @@ const AFTER_ONLINE_MS = 1000;
  */
 export function createDelivery(options: DeliveryOptions) {
   const { endpoint, batchSize, queue, consent, emit, clock } = options;
-  const lock = createTabLock(endpoint, clock);
   const backoff = createBackoff(endpoint, clock);
   const diagnosis = createDiagnosis(endpoint, emit);
   const snapshot = createSnapshot();
@@ -64,7 +63,7 @@ export function createDelivery(options: DeliveryOptions) {
     let failure: Failure | undefined;
     let failed = false;
     try {
-      if (sending()) await lock(async () => void (failure = await sender.drain(result, sending)), wait);
+      if (sending()) await withTabLock(endpoint, wait, async () => void (failure = await sender.drain(result, sending)));
     } catch {
       // Storage or the lock failed, not the endpoint: tried again after a backoff all the same.
       failed = true;

@@ -17,11 +17,6 @@ let warned = false;
 export function createDiagnosis(endpoint: string, emit: <K extends keyof IdCaptureEvents>(type: K, detail: IdCaptureEvents[K]) => void) {
   /** Requests in a row that got no answer at all: the endpoint, or the network, is down. */
   let unanswered = 0;
-  const misconfigured = (error: IdCaptureError) => {
-    emit('error', { error });
-    if (!warned) console.warn(`${error.message} (still retrying, with backoff)`);
-    warned = true;
-  };
   return {
     /** The endpoint answered, or the network came back. */
     answered: () => void (unanswered = 0),
@@ -29,28 +24,25 @@ export function createDiagnosis(endpoint: string, emit: <K extends keyof IdCaptu
     down: () => unanswered > 0,
     /** A flush failed, for `failure` (undefined: storage or the lock failed, not the endpoint). */
     failed(failure?: Failure) {
-      if (failure?.kind == 'refused') {
-        const { status } = failure;
-        misconfigured(
-          new HttpError(
-            status,
-            VERBOSE
-              ? `idcapture: ${endpoint} answered ${status}; check the endpoint URL and the proxy's allowedOrigins`
-              : `idcapture: ${endpoint} answered ${status}`,
-          ),
-        );
-        return;
-      }
       if (failure && !failure.status) unanswered++;
-      if (unanswered >= UNREACHABLE_AFTER_FAILURES) {
-        misconfigured(
-          new IdCaptureError(
-            VERBOSE
-              ? `idcapture: ${endpoint} did not answer ${unanswered} times in a row; check the endpoint URL, that the proxy is running, and that its allowedOrigins lists ${location.origin}`
-              : `idcapture: ${endpoint} did not answer ${unanswered} times`,
-          ),
-        );
-      }
+      const error =
+        failure?.kind == 'refused'
+          ? new HttpError(
+              failure.status,
+              VERBOSE
+                ? `idcapture: ${endpoint} answered ${failure.status}; check the endpoint URL and the proxy's allowedOrigins`
+                : `idcapture: ${endpoint} answered ${failure.status}`,
+            )
+          : unanswered >= UNREACHABLE_AFTER_FAILURES &&
+            new IdCaptureError(
+              VERBOSE
+                ? `idcapture: ${endpoint} did not answer ${unanswered} times in a row; check the endpoint URL, that the proxy is running, and that its allowedOrigins lists ${location.origin}`
+                : `idcapture: ${endpoint} did not answer`,
+            );
+      if (!error) return;
+      emit('error', { error });
+      if (!warned) console.warn(VERBOSE ? `${error.message} (still retrying, with backoff)` : error.message);
+      warned = true;
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
- * Time and chance as delivery and the tab lock see them. Internal: the browser tests pass a clock they advance
- * themselves, so backoff, lease and retry are tested without waiting for the wall clock. Callers take the functions
- * out before calling them: the browser's timers throw "Illegal invocation" when called as methods of another object.
- * Not the server side's `Clock` (`{ now, sleep }`, src/upstream/clock.ts): a page has timers, not a sleep.
+ * Time and chance as delivery sees them. Internal: the browser tests pass a clock they advance themselves, so backoff
+ * and retry are tested without waiting for the wall clock. Callers take the functions out before calling them: the
+ * browser's timers throw "Illegal invocation" when called as methods of another object. Not the server side's
+ * `Clock` (`{ now, sleep }`, src/upstream/clock.ts): a page has timers, not a sleep.
  */
 export interface PageClock {
   now(): number;

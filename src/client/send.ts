@@ -6,6 +6,7 @@ import type { IdCaptureEvents } from './events';
 import type { createSnapshot } from './hand-off';
 import type { PageClock } from './page-clock';
 import type { Queue, QueueRecord, Upsert } from './queue';
+import { VERBOSE } from '../verbose';
 
 /** A request unanswered this long is abandoned, so a hung server cannot hold the queue's lock. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -73,12 +74,12 @@ export function createSender(
         result.sent += batch.length;
       }
       backoff.clear();
-      log('sent', batch.length);
+      if (VERBOSE) log('sent', batch.length);
       emit('sent', { count: batch.length });
     } else {
       if (result) result.dropped += answer.reasons.size;
       answer.reasons.forEach((reason, record) => {
-        log('drop', reason, record.upsert);
+        if (VERBOSE) log('drop', reason, record.upsert);
         emit('drop', { upsert: record.upsert, reason });
       });
     }
@@ -93,7 +94,7 @@ export function createSender(
       let limit = batchSize;
       while (go()) {
         if (navigator.onLine === false) {
-          log('offline: sending waits for the network');
+          if (VERBOSE) log('offline: sending waits for the network');
           return;
         }
         const [batch, body] = fit(await queue.oldest(limit));

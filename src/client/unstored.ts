@@ -1,4 +1,4 @@
-import { readLocal, writeLocal } from './attempt';
+import { attempt, readLocal, writeLocal } from './attempt';
 import type { Upsert } from './queue';
 
 /**
@@ -17,12 +17,9 @@ export function keepUnstored(key: string, unstored: () => Upsert[]): () => void 
 }
 
 const readUnstored = (key: string): Upsert[] => {
-  try {
-    const list: unknown = JSON.parse(readLocal(key) ?? '[]');
-    return Array.isArray(list) ? list.filter((u) => typeof u?.attributes == 'object' && u.attributes) : [];
-  } catch {
-    return [];
-  }
+  // Absent, the key parses as null; unreadable storage (undefined) and garbled text throw: no list, either way.
+  const list: unknown = attempt(() => JSON.parse(readLocal(key)!));
+  return Array.isArray(list) ? list.filter((u) => typeof u?.attributes == 'object' && u.attributes) : [];
 };
 
 /** The captures earlier pages left unstored, oldest first, taken out of localStorage. */

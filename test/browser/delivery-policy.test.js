@@ -1,7 +1,7 @@
 // The units delivery is made of, each alone: what an answer means (answerOf), how a batch fits a request (fit), the
-// backoff the origin's tabs share, and the tab lock's lease. They come from dist/test/internals.js, a test-only
-// build of the client's internal modules; time is a manualClock, never the wall clock.
-import { answerOf, createBackoff, createTabLock, fit } from '../../dist/test/internals.js';
+// backoff the origin's tabs share. They come from dist/test/internals.js, a test-only build of the client's internal
+// modules; time is a manualClock, never the wall clock.
+import { answerOf, createBackoff, fit } from '../../dist/test/internals.js';
 import { assert, deepEqual, equal } from './assert.js';
 import { manualClock } from './clock.js';
 
@@ -120,66 +120,5 @@ describe('the shared backoff', () => {
     equal(here.endsAt(), clock.now() + delay);
     there.clear();
     equal(createBackoff(name, clock).endsAt(), 0, 'once cleared, a new tab finds none');
-  });
-});
-
-// Another tab is a second lock of the same name on this page; a tab that died is one whose clock never moves again,
-// so its lease is never renewed.
-describe('the tab lock without Web Locks (a lease in localStorage)', () => {
-  let locks;
-  beforeEach(() => {
-    locks = Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks');
-    Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
-  });
-  afterEach(() => Object.defineProperty(Navigator.prototype, 'locks', locks));
-  const name = () => `lease-${Math.random().toString(36).slice(2)}`;
-  /** Runs work under `lock` that lasts until the returned `finish` is called; `done` settles with the lock's answer. */
-  const hold = (lock) => {
-    let finish;
-    const done = lock(() => new Promise((resolve) => (finish = resolve)), true);
-    return { done, finish: () => finish() };
-  };
-
-  it("skips, without running the work, while another tab's lease holds and `wait` is false", async () => {
-    const clock = manualClock();
-    const lock = name();
-    const other = hold(createTabLock(lock, clock));
-    await clock.planned();
-    let ran = false;
-    equal(await createTabLock(lock, clock)(async () => void (ran = true), false), false);
-    equal(ran, false);
-    other.finish();
-    equal(await other.done, true);
-  });
-
-  it('waits for the lease of a tab that died to expire, looking once a second, then runs the work', async () => {
-    const clock = manualClock();
-    const lock = name();
-    hold(createTabLock(lock, manualClock(clock.now())));
-    const ranAt = [];
-    const done = createTabLock(lock, clock)(async () => void ranAt.push(clock.now()), true);
-    const started = clock.now();
-    await clock.advance(29_000);
-    deepEqual(ranAt, [], 'the lease runs 30 s');
-    await clock.advance(1000);
-    equal(await done, true);
-    deepEqual(ranAt, [started + 30_000], 'ran at the look that found it expired');
-    let ran = false;
-    equal(await createTabLock(lock, clock)(async () => void (ran = true), false), true, 'its own lease released:');
-    equal(ran, true);
-  });
-
-  it('renews its lease while the work runs, so a slow flush keeps it past 30 s, and releases it when done', async () => {
-    const clock = manualClock();
-    const lock = name();
-    const slow = hold(createTabLock(lock, clock));
-    await clock.planned();
-    await clock.advance(60_000);
-    const other = () => createTabLock(lock, clock)(async () => {}, false);
-    equal(await other(), false, 'still held after 60 s:');
-    slow.finish();
-    equal(await slow.done, true);
-    deepEqual(clock.due(), [], 'the renewal stops with the work');
-    equal(await other(), true, 'free once the work is done:');
   });
 });

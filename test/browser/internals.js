@@ -2,5 +2,4 @@
 // dist/test/internals.js, which is never packed (package.json "files"). Never import it from src.
 export { answerOf, fit } from '../../src/client/answer';
 export { createBackoff } from '../../src/client/backoff';
-export { createTabLock } from '../../src/client/tab-lock';
 export { createClient } from '../../src/client/create';

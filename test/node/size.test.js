@@ -39,6 +39,8 @@ const FULL_TEXTS = [
   'not captured: no identifier',
   'skipped: ',
   "push(['method', ...args])",
+  'that the proxy is running',
+  'still retrying, with backoff',
 ];
 
 test('the production tag holds none of the full diagnostic texts, the debug tag each of them', () => {
