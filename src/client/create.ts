@@ -5,7 +5,7 @@ import { createEmitter } from './emitter';
 import { IdCaptureError, ValidationError } from '../errors';
 import type { IdCaptureEvents } from './events';
 import { createIntake } from './intake';
-import { resolveOptions, type IdCaptureOptions } from './options';
+import { resolveOptions, type ClientConfig, type IdCaptureOptions } from './options';
 import { pageClock, type PageClock } from './page-clock';
 import { openQueue, type Upsert } from './queue';
 import { createVisitorId } from './visitor-id';
@@ -52,11 +52,10 @@ export interface IdCapture {
 }
 
 /**
- * The client and the channel the script tag reports its own errors on. `clock` is internal: the browser tests pass
- * one they advance themselves.
+ * The client of `resolved`, options already checked, and the channel the script tag reports its own errors on.
+ * `clock` is internal: the browser tests pass one they advance themselves.
  */
-export function createClient(options: IdCaptureOptions, clock: PageClock = pageClock) {
-  const resolved = resolveOptions(options);
+export function startClient(resolved: ClientConfig, clock: PageClock = pageClock) {
   const log = resolved.debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : () => {};
   const { emit, on, clear } = createEmitter<IdCaptureEvents>();
   const report = (error: unknown) => {
@@ -143,6 +142,9 @@ export function createClient(options: IdCaptureOptions, clock: PageClock = pageC
   };
   return { client, report };
 }
+
+/** `startClient` with the options of `createIdCapture`, checked. */
+export const createClient = (options: IdCaptureOptions, clock?: PageClock) => startClient(resolveOptions(options), clock);
 
 /**
  * Creates the idcapture client: the visitor's vuid, `identify()` and the durable upsert queue.
