@@ -8,6 +8,7 @@ import { createIntake } from './intake';
 import { resolveOptions, type ClientConfig, type IdCaptureOptions } from './options';
 import { pageClock, type PageClock } from './page-clock';
 import { openQueue, type Upsert } from './queue';
+import { VERBOSE } from '../verbose';
 import { createVisitorId } from './visitor-id';
 import { buildUpsert, covers, type Attributes, type Identifiers } from './upsert';
 
@@ -56,7 +57,7 @@ export interface IdCapture {
  * `clock` is internal: the browser tests pass one they advance themselves.
  */
 export function startClient(resolved: ClientConfig, clock: PageClock = pageClock) {
-  const log = resolved.debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : () => {};
+  const log = VERBOSE && resolved.debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : () => {};
   const { emit, on, clear } = createEmitter<IdCaptureEvents>();
   const report = (error: unknown) => {
     console.error('[idcapture]', error);
@@ -77,7 +78,7 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
   const vouch = (upsert: Upsert, explicit?: string) => {
     const t = explicit ?? token;
     if (t && covers(t, upsert)) upsert.token = t;
-    else if (explicit !== undefined) throw new ValidationError('token', 'does not name these identifiers');
+    else if (explicit !== undefined) throw new ValidationError('token', VERBOSE ? 'does not name these identifiers' : 'does not match');
     return upsert;
   };
   const stopCapture =
@@ -90,7 +91,7 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
       capture: (identifiers, attributes, form) => intake.capture(vouch(buildUpsert(visitor.vuid, identifiers, attributes)), form),
       log,
     });
-  if (resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}`);
+  if (VERBOSE && resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}`);
 
   let destroyed = false;
   /** Every method but `destroy` refuses to work on a destroyed client: README promises that later calls fail. */
@@ -123,7 +124,7 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
       visitor.reset();
       intake.reset();
       token = undefined;
-      log('reset: new vuid', visitor.vuid);
+      if (VERBOSE) log('reset: new vuid', visitor.vuid);
     },
     on(type, fn) {
       alive();
