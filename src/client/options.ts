@@ -98,15 +98,15 @@ const oneOf = <T>(name: string, value: unknown, choices: readonly T[]): T =>
 
 /** Checks a count option: a whole number of at least 1. */
 export const whole = (name: string, value: number) =>
-  Number.isSafeInteger(value) && value >= 1 ? value : fail(name, 'a whole number of at least 1', RangeError);
+  Number.isSafeInteger(value) && value >= 1 ? value : fail(name, VERBOSE ? 'a whole number of at least 1' : 'an integer ≥ 1', RangeError);
 
 /** Checks the `endpoint` option, the one every client needs. */
-export const checkEndpoint = (endpoint: unknown) => (typeof endpoint == 'string' && endpoint) || fail('endpoint', 'the URL of your proxy');
+export const checkEndpoint = (endpoint: unknown) => (typeof endpoint == 'string' && endpoint) || fail('endpoint', VERBOSE ? 'the URL of your proxy' : 'a URL');
 
 /** Checks the state given to `setConsent`, as the `consent` option is checked. */
 export const checkConsent = (state: unknown) => oneOf('consent', state, CONSENT_STATES);
 
-const badAutocapture = () => fail('autocapture', 'a boolean or { forms, fields }');
+const badAutocapture = () => fail('autocapture', VERBOSE ? 'a boolean or { forms, fields }' : 'valid');
 
 /** Checks the `forms` selector of `autocapture`: a bad one fails here, naming the option, rather than at the first submit. */
 export function checkForms(forms: string) {
