@@ -93,8 +93,6 @@ const fail = (name: string, what: string, Type: typeof TypeError = TypeError): n
   throw new Type(`idcapture: option ${name} must be ${what}`);
 };
 const positive = (name: string, value: number) => (typeof value == 'number' && value > 0 && value < Infinity ? value : fail(name, 'a number above 0', RangeError));
-const oneOf = <T>(name: string, value: unknown, choices: readonly T[]): T =>
-  choices.includes(value as T) ? (value as T) : fail(name, `one of ${choices.join(', ')}`);
 
 /** Checks a count option: a whole number of at least 1. */
 export const whole = (name: string, value: number) =>
@@ -104,7 +102,8 @@ export const whole = (name: string, value: number) =>
 export const checkEndpoint = (endpoint: unknown) => (typeof endpoint == 'string' && endpoint) || fail('endpoint', VERBOSE ? 'the URL of your proxy' : 'a URL');
 
 /** Checks the state given to `setConsent`, as the `consent` option is checked. */
-export const checkConsent = (state: unknown) => oneOf('consent', state, CONSENT_STATES);
+export const checkConsent = (state: unknown) =>
+  CONSENT_STATES.includes(state as ConsentState) ? (state as ConsentState) : fail('consent', `one of ${CONSENT_STATES.join(', ')}`);
 
 const badAutocapture = () => fail('autocapture', VERBOSE ? 'a boolean or { forms, fields }' : 'valid');
 
