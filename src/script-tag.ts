@@ -41,7 +41,7 @@ function start(data: DOMStringMap, src: string, queued?: unknown[]) {
       console.log(`[idcapture] debug output: load ${src.replace(/\.js(?=[?#]|$)/, '.debug.js')}`);
     }
     const { client, report } = startClient(readOptions(data, VERBOSE && debug));
-    if (data.identityToken) client.setIdentityToken(data.identityToken);
+    client.setIdentityToken(data.identityToken || null);
     const call = (entry: unknown) => {
       try {
         if (!Array.isArray(entry)) throw new TypeError(VERBOSE ? "idcapture: push(['method', ...args])" : 'idcapture: push([])');
@@ -68,5 +68,5 @@ if (!queued || Array.isArray(queued)) {
   start(script?.dataset ?? {}, script?.src || 'idcapture.js', queued as unknown[] | undefined);
 } else if (typeof (queued as { identify?: unknown }).identify != 'function') {
   // Something else owns the name, e.g. an element with id="idcapture" (browsers expose those on window).
-  console.error('[idcapture] window.idcapture is taken; not started');
+  console.error(VERBOSE ? '[idcapture] window.idcapture is taken; not started' : '[idcapture] window.idcapture is taken');
 }
