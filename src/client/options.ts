@@ -99,11 +99,14 @@ export const whole = (name: string, value: number) =>
   Number.isSafeInteger(value) && value >= 1 ? value : fail(name, VERBOSE ? 'a whole number of at least 1' : 'an integer ≥ 1', RangeError);
 
 /** Checks the `endpoint` option, the one every client needs. */
-export const checkEndpoint = (endpoint: unknown) => (typeof endpoint == 'string' && endpoint) || fail('endpoint', VERBOSE ? 'the URL of your proxy' : 'a URL');
+export const checkEndpoint = (endpoint: unknown) =>
+  (typeof endpoint == 'string' && endpoint) || fail('endpoint', VERBOSE ? 'the URL of your proxy' : 'a URL');
 
 /** Checks the state given to `setConsent`, as the `consent` option is checked. */
 export const checkConsent = (state: unknown) =>
-  CONSENT_STATES.includes(state as ConsentState) ? (state as ConsentState) : fail('consent', `one of ${CONSENT_STATES.join(', ')}`);
+  CONSENT_STATES.includes(state as ConsentState)
+    ? (state as ConsentState)
+    : fail('consent', VERBOSE ? `one of ${CONSENT_STATES.join(', ')}` : 'valid');
 
 const badAutocapture = () => fail('autocapture', VERBOSE ? 'a boolean or { forms, fields }' : 'valid');
 
