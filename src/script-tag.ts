@@ -1,6 +1,7 @@
 // The script-tag build: reads its options from data-* attributes, replays the calls the page queued in
 // `window.idcapture` before this file loaded, and then becomes that global.
-import { createClient } from './client/create';
+import { startClient } from './client/create';
+import { checkConsent, checkEndpoint, checkForms, defaults, whole, type ClientConfig } from './client/options';
 import { VERBOSE } from './verbose';
 
 type Call = [method: string, ...args: unknown[]];
@@ -11,27 +12,36 @@ declare global {
 }
 
 /**
+ * The client's options, from the tag's data-* attributes. Each one read is checked as `createIdCapture` checks it; the
+ * options no attribute sets keep their defaults, which need no check.
+ */
+function readOptions(data: DOMStringMap, debug: boolean): ClientConfig {
+  const { autocapture: forms = '', batchSize } = data;
+  return {
+    ...defaults,
+    endpoint: checkEndpoint(data.endpoint),
+    // Absent, empty or "true": every form; "false": off; anything else is a selector of the forms to capture.
+    autocapture: forms != 'false' && { forms: forms == 'true' ? '' : checkForms(forms), fields: {} },
+    batchSize: whole('batchSize', batchSize ? +batchSize : defaults.batchSize),
+    consent: checkConsent(data.consent ?? defaults.consent),
+    cookie: { ...defaults.cookie, domain: data.cookieDomain },
+    debug,
+  };
+}
+
+/**
  * Creates the client from the tag's data-* attributes and replays `queued`; a failure is logged, never thrown. `src`
  * is where this file was loaded from, beside which the debug tag is.
  */
 function start(data: DOMStringMap, src: string, queued?: unknown[]) {
   try {
-    const { autocapture: forms, batchSize } = data;
     const debug = data.debug != null && data.debug != 'false';
     // The production tag carries no debug output: it says where the tag that does is, once.
     if (!VERBOSE && debug) {
       console.log(`[idcapture] debug output: load ${src.replace(/\.js(?=[?#]|$)/, '.debug.js')}`);
     }
-    const { client, report } = createClient({
-      endpoint: data.endpoint!,
-      // Absent, empty or "true": every form; "false": off; anything else is a selector of the forms to capture.
-      autocapture: !forms || forms == 'true' || (forms != 'false' && { forms }),
-      batchSize: batchSize ? +batchSize : undefined,
-      consent: data.consent as never,
-      debug: VERBOSE && debug,
-      cookie: data.cookieDomain ? { domain: data.cookieDomain } : undefined,
-    });
-    if (data.identityToken) client.setIdentityToken(data.identityToken);
+    const { client, report } = startClient(readOptions(data, VERBOSE && debug));
+    client.setIdentityToken(data.identityToken || null);
     const call = (entry: unknown) => {
       try {
         if (!Array.isArray(entry)) throw new TypeError(VERBOSE ? "idcapture: push(['method', ...args])" : 'idcapture: push([])');
@@ -58,5 +68,5 @@ if (!queued || Array.isArray(queued)) {
   start(script?.dataset ?? {}, script?.src || 'idcapture.js', queued as unknown[] | undefined);
 } else if (typeof (queued as { identify?: unknown }).identify != 'function') {
   // Something else owns the name, e.g. an element with id="idcapture" (browsers expose those on window).
-  console.error('[idcapture] window.idcapture is taken; not started');
+  console.error(VERBOSE ? '[idcapture] window.idcapture is taken; not started' : '[idcapture] window.idcapture is taken');
 }

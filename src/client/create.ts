@@ -5,9 +5,10 @@ import { createEmitter } from './emitter';
 import { IdCaptureError, ValidationError } from '../errors';
 import type { IdCaptureEvents } from './events';
 import { createIntake } from './intake';
-import { resolveOptions, type IdCaptureOptions } from './options';
+import { resolveOptions, type ClientConfig, type IdCaptureOptions } from './options';
 import { pageClock, type PageClock } from './page-clock';
 import { openQueue, type Upsert } from './queue';
+import { VERBOSE } from '../verbose';
 import { createVisitorId } from './visitor-id';
 import { buildUpsert, covers, type Attributes, type Identifiers } from './upsert';
 
@@ -52,12 +53,11 @@ export interface IdCapture {
 }
 
 /**
- * The client and the channel the script tag reports its own errors on. `clock` is internal: the browser tests pass
- * one they advance themselves.
+ * The client of `resolved`, options already checked, and the channel the script tag reports its own errors on.
+ * `clock` is internal: the browser tests pass one they advance themselves.
  */
-export function createClient(options: IdCaptureOptions, clock: PageClock = pageClock) {
-  const resolved = resolveOptions(options);
-  const log = resolved.debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : () => {};
+export function startClient(resolved: ClientConfig, clock: PageClock = pageClock) {
+  const log = VERBOSE && resolved.debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : () => {};
   const { emit, on, clear } = createEmitter<IdCaptureEvents>();
   const report = (error: unknown) => {
     console.error('[idcapture]', error);
@@ -78,7 +78,7 @@ export function createClient(options: IdCaptureOptions, clock: PageClock = pageC
   const vouch = (upsert: Upsert, explicit?: string) => {
     const t = explicit ?? token;
     if (t && covers(t, upsert)) upsert.token = t;
-    else if (explicit !== undefined) throw new ValidationError('token', 'does not name these identifiers');
+    else if (explicit !== undefined) throw new ValidationError('token', VERBOSE ? 'does not name these identifiers' : 'does not match');
     return upsert;
   };
   const stopCapture =
@@ -91,7 +91,7 @@ export function createClient(options: IdCaptureOptions, clock: PageClock = pageC
       capture: (identifiers, attributes, form) => intake.capture(vouch(buildUpsert(visitor.vuid, identifiers, attributes)), form),
       log,
     });
-  if (resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}`);
+  if (VERBOSE && resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}`);
 
   let destroyed = false;
   /** Every method but `destroy` refuses to work on a destroyed client: README promises that later calls fail. */
@@ -124,7 +124,7 @@ export function createClient(options: IdCaptureOptions, clock: PageClock = pageC
       visitor.reset();
       intake.reset();
       token = undefined;
-      log('reset: new vuid', visitor.vuid);
+      if (VERBOSE) log('reset: new vuid', visitor.vuid);
     },
     on(type, fn) {
       alive();
@@ -143,6 +143,9 @@ export function createClient(options: IdCaptureOptions, clock: PageClock = pageC
   };
   return { client, report };
 }
+
+/** `startClient` with the options of `createIdCapture`, checked. */
+export const createClient = (options: IdCaptureOptions, clock?: PageClock) => startClient(resolveOptions(options), clock);
 
 /**
  * Creates the idcapture client: the visitor's vuid, `identify()` and the durable upsert queue.

@@ -2,6 +2,7 @@ import type { Consent } from './consent';
 import type { IdCaptureEvents } from './events';
 import type { Added, Queue, Upsert } from './queue';
 import { keepUnstored, takeUnstored } from './unstored';
+import { VERBOSE } from '../verbose';
 import type { VisitorId } from './visitor-id';
 
 interface IntakeOptions {
@@ -37,7 +38,7 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
 
   const enqueue = async (upsert: Upsert) => {
     const added = await queue.add(upsert, options.maxQueueSize);
-    log('queued', upsert);
+    if (VERBOSE) log('queued', upsert);
     emit('queued', { upsert });
     queued(added);
     added.dropped.forEach((r) => emit('drop', { upsert: r.upsert, reason: 'maxQueueSize' }));
@@ -56,7 +57,7 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
       held.push(upsert);
       heldVuid = visitor.vuid;
     }
-    log(`consent ${consent.state}: not queued`, upsert);
+    if (VERBOSE) log(`consent ${consent.state}: not queued`, upsert);
     return consent.state == 'pending';
   };
 

@@ -71,6 +71,20 @@ export const defaults = {
   debug: false,
 };
 
+/** The options as the client uses them: every default filled in, every value checked. */
+export interface ClientConfig {
+  endpoint: string;
+  autocapture: Required<AutocaptureOptions> | false;
+  consent: ConsentState;
+  respectGlobalPrivacyControl: boolean;
+  batchSize: number;
+  flushInterval: number;
+  fetch: typeof fetch;
+  maxQueueSize: number;
+  cookie: (typeof defaults.cookie & CookieOptions) | false;
+  debug: boolean;
+}
+
 const CONSENT_STATES: ConsentState[] = ['granted', 'pending', 'denied'];
 
 // The wording of src/options/checks.ts (`<owner>: option <name> must be <what>`), written for the few checks the
@@ -78,10 +92,33 @@ const CONSENT_STATES: ConsentState[] = ['granted', 'pending', 'denied'];
 const fail = (name: string, what: string, Type: typeof TypeError = TypeError): never => {
   throw new Type(`idcapture: option ${name} must be ${what}`);
 };
-const whole = (name: string, value: number) => (Number.isSafeInteger(value) && value >= 1 ? value : fail(name, 'a whole number of at least 1', RangeError));
 const positive = (name: string, value: number) => (typeof value == 'number' && value > 0 && value < Infinity ? value : fail(name, 'a number above 0', RangeError));
-const oneOf = <T>(name: string, value: unknown, choices: readonly T[]): T =>
-  choices.includes(value as T) ? (value as T) : fail(name, `one of ${choices.join(', ')}`);
+
+/** Checks a count option: a whole number of at least 1. */
+export const whole = (name: string, value: number) =>
+  Number.isSafeInteger(value) && value >= 1 ? value : fail(name, VERBOSE ? 'a whole number of at least 1' : 'an integer ≥ 1', RangeError);
+
+/** Checks the `endpoint` option, the one every client needs. */
+export const checkEndpoint = (endpoint: unknown) =>
+  (typeof endpoint == 'string' && endpoint) || fail('endpoint', VERBOSE ? 'the URL of your proxy' : 'a URL');
+
+/** Checks the state given to `setConsent`, as the `consent` option is checked. */
+export const checkConsent = (state: unknown) =>
+  CONSENT_STATES.includes(state as ConsentState)
+    ? (state as ConsentState)
+    : fail('consent', VERBOSE ? `one of ${CONSENT_STATES.join(', ')}` : 'valid');
+
+const badAutocapture = () => fail('autocapture', VERBOSE ? 'a boolean or { forms, fields }' : 'valid');
+
+/** Checks the `forms` selector of `autocapture`: a bad one fails here, naming the option, rather than at the first submit. */
+export function checkForms(forms: string) {
+  try {
+    if (forms) document.createDocumentFragment().querySelector(forms);
+  } catch {
+    badAutocapture();
+  }
+  return forms;
+}
 
 /**
  * The suggestion for the unknown option `name`: the known one of `names` with the fewest edits (Levenshtein distance,
@@ -111,13 +148,13 @@ function checkNames(options: object) {
   }
 }
 
-/** Checks the state given to `setConsent`, as the `consent` option is checked. */
-export const checkConsent = (state: unknown) => oneOf('consent', state, CONSENT_STATES);
-
-/** Fills in defaults and checks every option once, so the rest of the client can trust them. */
-export function resolveOptions(options: IdCaptureOptions) {
+/**
+ * Fills in defaults and checks every option of `createIdCapture` once, so the rest of the client can trust them. (The
+ * script tag sets only a few options, from its data-* attributes, and checks those itself: see script-tag.ts.)
+ */
+export function resolveOptions(options: IdCaptureOptions): ClientConfig {
   if (typeof options == 'object') checkNames(options);
-  const endpoint = (typeof options?.endpoint == 'string' && options.endpoint) || fail('endpoint', 'the URL of your proxy');
+  const endpoint = checkEndpoint(options?.endpoint);
   const consent = checkConsent(options.consent ?? defaults.consent);
   const cookie = options.cookie !== false && { ...defaults.cookie, ...options.cookie };
   if (cookie) {
@@ -126,14 +163,10 @@ export function resolveOptions(options: IdCaptureOptions) {
   }
   const autocapture = options.autocapture ?? defaults.autocapture;
   const { forms = '', fields = {} } = autocapture === true ? {} : autocapture || {};
-  // A bad selector fails here, naming the option, rather than silently at the first submit.
-  try {
-    if (forms && typeof document != 'undefined') document.createDocumentFragment().querySelector(forms);
-    const shape = typeof autocapture == 'boolean' || typeof autocapture == 'object';
-    if (!shape || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) throw 0;
-  } catch {
-    fail('autocapture', 'a boolean or { forms, fields }');
-  }
+  const shape = typeof autocapture == 'boolean' || typeof autocapture == 'object';
+  if (!shape || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) badAutocapture();
+  // Server-side rendering has no document to check the selector with; it fails below anyway.
+  if (typeof document != 'undefined') checkForms(forms);
   const resolved = {
     endpoint,
     autocapture: autocapture !== false && { forms, fields },

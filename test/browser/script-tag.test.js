@@ -115,6 +115,25 @@ describe('script tag', () => {
     assert(String(errors[0][1]).includes('endpoint'), String(errors[0][1]));
   });
 
+  it('logs a bad data-* value with the error createIdCapture gives, naming the option, and does not start', async () => {
+    const bad = [
+      [{ 'data-batch-size': '0' }, 'RangeError', 'batchSize'],
+      [{ 'data-batch-size': 'ten' }, 'RangeError', 'batchSize'],
+      [{ 'data-consent': 'maybe' }, 'TypeError', 'consent'],
+      [{ 'data-consent': '' }, 'TypeError', 'consent'],
+      [{ 'data-autocapture': '#signup[' }, 'TypeError', 'autocapture'],
+    ];
+    for (const [attributes, type, option] of bad) {
+      const errors = await capturingConsole('error', () => loadTag({ 'data-endpoint': '/unavailable/script-tag-bad', ...attributes }));
+      equal(errors.length, 1);
+      const [prefix, error] = errors[0];
+      equal(prefix, '[idcapture]');
+      equal(error.name, type, JSON.stringify(attributes));
+      assert(error.message.startsWith(`idcapture: option ${option} must be `), error.message);
+      equal(window.idcapture, undefined, 'not started');
+    }
+  });
+
   it('captures forms by default; data-autocapture="false" turns it off', async () => {
     window.idcapture = [];
     await loadTag({ 'data-endpoint': '/unavailable/script-tag-autocapture' });

@@ -29,7 +29,8 @@ test(`dist/idcapture.js leaves at least ${HEADROOM} of its ${BUDGET} bytes brotl
 });
 
 // Each text the production tag shortens or leaves out, as the debug tag has it: one per kind (a validation reason,
-// the profile rules' reasons, a storage warning, a capture decision, a bad push()).
+// the profile rules' reasons, a storage warning, a capture decision, a bad push(), a token that does not fit, the
+// client's own debug output, a bad data-* option).
 const FULL_TEXTS = [
   'is not a lower snake_case name starting with a letter (at most 64 characters)',
   'has no identifier (email, phone, vuid or a custom *_id)',
@@ -41,6 +42,9 @@ const FULL_TEXTS = [
   "push(['method', ...args])",
   'that the proxy is running',
   'still retrying, with backoff',
+  'does not name these identifiers',
+  'started: endpoint',
+  'the URL of your proxy',
 ];
 
 test('the production tag holds none of the full diagnostic texts, the debug tag each of them', () => {
