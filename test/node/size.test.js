@@ -113,4 +113,7 @@ test('no member the script-tag build renames is part of the public API', async (
   assert.deepEqual(INTERNAL_MEMBERS.filter((name) => names.has(name)), []);
   // And each is renamed indeed: a name terser keeps (a DOM property) would cost a line here and save nothing.
   assert.deepEqual(INTERNAL_MEMBERS.filter((name) => new RegExp(`[.{,]${name}\\b`).test(production)), []);
+  // And each is a member the client still has (the npm build keeps names): a name the code lost only stands in the list.
+  const npm = read('index.js');
+  assert.deepEqual(INTERNAL_MEMBERS.filter((name) => !new RegExp(`[.{,]\\s*${name}\\b`).test(npm)), []);
 });
