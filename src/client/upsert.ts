@@ -1,4 +1,4 @@
-import { checkAttributes, checkField, isIdentifier, isObject, NO_IDENTIFIER, normalizeEmail, type FieldValue } from '../profile/rules';
+import { checkField, isIdentifier, isObject, NO_IDENTIFIER, normalizeEmail, type FieldValue } from '../profile/rules';
 import { ValidationError } from '../errors';
 import type { Upsert } from './queue';
 import { VERBOSE } from '../verbose';
@@ -26,9 +26,11 @@ export function buildUpsert(vuid: string, identifiers: unknown, attributes: unkn
     throw new ValidationError('identifiers', NO_IDENTIFIER);
   }
   const merged: Attributes = { vuid, ...attributes, ...(identifiers as Identifiers) };
-  const problem = checkAttributes(merged);
-  if (problem) throw new ValidationError(problem.field, problem.reason);
-
+  // The identifiers (and the vuid) make the upsert identified already: only each field's own rules are left.
+  for (const [field, value] of Object.entries(merged)) {
+    const reason = checkField(field, value);
+    if (reason) throw new ValidationError(field, reason);
+  }
   if (typeof merged.email == 'string') merged.email = normalizeEmail(merged.email);
   return { attributes: merged };
 }
