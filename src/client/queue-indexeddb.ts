@@ -1,6 +1,6 @@
 import { promisifyRequest as request, type UseStore } from 'idb-keyval';
 import { appendAll, type AddCall } from './queue-append';
-import type { Added, Queue, QueueRecord } from './queue';
+import type { Added, QueueStore, QueueRecord } from './queue';
 
 /** Where the largest id given out is kept, beside the records. Number keys sort before strings, so ranges skip it. */
 const SEQ_KEY = 'seq';
@@ -17,7 +17,7 @@ interface WaitingAdd extends AddCall {
  * transactions on a store one at a time, in the order they were created, across tabs; each reads the id counter and
  * the newest record before it writes, so ids stay in order across tabs.
  */
-export function indexedDbQueue(store: UseStore): Queue {
+export function indexedDbQueue(store: UseStore): QueueStore {
   // Created on use: IDBKeyRange is missing where IndexedDB is (server-side rendering imports this module too).
   const numbered = () => IDBKeyRange.upperBound(Infinity);
   /** The adds of the transaction that has not yet read where the queue ends: an add made now joins them. */
@@ -77,6 +77,5 @@ export function indexedDbQueue(store: UseStore): Queue {
         os.delete(numbered());
         return request(os.transaction);
       }),
-    inMemory: () => false,
   };
 }
