@@ -1,3 +1,5 @@
+import { VERBOSE } from '../verbose';
+
 /** A form control auto-capture can read. */
 export type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
@@ -51,9 +53,9 @@ export function classifyField(el: Field, fields: Record<string, string>): [field
   const type = el.type;
   const tokens = (el.getAttribute('autocomplete') ?? '').toLowerCase().split(/\s+/);
   if (NEVER_TYPE.test(type)) return [, type];
-  if (tokens.some((t) => SECRET_AUTOCOMPLETE.test(t))) return [, 'autocomplete ' + tokens.join(' ')];
-  if (SECRET_NAME.test(words(el.name + ' ' + el.id))) return [, 'secret name'];
-  if (ignored(el)) return [, 'ignored'];
+  if (tokens.some((t) => SECRET_AUTOCOMPLETE.test(t))) return [, VERBOSE ? 'autocomplete ' + tokens.join(' ') : '-'];
+  if (SECRET_NAME.test(words(el.name + ' ' + el.id))) return [, VERBOSE ? 'secret name' : '-'];
+  if (ignored(el)) return [, VERBOSE ? 'ignored' : '-'];
   const explicit = el.dataset.idcapture;
   if (explicit) return [explicit, 'data-idcapture'];
   for (const key in fields) {
@@ -67,7 +69,7 @@ export function classifyField(el: Field, fields: Record<string, string>): [field
   const labels = [...(el.labels ?? [])].map((l) => l.textContent);
   const text = words([el.name, el.id, ...labels, el.getAttribute('aria-label'), el.getAttribute('placeholder')].join(' '));
   const found = TABLE.find(([, , heuristic]) => heuristic?.test(text))?.[0];
-  return [found, found ? 'name' : 'unrecognised'];
+  return [found, found ? 'name' : VERBOSE ? 'unrecognised' : '-'];
 }
 
 /** Card numbers: 13–19 digits (spaces and dashes aside) that pass the Luhn check. */
