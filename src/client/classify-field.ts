@@ -17,17 +17,17 @@ const TABLE: [field: string, autocomplete: string, words?: RegExp][] = [
   ['email', 'email', /\be ?mail/],
   ['first_name', 'given-name', /\b(first|given|fore) ?name|\bfname\b/],
   ['last_name', 'family-name', /\b(last|family|sur) ?name|\blname\b/],
-  ['phone', 'tel tel-national', /\b(tel\b|telephone|phone|mobile|cell ?phone|cell\b)/],
-  ['street2', 'address-line2', /\b(addr(ess)? ?(line)? ?2|street ?2)\b|\b(apt|apartment|suite)\b/],
+  ['phone', 'tel tel-national', /\b(tel(ephone|\b)|phone|mobile|cell(phone|\b))/],
+  ['street2', 'address-line2', /\b(addr(ess)? ?(line)? ?2|street ?2|apt|apartment|suite)\b/],
   ['city', 'address-level2', /\b(city|town|locality|suburb)\b/],
   ['country', 'country country-name', /\bcountry/],
   ['state', 'address-level1', /\b(state|province|region|county)\b/],
-  ['zip', 'postal-code', /\b(zip|post(al)? ?code|pin ?code|postal)/],
+  ['zip', 'postal-code', /\b(zip|postal|(post|pin) ?code)/],
   ['dob_day', 'bday-day'],
   ['dob_month', 'bday-month'],
   ['dob_year', 'bday-year'],
   ['gender', 'sex', /\b(gender|sex)\b/],
-  ['street1', 'street-address address-line1', /\baddr(ess)?\b|\baddr(ess)? ?(line)? ?1\b|\bstreet/],
+  ['street1', 'street-address address-line1', /\baddr(ess)?( ?(line)? ?1)?\b|\bstreet/],
 ];
 
 /** Autofill tokens of secrets and payment data: never read. */
