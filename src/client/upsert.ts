@@ -21,7 +21,7 @@ export function buildUpsert(vuid: string, identifiers: unknown, attributes: unkn
         : checkField(field, value);
     if (reason) throw new ValidationError(field, reason);
   }
-  // checkAttributes below would count the vuid added to every upsert, so the caller's own identifier is checked here.
+  // The merged fields below always hold the vuid, so the caller's own identifier is looked for here.
   if (!Object.values(identifiers).some((v) => v !== '')) {
     throw new ValidationError('identifiers', NO_IDENTIFIER);
   }
@@ -55,7 +55,8 @@ export function covers(token: string, { attributes }: Upsert): boolean {
     !!claims &&
     Object.entries(attributes).every(
       ([name, value]) =>
-        !isIdentifier(name) || value == null || value === '' || (name == 'vuid' ? claims.vuid == null || claims.vuid == value : claims[name] == String(value).trim()),
+        // A token that binds no vuid covers any; the vuid is 32 hex digits already, trimmed like any other value.
+        !isIdentifier(name) || value == null || value === '' || (name == 'vuid' && claims.vuid == null) || claims[name] == String(value).trim(),
     )
   );
 }
