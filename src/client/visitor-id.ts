@@ -26,13 +26,15 @@ const toVuid = (value: string | null | undefined): string | undefined => {
   return uuid && VUID.test(uuid) ? uuid : undefined;
 };
 
-/** UUIDv4 from getRandomValues: randomUUID is missing on plain-http hosts other than localhost. */
+/**
+ * A new id in the stored form: a UUIDv4 from getRandomValues (randomUUID is missing on plain-http hosts other than
+ * localhost), each x a random hex digit and y one of the RFC 4122 variant's (8 to b).
+ */
 const mint = (): string =>
-  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b, i) =>
-    (i == 6 ? (b & 15) | 64 : i == 8 ? (b & 63) | 128 : b).toString(16).padStart(2, '0'),
-  )
-    .join('')
-    .replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-') + `|${Date.now()}`;
+  'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, (c) => {
+    const r = crypto.getRandomValues(new Uint8Array(1))[0] & 15;
+    return (c == 'x' ? r : (r & 3) | 8).toString(16);
+  }) + `|${Date.now()}`;
 
 /**
  * The visitor id, kept in a first-party cookie and mirrored in localStorage so that clearing either one keeps the
