@@ -36,7 +36,7 @@ export interface Queue {
   remove(ids: number[]): Promise<void>;
   size(): Promise<number>;
   /** Removes every record (consent withdrawn); ids keep growing afterwards. */
-  clear(): Promise<void>;
+  clear(): Promise<unknown>;
   /** Whether the queue fell back to memory: its records then live and die with the page. */
   inMemory(): boolean;
 }
@@ -109,7 +109,7 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
     clear() {
       const done = purging.then((): Promise<unknown> => active || exists(name)).then((found) => found && clear());
       purging = done.catch(() => {});
-      return done.then(() => {});
+      return done;
     },
     inMemory: () => !!memory,
   };
