@@ -31,7 +31,8 @@ export function buildUpsert(vuid: string, identifiers: unknown, attributes: unkn
     const reason = checkField(field, value);
     if (reason) throw new ValidationError(field, reason);
   }
-  if (typeof merged.email == 'string') merged.email = normalizeEmail(merged.email);
+  // A valid email is a non-empty string.
+  if (merged.email) merged.email = normalizeEmail(merged.email as string);
   return { attributes: merged };
 }
 
