@@ -37,8 +37,8 @@ const SECRET_NAME = /\b(pass|pwd?\b|pin\b|cvv|cvc|csc|ssn|iban|token|secret|otp\
 const NEVER_TYPE = /^(password|hidden|file|checkbox|submit|button|reset|image)$/;
 
 /** `billing_firstName[0]` → `billing first name 0`. */
-const words = (text: string | null | undefined) =>
-  (text ?? '').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().replace(/[^a-z0-9]+/g, ' ');
+const words = (text: string) =>
+  text.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().replace(/[^a-z0-9]+/g, ' ');
 
 /** Whether `el`, or a host of the shadow roots it sits in, is inside `[data-idcapture-ignore]`. */
 const ignored = (el: Element | undefined): boolean =>
