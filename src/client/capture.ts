@@ -56,7 +56,6 @@ const fingerprint = (text: string) => {
  */
 export function startCapture(options: CaptureOptions) {
   let last = readLocal(options.key);
-  const roots = new WeakSet<Node>();
   // One signal removes every listener: nothing here holds on to a shadow root the page has dropped.
   const listening = new AbortController();
   const listenerOptions = { capture: true, signal: listening.signal };
@@ -68,22 +67,22 @@ export function startCapture(options: CaptureOptions) {
     for (const el of fields) {
       const [field, how] = classifyField(el, options.fields);
       let value: FieldValue = el.value.trim();
+      if (field?.startsWith('dob_')) value = value && +value;
       // A numeric <select> value the table recognised is a platform's internal id (Magento's region_id, gender): its
       // text is the value. One the page mapped itself, or an identifier, is meant as it is.
-      if (el.tagName == 'SELECT' && /^\d+$/.test(value) && (how == 'autocomplete' || how == 'name') && !/^dob/.test(field!) && !isIdentifier(field!)) {
+      else if (el.tagName == 'SELECT' && /^\d+$/.test(value) && (how == 'autocomplete' || how == 'name') && !isIdentifier(field!)) {
         value = (el as HTMLSelectElement).selectedOptions[0].text.trim();
       }
-      if (field?.startsWith('dob_')) value = value && +value;
       const skip = !field
         ? how
         : (el.type == 'radio' && !(el as HTMLInputElement).checked) || value === ''
-          ? 'empty'
+          ? VERBOSE ? 'empty' : '-'
           : typeof value == 'string' && isCardNumber(value)
-            ? 'card number'
+            ? VERBOSE ? 'card number' : '-'
             : field in identifiers || field in attributes
-              ? 'already set'
+              ? VERBOSE ? 'already set' : '-'
               : field == 'phone' && !PHONE.test(value as string)
-                ? 'not a phone number'
+                ? VERBOSE ? 'not a phone number' : '-'
                 : checkField(field, value);
       if (VERBOSE) options.log('field', el.name || el.id, skip ? `skipped: ${skip}` : `→ ${field} (${how})`);
       if (!skip) (isIdentifier(field!) ? identifiers : attributes)[field!] = value as string;
@@ -126,12 +125,11 @@ export function startCapture(options: CaptureOptions) {
   };
   listen(document);
   // focusin is composed: its path names the shadow roots a field sits in, before the user can change or submit it.
+  // A root already listened to is left as it is: the same listener is never added twice.
   document.addEventListener(
     'focusin',
     (e) => {
-      for (const node of e.composedPath()) {
-        if (node instanceof ShadowRoot && !roots.has(node)) listen(roots.add(node) && node);
-      }
+      for (const node of e.composedPath()) if (node instanceof ShadowRoot) listen(node);
     },
     listenerOptions,
   );

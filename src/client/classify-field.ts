@@ -1,3 +1,5 @@
+import { VERBOSE } from '../verbose';
+
 /** A form control auto-capture can read. */
 export type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
@@ -15,17 +17,17 @@ const TABLE: [field: string, autocomplete: string, words?: RegExp][] = [
   ['email', 'email', /\be ?mail/],
   ['first_name', 'given-name', /\b(first|given|fore) ?name|\bfname\b/],
   ['last_name', 'family-name', /\b(last|family|sur) ?name|\blname\b/],
-  ['phone', 'tel tel-national', /\b(tel\b|telephone|phone|mobile|cell ?phone|cell\b)/],
-  ['street2', 'address-line2', /\b(addr(ess)? ?(line)? ?2|street ?2)\b|\b(apt|apartment|suite)\b/],
+  ['phone', 'tel tel-national', /\b(tel(ephone|\b)|phone|mobile|cell(phone|\b))/],
+  ['street2', 'address-line2', /\b(addr(ess)? ?(line)? ?2|street ?2|apt|apartment|suite)\b/],
   ['city', 'address-level2', /\b(city|town|locality|suburb)\b/],
   ['country', 'country country-name', /\bcountry/],
   ['state', 'address-level1', /\b(state|province|region|county)\b/],
-  ['zip', 'postal-code', /\b(zip|post(al)? ?code|pin ?code|postal)/],
+  ['zip', 'postal-code', /\b(zip|postal|(post|pin) ?code)/],
   ['dob_day', 'bday-day'],
   ['dob_month', 'bday-month'],
   ['dob_year', 'bday-year'],
   ['gender', 'sex', /\b(gender|sex)\b/],
-  ['street1', 'street-address address-line1', /\baddr(ess)?\b|\baddr(ess)? ?(line)? ?1\b|\bstreet/],
+  ['street1', 'street-address address-line1', /\baddr(ess)?( ?(line)? ?1)?\b|\bstreet/],
 ];
 
 /** Autofill tokens of secrets and payment data: never read. */
@@ -35,8 +37,8 @@ const SECRET_NAME = /\b(pass|pwd?\b|pin\b|cvv|cvc|csc|ssn|iban|token|secret|otp\
 const NEVER_TYPE = /^(password|hidden|file|checkbox|submit|button|reset|image)$/;
 
 /** `billing_firstName[0]` → `billing first name 0`. */
-const words = (text: string | null | undefined) =>
-  (text ?? '').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().replace(/[^a-z0-9]+/g, ' ');
+const words = (text: string) =>
+  text.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().replace(/[^a-z0-9]+/g, ' ');
 
 /** Whether `el`, or a host of the shadow roots it sits in, is inside `[data-idcapture-ignore]`. */
 const ignored = (el: Element | undefined): boolean =>
@@ -51,9 +53,9 @@ export function classifyField(el: Field, fields: Record<string, string>): [field
   const type = el.type;
   const tokens = (el.getAttribute('autocomplete') ?? '').toLowerCase().split(/\s+/);
   if (NEVER_TYPE.test(type)) return [, type];
-  if (tokens.some((t) => SECRET_AUTOCOMPLETE.test(t))) return [, 'autocomplete ' + tokens.join(' ')];
-  if (SECRET_NAME.test(words(el.name + ' ' + el.id))) return [, 'secret name'];
-  if (ignored(el)) return [, 'ignored'];
+  if (tokens.some((t) => SECRET_AUTOCOMPLETE.test(t))) return [, VERBOSE ? 'autocomplete ' + tokens.join(' ') : '-'];
+  if (SECRET_NAME.test(words(el.name + ' ' + el.id))) return [, VERBOSE ? 'secret name' : '-'];
+  if (ignored(el)) return [, VERBOSE ? 'ignored' : '-'];
   const explicit = el.dataset.idcapture;
   if (explicit) return [explicit, 'data-idcapture'];
   for (const key in fields) {
@@ -67,17 +69,15 @@ export function classifyField(el: Field, fields: Record<string, string>): [field
   const labels = [...(el.labels ?? [])].map((l) => l.textContent);
   const text = words([el.name, el.id, ...labels, el.getAttribute('aria-label'), el.getAttribute('placeholder')].join(' '));
   const found = TABLE.find(([, , heuristic]) => heuristic?.test(text))?.[0];
-  return [found, found ? 'name' : 'unrecognised'];
+  return [found, found ? 'name' : VERBOSE ? 'unrecognised' : '-'];
 }
 
 /** Card numbers: 13–19 digits (spaces and dashes aside) that pass the Luhn check. */
 export const isCardNumber = (value: string): boolean => {
   const digits = value.replace(/[\s-]/g, '');
-  if (!/^\d{13,19}$/.test(digits)) return false;
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    const d = +digits[digits.length - 1 - i] * (i % 2 ? 2 : 1);
-    sum += d > 9 ? d - 9 : d;
-  }
-  return sum % 10 == 0;
+  // Luhn: from the right, every second digit counts doubled, less 9 when that is over 9 (0246813579 for 0 to 9).
+  return (
+    /^\d{13,19}$/.test(digits) &&
+    [...digits].reverse().reduce((sum, d, i) => sum + +(i % 2 ? '0246813579'[+d] : d), 0) % 10 == 0
+  );
 };

@@ -1,15 +1,9 @@
 import { promisifyRequest as request, type UseStore } from 'idb-keyval';
 import { appendAll, type AddCall } from './queue-append';
-import type { Added, Queue, QueueRecord } from './queue';
+import type { Added, QueueStore, QueueRecord } from './queue';
 
 /** Where the largest id given out is kept, beside the records. Number keys sort before strings, so ranges skip it. */
 const SEQ_KEY = 'seq';
-
-/** An add waiting for the transaction that stores it. */
-interface WaitingAdd extends AddCall {
-  resolve(added: Added): void;
-  reject(error: unknown): void;
-}
 
 /**
  * The queue in the object store `store` opens. Adds that arrive together (a burst of captures, a replayed stub) share
@@ -17,14 +11,16 @@ interface WaitingAdd extends AddCall {
  * transactions on a store one at a time, in the order they were created, across tabs; each reads the id counter and
  * the newest record before it writes, so ids stay in order across tabs.
  */
-export function indexedDbQueue(store: UseStore): Queue {
+export function indexedDbQueue(store: UseStore): QueueStore {
   // Created on use: IDBKeyRange is missing where IndexedDB is (server-side rendering imports this module too).
   const numbered = () => IDBKeyRange.upperBound(Infinity);
   /** The adds of the transaction that has not yet read where the queue ends: an add made now joins them. */
-  let joining: WaitingAdd[] | undefined;
+  let joining: AddCall[] | undefined;
+  /** What the transaction of the joining adds did with each of them, once it has completed. */
+  let stored: Promise<Added[]>;
 
   /** Stores `batch`, which grows until IndexedDB answers the first reads, and says what each of its adds did. */
-  const append = (batch: WaitingAdd[]) =>
+  const append = (batch: AddCall[]) =>
     store('readwrite', async (os) => {
       // Requests complete in order: once the count is in, so are the newest record and the id counter.
       const newest = os.openCursor(numbered(), 'prev');
@@ -49,22 +45,17 @@ export function indexedDbQueue(store: UseStore): Queue {
     });
 
   return {
-    add: (upsert, max) =>
-      new Promise((resolve, reject) => {
-        if (!joining) {
-          const batch: WaitingAdd[] = (joining = []);
-          append(batch).then(
-            (added) => batch.forEach((add, i) => add.resolve(added[i])),
-            (error: unknown) => {
-              // Failed before its reads, perhaps: no add may join it any more (a later batch that loses its place
-              // here only opens a transaction of its own).
-              joining = undefined;
-              batch.forEach((add) => add.reject(error));
-            },
-          );
-        }
-        joining.push({ upsert, max, resolve, reject });
-      }),
+    add(upsert, max) {
+      if (!joining) {
+        joining = [];
+        stored = append(joining);
+        // Failed before its reads, perhaps: no add may join it any more (a later batch that loses its place here only
+        // opens a transaction of its own).
+        stored.catch(() => (joining = undefined));
+      }
+      const i = joining.push({ upsert, max }) - 1;
+      return stored.then((added) => added[i]);
+    },
     oldest: (n) => store('readonly', (os) => request(os.getAll(numbered(), n))),
     remove: (ids) =>
       store('readwrite', (os) => {
@@ -77,6 +68,5 @@ export function indexedDbQueue(store: UseStore): Queue {
         os.delete(numbered());
         return request(os.transaction);
       }),
-    inMemory: () => false,
   };
 }

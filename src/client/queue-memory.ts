@@ -1,8 +1,8 @@
 import { appendAll } from './queue-append';
-import type { Queue, QueueRecord } from './queue';
+import type { QueueStore, QueueRecord } from './queue';
 
 /** The queue in this page's memory, where IndexedDB cannot be used: its records live and die with the page. */
-export function memoryQueue(): Queue {
+export function memoryQueue(): QueueStore {
   let records: QueueRecord[] = [];
   let seq = 0;
   return {
@@ -19,6 +19,5 @@ export function memoryQueue(): Queue {
     async clear() {
       records = [];
     },
-    inMemory: () => true,
   };
 }

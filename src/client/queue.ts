@@ -36,10 +36,13 @@ export interface Queue {
   remove(ids: number[]): Promise<void>;
   size(): Promise<number>;
   /** Removes every record (consent withdrawn); ids keep growing afterwards. */
-  clear(): Promise<void>;
+  clear(): Promise<unknown>;
   /** Whether the queue fell back to memory: its records then live and die with the page. */
   inMemory(): boolean;
 }
+
+/** Where a queue keeps its records, IndexedDB or memory: the queue knows which one it uses. */
+export type QueueStore = Omit<Queue, 'inMemory'>;
 
 /** Safari 14 could leave indexedDB.open pending forever; past this we stop waiting. */
 const OPEN_TIMEOUT_MS = 2000;
@@ -63,8 +66,8 @@ const exists = (name: string) =>
  * queue continues in memory and `warn` is called once; records already in IndexedDB wait there for the next page.
  */
 export function openQueue(name: string, warn: (message: string, cause: unknown) => void): Queue {
-  let active: Promise<Queue> | undefined;
-  let memory: Queue | undefined;
+  let active: Promise<QueueStore> | undefined;
+  let memory: QueueStore | undefined;
   const fallBack = (cause: unknown) => {
     if (!memory) {
       memory = memoryQueue();
@@ -75,7 +78,7 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
     return (active = Promise.resolve(memory));
   };
   const open = () =>
-    (active ??= new Promise<Queue>((resolve, reject) => {
+    (active ??= new Promise<QueueStore>((resolve, reject) => {
       const store = createStore(name, 'queue');
       setTimeout(reject, OPEN_TIMEOUT_MS, new Error(VERBOSE ? 'IndexedDB did not open in time' : 'timeout'));
       store('readonly', (os) => request(os.count())).then(() => resolve(indexedDbQueue(store)), reject);
@@ -83,7 +86,7 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
 
   // Each operation tries twice (a connection the browser closed is reopened) before giving up on IndexedDB.
   const withFallback =
-    <A extends unknown[], R>(op: (q: Queue) => (...args: A) => Promise<R>) =>
+    <A extends unknown[], R>(op: (q: QueueStore) => (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> =>
       open().then((q) =>
         op(q)(...args).catch(() =>
@@ -93,7 +96,7 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
   /** A purge under way: later operations wait for it, so it cannot remove what they add. */
   let purging: Promise<unknown> = Promise.resolve();
   const afterPurge =
-    <A extends unknown[], R>(op: (q: Queue) => (...args: A) => Promise<R>) =>
+    <A extends unknown[], R>(op: (q: QueueStore) => (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> =>
       purging.then(() => withFallback(op)(...args));
   const clear = withFallback((q) => q.clear);
@@ -106,7 +109,7 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
     clear() {
       const done = purging.then((): Promise<unknown> => active || exists(name)).then((found) => found && clear());
       purging = done.catch(() => {});
-      return done.then(() => {});
+      return done;
     },
     inMemory: () => !!memory,
   };

@@ -1,4 +1,4 @@
-import { checkAttributes, checkField, isIdentifier, isObject, NO_IDENTIFIER, normalizeEmail, type FieldValue } from '../profile/rules';
+import { checkField, isIdentifier, isObject, NO_IDENTIFIER, normalizeEmail, type FieldValue } from '../profile/rules';
 import { ValidationError } from '../errors';
 import type { Upsert } from './queue';
 import { VERBOSE } from '../verbose';
@@ -21,15 +21,18 @@ export function buildUpsert(vuid: string, identifiers: unknown, attributes: unkn
         : checkField(field, value);
     if (reason) throw new ValidationError(field, reason);
   }
-  // checkAttributes below would count the vuid added to every upsert, so the caller's own identifier is checked here.
+  // The merged fields below always hold the vuid, so the caller's own identifier is looked for here.
   if (!Object.values(identifiers).some((v) => v !== '')) {
     throw new ValidationError('identifiers', NO_IDENTIFIER);
   }
   const merged: Attributes = { vuid, ...attributes, ...(identifiers as Identifiers) };
-  const problem = checkAttributes(merged);
-  if (problem) throw new ValidationError(problem.field, problem.reason);
-
-  if (typeof merged.email == 'string') merged.email = normalizeEmail(merged.email);
+  // The identifiers (and the vuid) make the upsert identified already: only each field's own rules are left.
+  for (const [field, value] of Object.entries(merged)) {
+    const reason = checkField(field, value);
+    if (reason) throw new ValidationError(field, reason);
+  }
+  // A valid email is a non-empty string.
+  if (merged.email) merged.email = normalizeEmail(merged.email as string);
   return { attributes: merged };
 }
 
@@ -53,7 +56,8 @@ export function covers(token: string, { attributes }: Upsert): boolean {
     !!claims &&
     Object.entries(attributes).every(
       ([name, value]) =>
-        !isIdentifier(name) || value == null || value === '' || (name == 'vuid' ? claims.vuid == null || claims.vuid == value : claims[name] == String(value).trim()),
+        // A token that binds no vuid covers any; the vuid is 32 hex digits already, trimmed like any other value.
+        !isIdentifier(name) || value == null || value === '' || (name == 'vuid' && claims.vuid == null) || claims[name] == String(value).trim(),
     )
   );
 }

@@ -20,19 +20,21 @@ export interface VisitorId {
   stop(): void;
 }
 
-/** The Zaius tag stores `<uuid with dashes>|<epoch ms>`, URL-encoded; ODP knows the id as the 32 hex digits. */
+/** The Zaius tag stores `<uuid with dashes>|<epoch ms>` (URL-encoded in the cookie); ODP knows the id as the 32 hex digits. */
 const toVuid = (value: string | null | undefined): string | undefined => {
-  const uuid = attempt(() => /^([0-9a-f-]{32,36})\|\d+$/i.exec(decodeURIComponent(value!))?.[1].replace(/-/g, '').toLowerCase());
+  const uuid = /^([0-9a-f-]{32,36})\|\d+$/i.exec(value ?? '')?.[1].replace(/-/g, '').toLowerCase();
   return uuid && VUID.test(uuid) ? uuid : undefined;
 };
 
-/** UUIDv4 from getRandomValues: randomUUID is missing on plain-http hosts other than localhost. */
+/**
+ * A new id in the stored form: a UUIDv4 from getRandomValues (randomUUID is missing on plain-http hosts other than
+ * localhost), each x a random hex digit and y one of the RFC 4122 variant's (8 to b).
+ */
 const mint = (): string =>
-  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b, i) =>
-    (i == 6 ? (b & 15) | 64 : i == 8 ? (b & 63) | 128 : b).toString(16).padStart(2, '0'),
-  )
-    .join('')
-    .replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-') + `|${Date.now()}`;
+  'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, (c) => {
+    const r = crypto.getRandomValues(new Uint8Array(1))[0] & 15;
+    return (c == 'x' ? r : (r & 3) | 8).toString(16);
+  }) + `|${Date.now()}`;
 
 /**
  * The visitor id, kept in a first-party cookie and mirrored in localStorage so that clearing either one keeps the
@@ -58,48 +60,41 @@ export function createVisitorId(
     });
   /** The stored form (`<uuid>|<ms>`) of the current vuid. */
   let current = '';
-  const store = (value: string) => {
+  const use = (value: string) => {
     current = value;
-    if (!persist) return value;
+    if (!persist) return;
     // Written only when it differs: rewriting a cookie the site's server set would make it script-set, which
     // Safari's ITP caps at 7 days.
     if (cookie && readCookie() != encodeURIComponent(value)) {
       writeCookie(encodeURIComponent(value), Math.round(cookie.maxAgeDays * 86400));
     }
     writeLocal(key, value);
-    return value;
   };
   /** The vuid kept in the cookie or localStorage, cookie first, in its stored form. */
-  const kept = () => {
-    const fromCookie = readCookie();
-    const fromLocal = readLocal(key);
-    return toVuid(fromCookie) ? decodeURIComponent(fromCookie!) : toVuid(fromLocal) ? fromLocal! : undefined;
-  };
+  const kept = () => [attempt(() => decodeURIComponent(readCookie() ?? '')), readLocal(key)].find(toVuid);
 
-  let vuid = toVuid(store(kept() ?? mint()))!;
+  use(kept() ?? mint());
   consent.on((state) => {
     persist = state == 'granted';
     if (state == 'denied') {
       if (readCookie()) writeCookie('', 0);
       writeLocal(key, null);
     }
-    if (state != 'pending') vuid = toVuid(store(persist ? (kept() ?? current) : mint()))!;
+    if (state != 'pending') use(persist ? (kept() ?? current) : mint());
   });
 
   // A reset (logout) in another tab reaches this one through the localStorage mirror, so the next customer's login
   // here is not tied to the previous one's device history. An id kept in memory (no consent yet) is this page's own.
   const onStorage = (e: StorageEvent) => {
-    if (persist && e.key == key && toVuid(e.newValue)) vuid = toVuid(e.newValue)!;
+    if (persist && e.key == key && toVuid(e.newValue)) current = e.newValue!;
   };
   addEventListener('storage', onStorage);
 
   return {
     get vuid() {
-      return vuid;
+      return toVuid(current)!;
     },
-    reset() {
-      vuid = toVuid(store(mint()))!;
-    },
+    reset: () => use(mint()),
     stop: () => removeEventListener('storage', onStorage),
   };
 }

@@ -97,8 +97,9 @@ export function checkField(name: string, value: unknown): string | undefined {
   if (!NAME.test(name)) {
     return VERBOSE ? 'is not a lower snake_case name starting with a letter (at most 64 characters)' : 'is not snake_case';
   }
-  if (isReserved(name)) return VERBOSE ? 'is reserved by the profiles API' : 'is reserved';
-  if (FORBIDDEN_NAMES.includes(name)) return VERBOSE ? 'is reserved by JavaScript' : 'is reserved';
+  if (isReserved(name) || FORBIDDEN_NAMES.includes(name)) {
+    return VERBOSE ? `is reserved by ${isReserved(name) ? 'the profiles API' : 'JavaScript'}` : 'is reserved';
+  }
   if (value === null) return;
   if ((name == 'email' || name == 'vuid') && typeof value != 'string') return 'is not a string';
   if (typeof value == 'boolean') return;
