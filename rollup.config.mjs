@@ -37,7 +37,7 @@ const nodeDeclarations = () => ({
  * object the client touches (terser refuses DOM names anyway). test/node/size.test.js checks that no public
  * declaration uses one, and that each is renamed indeed.
  */
-export const INTERNAL_MEMBERS = ['afterMs', 'cleared', 'endsAt', 'fail', 'inMemory', 'oldest', 'raise', 'record', 'replaced', 'storing'];
+export const INTERNAL_MEMBERS = ['afterMs', 'answered', 'cleared', 'down', 'drain', 'endsAt', 'fail', 'failed', 'handOff', 'held', 'inMemory', 'oldest', 'plan', 'raise', 'record', 'replaced', 'storing'];
 
 const VERBOSE_MODULE = resolvePath('src/verbose.ts');
 
@@ -61,7 +61,7 @@ const tag = (file, plugins = []) => ({
       terser({
         // The output's syntax is ES2020 already (tsconfig's target): terser may write ES2020 shorthands too.
         ecma: 2020,
-        compress: { passes: 3 },
+        compress: { passes: 3, unsafe: true },
         mangle: { properties: { regex: new RegExp(`^(${INTERNAL_MEMBERS.join('|')})$`) } },
         format: { comments: false },
       }),
