@@ -185,7 +185,9 @@ if (selectedEngines().includes('chromium')) describe('chromium', () => {
     // what it delivered.
     const earlier = await openClient(context);
     await identifyMany(earlier, 'delivered-earlier', 3);
-    assert.equal((await earlier.evaluate(() => window.idc.flush())).sent, 3);
+    // Sent by this flush or by the one the page planned itself: either way, delivered from IndexedDB.
+    assert.equal((await earlier.evaluate(() => window.idc.flush())).pending, 0);
+    assert.equal(emailsInEmulator('delivered-earlier').size, 3);
     await earlier.close();
     await context.addInitScript(() => Object.defineProperty(window, 'indexedDB', { value: undefined }));
     const page = await openClient(context);
