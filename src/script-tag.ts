@@ -21,7 +21,7 @@ function readOptions(data: DOMStringMap, debug: boolean): ClientConfig {
     ...defaults,
     endpoint: checkEndpoint(data.endpoint),
     // Absent, empty or "true": every form; "false": off; anything else is a selector of the forms to capture.
-    autocapture: forms != 'false' && { forms: forms == 'true' ? '' : checkForms(forms), fields: {} },
+    autocapture: forms != 'false' && { forms: forms == 'true' ? '' : checkForms(forms) },
     batchSize: whole('batchSize', batchSize ? +batchSize : defaults.batchSize),
     consent: checkConsent(data.consent ?? defaults.consent),
     cookie: { ...defaults.cookie, domain: data.cookieDomain },
