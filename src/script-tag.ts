@@ -44,7 +44,9 @@ function start(data: DOMStringMap, src: string, queued?: unknown[]) {
     client.setIdentityToken(data.identityToken || null);
     const call = (entry: unknown) => {
       try {
-        if (!Array.isArray(entry)) throw new TypeError(VERBOSE ? "idcapture: push(['method', ...args])" : 'idcapture: push([])');
+        // Only the debug tag explains; in the production tag, destructuring what is no array throws a TypeError itself
+        // (a string reads as an unknown method).
+        if (VERBOSE && !Array.isArray(entry)) throw new TypeError("idcapture: push(['method', ...args])");
         const [method, ...args] = entry as Call;
         const fn = (client as unknown as Record<string, unknown>)[method];
         if (typeof fn != 'function') throw new TypeError(`idcapture: unknown method ${method}`);
