@@ -77,7 +77,8 @@ export function classifyField(el: Field, mapField?: FieldMapper): [field: string
   const row = TABLE.find(([, autocomplete]) => tokens.some((t) => autocomplete.split(' ').includes(t)));
   if (row) return [row[0], 'autocomplete'];
   if (type == 'email' || type == 'tel') return [type == 'tel' ? 'phone' : type, 'type'];
-  const labels = [...(el.labels ?? [])].map((l) => l.textContent);
+  // Null only for type=hidden, which never gets here.
+  const labels = [...el.labels!].map((l) => l.textContent);
   const text = words([el.name, el.id, ...labels, el.getAttribute('aria-label'), el.getAttribute('placeholder')].join(' '));
   const found = TABLE.find(([, , heuristic]) => heuristic?.test(text))?.[0];
   return [found, found ? 'name' : VERBOSE ? 'unrecognised' : '-'];
