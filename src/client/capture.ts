@@ -1,6 +1,6 @@
 import { checkField, isIdentifier, type FieldValue } from '../profile/rules';
 import { attempt, readLocal, writeLocal } from './attempt';
-import { classifyField, isCardNumber, type Field } from './classify-field';
+import { classifyField, isCardNumber, type Field, type FieldMapper } from './classify-field';
 import type { Consent } from './consent';
 import type { Attributes, Identifiers } from './upsert';
 import { VERBOSE } from '../verbose';
@@ -16,7 +16,13 @@ export interface AutocaptureOptions {
   fields?: Record<string, string>;
 }
 
-interface CaptureOptions extends Required<AutocaptureOptions> {
+/** Auto-capture as the client runs it: the `fields` option is a mapper by now, absent when the page maps nothing. */
+export interface ResolvedAutocapture {
+  forms: string;
+  mapField?: FieldMapper;
+}
+
+interface CaptureOptions extends ResolvedAutocapture {
   /** Where the fingerprint of the last capture is kept, so the same form sent again on the next page is skipped. */
   key: string;
   vuid: () => string;
@@ -65,7 +71,7 @@ export function startCapture(options: CaptureOptions) {
     const identifiers: Identifiers = {};
     const attributes: Attributes = {};
     for (const el of fields) {
-      const [field, how] = classifyField(el, options.fields);
+      const [field, how] = classifyField(el, options.mapField);
       let value: FieldValue = el.value.trim();
       if (field?.startsWith('dob_')) value = value && +value;
       // A numeric <select> value the table recognised is a platform's internal id (Magento's region_id, gender): its
@@ -115,7 +121,7 @@ export function startCapture(options: CaptureOptions) {
   };
   const onChange = (e: Event) => {
     const el = e.composedPath()[0] as Field;
-    if (!el.matches?.(FIELDS) || classifyField(el, options.fields)[0] != 'email' || checkField('email', el.value.trim())) return;
+    if (!el.matches?.(FIELDS) || classifyField(el, options.mapField)[0] != 'email' || checkField('email', el.value.trim())) return;
     const form = el.form;
     if (inScope(form ?? el)) read(form ? controls(form) : [el], form);
   };

@@ -44,12 +44,26 @@ const words = (text: string) =>
 const ignored = (el: Element | undefined): boolean =>
   !!el && (!!el.closest('[data-idcapture-ignore]') || ignored((el.getRootNode() as ShadowRoot).host));
 
+/** The profile field the page's own mappings give a control, if any. */
+export type FieldMapper = (el: Field) => string | undefined;
+
+/** The mapper of the `fields` option (`{ '<selector or name>': '<field>' }`): first key that names or matches wins. */
+export const mapFields =
+  (fields: Record<string, string>): FieldMapper =>
+  (el) => {
+    for (const key in fields) {
+      try {
+        if (el.name == key || el.matches(key)) return fields[key];
+      } catch {}
+    }
+  };
+
 /**
  * The profile field `el` holds, or why it is skipped: `[field, how]` with `how` one of data-idcapture, fields,
- * autocomplete, type, name (the heuristics), or `[undefined, reason]`. `fields` are the page's own mappings
- * (`{ '<selector or name>': '<field>' }`).
+ * autocomplete, type, name (the heuristics), or `[undefined, reason]`. `mapField` holds the page's own mappings (the
+ * script tag, which has none, passes nothing).
  */
-export function classifyField(el: Field, fields: Record<string, string>): [field: string | undefined, how: string] {
+export function classifyField(el: Field, mapField?: FieldMapper): [field: string | undefined, how: string] {
   const type = el.type;
   const tokens = (el.getAttribute('autocomplete') ?? '').toLowerCase().split(/\s+/);
   if (NEVER_TYPE.test(type)) return [, type];
@@ -58,15 +72,13 @@ export function classifyField(el: Field, fields: Record<string, string>): [field
   if (ignored(el)) return [, VERBOSE ? 'ignored' : '-'];
   const explicit = el.dataset.idcapture;
   if (explicit) return [explicit, 'data-idcapture'];
-  for (const key in fields) {
-    try {
-      if (el.name == key || el.matches(key)) return [fields[key], 'fields'];
-    } catch {}
-  }
+  const mapped = mapField?.(el);
+  if (mapped) return [mapped, 'fields'];
   const row = TABLE.find(([, autocomplete]) => tokens.some((t) => autocomplete.split(' ').includes(t)));
   if (row) return [row[0], 'autocomplete'];
   if (type == 'email' || type == 'tel') return [type == 'tel' ? 'phone' : type, 'type'];
-  const labels = [...(el.labels ?? [])].map((l) => l.textContent);
+  // Null only for type=hidden, which never gets here.
+  const labels = [...el.labels!].map((l) => l.textContent);
   const text = words([el.name, el.id, ...labels, el.getAttribute('aria-label'), el.getAttribute('placeholder')].join(' '));
   const found = TABLE.find(([, , heuristic]) => heuristic?.test(text))?.[0];
   return [found, found ? 'name' : VERBOSE ? 'unrecognised' : '-'];

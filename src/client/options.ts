@@ -1,4 +1,5 @@
-import type { AutocaptureOptions } from './capture';
+import type { AutocaptureOptions, ResolvedAutocapture } from './capture';
+import { mapFields } from './classify-field';
 import { checkField } from '../profile/rules';
 import type { ConsentState } from './consent';
 import { IdCaptureError } from '../errors';
@@ -74,7 +75,7 @@ export const defaults = {
 /** The options as the client uses them: every default filled in, every value checked. */
 export interface ClientConfig {
   endpoint: string;
-  autocapture: Required<AutocaptureOptions> | false;
+  autocapture: ResolvedAutocapture | false;
   consent: ConsentState;
   respectGlobalPrivacyControl: boolean;
   batchSize: number;
@@ -169,7 +170,7 @@ export function resolveOptions(options: IdCaptureOptions): ClientConfig {
   if (typeof document != 'undefined') checkForms(forms);
   const resolved = {
     endpoint,
-    autocapture: autocapture !== false && { forms, fields },
+    autocapture: autocapture !== false && { forms, mapField: mapFields(fields) },
     batchSize: whole('batchSize', options.batchSize ?? defaults.batchSize),
     flushInterval: whole('flushInterval', options.flushInterval ?? defaults.flushInterval),
     maxQueueSize: whole('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),
