@@ -44,12 +44,12 @@ function start(data: DOMStringMap, src: string, queued?: unknown[]) {
     client.setIdentityToken(data.identityToken || null);
     const call = (entry: unknown) => {
       try {
-        // Only the debug tag explains a bad call; in the production tag, destructuring what is no array, or calling what
-        // is no method, throws the TypeError itself (a string reads as an unknown method).
+        // Only the debug tag explains; in the production tag, destructuring what is no array throws a TypeError itself
+        // (a string reads as an unknown method).
         if (VERBOSE && !Array.isArray(entry)) throw new TypeError("idcapture: push(['method', ...args])");
         const [method, ...args] = entry as Call;
-        const fn = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[method];
-        if (VERBOSE && typeof fn != 'function') throw new TypeError(`idcapture: unknown method ${method}`);
+        const fn = (client as unknown as Record<string, unknown>)[method];
+        if (typeof fn != 'function') throw new TypeError(`idcapture: unknown method ${method}`);
         Promise.resolve(fn(...args)).catch(report);
       } catch (error) {
         report(error);
