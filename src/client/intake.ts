@@ -20,6 +20,8 @@ interface IntakeOptions {
   emit: <K extends keyof IdCaptureEvents>(type: K, detail: IdCaptureEvents[K]) => void;
   log: (...args: unknown[]) => void;
   report: (error: unknown) => void;
+  /** Aborts when the client is destroyed. */
+  signal: AbortSignal;
 }
 
 /**
@@ -28,7 +30,7 @@ interface IntakeOptions {
  * are queued first by the next page that has consent.
  */
 export function createIntake(options: IntakeOptions, visitor: VisitorId, queued: (added: Added) => void) {
-  const { queue, consent, storing, emit, log, report } = options;
+  const { queue, consent, storing, emit, log, report, signal } = options;
   const unstoredKey = `idcapture-unstored:${options.endpoint}`;
   let held: Upsert[] = [];
   /** The vuid the held upserts were made with: this page's, which had none stored. */
@@ -75,7 +77,7 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
       enqueueInOrder([...unstored, ...waiting]);
     }
   });
-  const unkeep = keepUnstored(unstoredKey, () => (consent.state == 'granted' ? [...storing] : []));
+  keepUnstored(unstoredKey, () => (consent.state == 'granted' ? [...storing] : []), signal);
   // What an earlier page left unstored is queued first.
   if (consent.state == 'granted') enqueueInOrder(takeUnstored(unstoredKey));
 
@@ -99,6 +101,5 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
     held: () => held.length,
     /** Forgets the held upserts: they belong to the visitor who leaves (`reset()`). */
     reset: () => void (held = []),
-    stop: unkeep,
   };
 }
