@@ -48,12 +48,13 @@ const AFTER_ONLINE_MS = 1000;
 export function createDelivery(options: DeliveryOptions) {
   const { endpoint, batchSize, queue, consent, emit, clock, signal } = options;
   const backoff = createBackoff(endpoint, clock);
-  const diagnosis = createDiagnosis(endpoint, emit);
+  const raise = (error: unknown) => emit('error', { error });
+  const diagnosis = createDiagnosis(endpoint, raise);
   const snapshot = createSnapshot();
   const sender = createSender(options, snapshot, backoff, diagnosis);
   let flushing: Promise<[FlushResult, number]> | undefined;
   const sending = () => !signal.aborted && consent.state == 'granted';
-  const plan = createPlanner(clock, backoff.endsAt, sending, (error) => emit('error', { error }), signal);
+  const plan = createPlanner(clock, backoff.endsAt, sending, raise, signal);
 
   /**
    * One flush: `wait` for the lock (explicit flush) or skip when another tab holds it (planned flush). Resolves with
