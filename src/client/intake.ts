@@ -52,15 +52,14 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
     list.reduce((done, u) => done.then(() => (now == withdrawals ? enqueue(u) : undefined)), Promise.resolve()).catch(report);
   };
 
-  /** Queues `upsert`, holds it in memory while consent is pending, or drops it; says whether it was taken. */
-  const accept = (upsert: Upsert) => {
+  /** Queues `upsert`, holds it in memory while consent is pending, or drops it; settles once that is done. */
+  const accept = async (upsert: Upsert) => {
     if (consent.state == 'granted') return enqueue(upsert);
     if (consent.state == 'pending') {
       held.push(upsert);
       heldVuid = visitor.vuid;
     }
     if (VERBOSE) log(`consent ${consent.state}: not queued`, upsert);
-    return consent.state == 'pending';
   };
 
   consent.on((state) => {
@@ -90,10 +89,13 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
      * page's unload keeps.
      */
     capture(upsert: Upsert, form: HTMLFormElement | null): false | Promise<unknown> {
-      if (consent.state != 'denied') emit('capture', { upsert, form });
-      const taken = accept(upsert);
-      if (!(taken instanceof Promise)) return taken && Promise.resolve();
+      if (consent.state == 'denied') {
+        if (VERBOSE) log('consent denied: not queued', upsert);
+        return false;
+      }
+      emit('capture', { upsert, form });
       storing.add(upsert);
+      const taken = accept(upsert);
       taken.catch(report).finally(() => storing.delete(upsert));
       return taken;
     },
