@@ -63,17 +63,20 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
   };
 
   consent.on((state) => {
-    if (state != 'granted') withdrawals++;
-    if (state == 'pending') return;
-    const waiting = held;
-    held = [];
-    // A grant queues what an earlier page left unstored; a denial purges it, and the queue.
-    const unstored = takeUnstored(unstoredKey);
-    if (state == 'denied') queue.clear().catch(report);
+    // A grant queues what an earlier page left unstored, then what waited in memory; a denial purges both, and the
+    // queue.
     if (state == 'granted') {
       // The visitor id, now stored, may be one another tab stored meanwhile.
-      waiting.forEach((u) => u.attributes.vuid == heldVuid && (u.attributes.vuid = visitor.vuid));
-      enqueueInOrder([...unstored, ...waiting]);
+      held.forEach((u) => u.attributes.vuid == heldVuid && (u.attributes.vuid = visitor.vuid));
+      enqueueInOrder([...takeUnstored(unstoredKey), ...held]);
+      held = [];
+    } else {
+      withdrawals++;
+      if (state == 'denied') {
+        held = [];
+        takeUnstored(unstoredKey);
+        queue.clear().catch(report);
+      }
     }
   });
   keepUnstored(unstoredKey, () => (consent.state == 'granted' ? [...storing] : []), signal);
