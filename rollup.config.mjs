@@ -37,7 +37,7 @@ const nodeDeclarations = () => ({
  * object the client touches (terser refuses DOM names anyway). test/node/size.test.js checks that no public
  * declaration uses one, and that each is renamed indeed.
  */
-export const INTERNAL_MEMBERS = ['afterMs', 'answered', 'cleared', 'down', 'drain', 'endsAt', 'fail', 'failed', 'handOff', 'held', 'inMemory', 'oldest', 'plan', 'raise', 'record', 'replaced', 'storing'];
+export const INTERNAL_MEMBERS = ['afterMs', 'answered', 'cleared', 'down', 'drain', 'endsAt', 'fail', 'failed', 'handOff', 'held', 'inMemory', 'oldest', 'raise', 'record', 'replaced', 'storing'];
 
 const VERBOSE_MODULE = resolvePath('src/verbose.ts');
 

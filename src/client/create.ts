@@ -69,8 +69,11 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
     console.warn(`[idcapture] ${message}`, cause);
     emit('error', { error: cause });
   });
+  /** Aborts on `destroy()`, which stops the listeners and timers of delivery and the intake. */
+  const lifetime = new AbortController();
+  const { signal } = lifetime;
   // What delivery and the intake share; `storing` holds the captures on their way into IndexedDB.
-  const shared = { ...resolved, queue, consent, storing: new Set<Upsert>(), emit, log, report, clock };
+  const shared = { ...resolved, queue, consent, storing: new Set<Upsert>(), emit, log, report, clock, signal };
   const delivery = createDelivery(shared);
   const intake = createIntake(shared, visitor, delivery.queued);
   let token: string | undefined;
@@ -93,10 +96,9 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
     });
   if (VERBOSE && resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}`);
 
-  let destroyed = false;
   /** Every method but `destroy` refuses to work on a destroyed client: README promises that later calls fail. */
   const alive = () => {
-    if (destroyed) throw new IdCaptureError('idcapture: client destroyed');
+    if (signal.aborted) throw new IdCaptureError('idcapture: client destroyed');
   };
   const client: IdCapture = {
     get vuid() {
@@ -132,11 +134,9 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
     },
     // A second call finds everything stopped already: it does nothing.
     destroy() {
-      destroyed = true;
-      delivery.stop();
+      lifetime.abort();
       visitor.stop();
       if (stopCapture) stopCapture();
-      intake.stop();
       consent.stop();
       clear();
     },

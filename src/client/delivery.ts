@@ -32,6 +32,8 @@ interface DeliveryOptions {
   emit: <K extends keyof IdCaptureEvents>(type: K, detail: IdCaptureEvents[K]) => void;
   log: (...args: unknown[]) => void;
   clock: PageClock;
+  /** Aborts when the client is destroyed: nothing is sent or planned any more. */
+  signal: AbortSignal;
 }
 
 /** A flush follows an enqueue this soon; later enqueues join it rather than postpone it. */
@@ -44,15 +46,15 @@ const AFTER_ONLINE_MS = 1000;
  * page is hidden. Sending and acting on answers is send.ts's; this plans when.
  */
 export function createDelivery(options: DeliveryOptions) {
-  const { endpoint, batchSize, queue, consent, emit, clock } = options;
+  const { endpoint, batchSize, queue, consent, emit, clock, signal } = options;
   const backoff = createBackoff(endpoint, clock);
-  const diagnosis = createDiagnosis(endpoint, emit);
+  const raise = (error: unknown) => emit('error', { error });
+  const diagnosis = createDiagnosis(endpoint, raise);
   const snapshot = createSnapshot();
   const sender = createSender(options, snapshot, backoff, diagnosis);
-  let stopped = false;
   let flushing: Promise<[FlushResult, number]> | undefined;
-  const sending = () => !stopped && consent.state == 'granted';
-  const { plan, cancel } = createPlanner(clock, backoff.endsAt, sending, (error) => emit('error', { error }));
+  const sending = () => !signal.aborted && consent.state == 'granted';
+  const plan = createPlanner(clock, backoff.endsAt, sending, raise, signal);
 
   /**
    * One flush: `wait` for the lock (explicit flush) or skip when another tab holds it (planned flush). Resolves with
@@ -97,7 +99,8 @@ export function createDelivery(options: DeliveryOptions) {
 
   const soon = (ms: number) => plan(ms, () => flush(false));
   consent.on((state) => (state == 'granted' ? soon(SOON_MS) : state == 'denied' && snapshot.cleared()));
-  const unwatch = watchPage(
+  watchPage(
+    signal,
     // With the network known down (the browser says so, or this page's last request got no answer), a keepalive
     // request could only fail, or be replayed by the browser later beside a normal flush.
     () => sending() && navigator.onLine !== false && !diagnosis.down() && (sender.handOff([...options.storing]), true),
@@ -117,11 +120,6 @@ export function createDelivery(options: DeliveryOptions) {
     queued(added: Added) {
       snapshot.queued(added);
       soon(SOON_MS);
-    },
-    stop() {
-      stopped = true;
-      cancel();
-      unwatch();
     },
   };
 }

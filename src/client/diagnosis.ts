@@ -1,6 +1,5 @@
 import type { Failure } from './answer';
 import { HttpError, IdCaptureError } from '../errors';
-import type { IdCaptureEvents } from './events';
 import { VERBOSE } from '../verbose';
 
 /** Network failures in a row, while the browser says it is online, that make a misconfiguration likely. */
@@ -12,9 +11,10 @@ let warned = false;
 /**
  * Tells a delivery that cannot succeed as configured from one that only has to wait: an endpoint that refuses the page,
  * or one that gets no answer several times in a row, which the browser shows only as its own network or CORS error,
- * naming neither cause nor cure. Each such failure is an 'error' event; the console hears of it once per page.
+ * naming neither cause nor cure. Each such failure goes to `raise` (an 'error' event); the console hears of it once per
+ * page.
  */
-export function createDiagnosis(endpoint: string, emit: <K extends keyof IdCaptureEvents>(type: K, detail: IdCaptureEvents[K]) => void) {
+export function createDiagnosis(endpoint: string, raise: (error: Error) => void) {
   /** Requests in a row that got no answer at all: the endpoint, or the network, is down. */
   let unanswered = 0;
   return {
@@ -40,7 +40,7 @@ export function createDiagnosis(endpoint: string, emit: <K extends keyof IdCaptu
                 : `idcapture: ${endpoint} did not answer`,
             );
       if (!error) return;
-      emit('error', { error });
+      raise(error);
       if (!warned) console.warn(VERBOSE ? `${error.message} (still retrying, with backoff)` : error.message);
       warned = true;
     },

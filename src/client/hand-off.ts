@@ -57,12 +57,12 @@ export function createSnapshot() {
 }
 
 /**
- * Follows the page's comings and goings for delivery. `hidden` runs when the page may be going away (visibility
- * hidden, and pagehide as a tab closes, which follows it): once per hiding, unless it returns false (nothing handed
- * off), until the page is shown again. `back` runs when the page returns from the back/forward cache, `online` when
- * the network returns. Returns the function that stops following.
+ * Follows the page's comings and goings for delivery, until `signal` aborts. `hidden` runs when the page may be going
+ * away (visibility hidden, and pagehide as a tab closes, which follows it): once per hiding, unless it returns false
+ * (nothing handed off), until the page is shown again. `back` runs when the page returns from the back/forward cache,
+ * `online` when the network returns.
  */
-export function watchPage(hidden: () => boolean, back: () => void, online: () => void) {
+export function watchPage(signal: AbortSignal, hidden: () => boolean, back: () => void, online: () => void) {
   let handedOff = false;
   const onHidden = (e: Event) => {
     if (e.type != 'pagehide' && document.visibilityState != 'hidden') handedOff = false;
@@ -72,14 +72,8 @@ export function watchPage(hidden: () => boolean, back: () => void, online: () =>
     handedOff = false;
     if (e.persisted) back();
   };
-  addEventListener('online', online);
-  addEventListener('pageshow', onPageShow);
-  addEventListener('pagehide', onHidden);
-  document.addEventListener('visibilitychange', onHidden);
-  return () => {
-    removeEventListener('online', online);
-    removeEventListener('pageshow', onPageShow);
-    removeEventListener('pagehide', onHidden);
-    document.removeEventListener('visibilitychange', onHidden);
-  };
+  addEventListener('online', online, { signal });
+  addEventListener('pageshow', onPageShow, { signal });
+  addEventListener('pagehide', onHidden, { signal });
+  document.addEventListener('visibilitychange', onHidden, { signal });
 }

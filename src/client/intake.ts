@@ -20,6 +20,8 @@ interface IntakeOptions {
   emit: <K extends keyof IdCaptureEvents>(type: K, detail: IdCaptureEvents[K]) => void;
   log: (...args: unknown[]) => void;
   report: (error: unknown) => void;
+  /** Aborts when the client is destroyed. */
+  signal: AbortSignal;
 }
 
 /**
@@ -28,7 +30,7 @@ interface IntakeOptions {
  * are queued first by the next page that has consent.
  */
 export function createIntake(options: IntakeOptions, visitor: VisitorId, queued: (added: Added) => void) {
-  const { queue, consent, storing, emit, log, report } = options;
+  const { queue, consent, storing, emit, log, report, signal } = options;
   const unstoredKey = `idcapture-unstored:${options.endpoint}`;
   let held: Upsert[] = [];
   /** The vuid the held upserts were made with: this page's, which had none stored. */
@@ -50,32 +52,34 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
     list.reduce((done, u) => done.then(() => (now == withdrawals ? enqueue(u) : undefined)), Promise.resolve()).catch(report);
   };
 
-  /** Queues `upsert`, holds it in memory while consent is pending, or drops it; says whether it was taken. */
-  const accept = (upsert: Upsert) => {
+  /** Queues `upsert`, holds it in memory while consent is pending, or drops it; settles once that is done. */
+  const accept = async (upsert: Upsert) => {
     if (consent.state == 'granted') return enqueue(upsert);
     if (consent.state == 'pending') {
       held.push(upsert);
       heldVuid = visitor.vuid;
     }
     if (VERBOSE) log(`consent ${consent.state}: not queued`, upsert);
-    return consent.state == 'pending';
   };
 
   consent.on((state) => {
-    if (state != 'granted') withdrawals++;
-    if (state == 'pending') return;
-    const waiting = held;
-    held = [];
-    // A grant queues what an earlier page left unstored; a denial purges it, and the queue.
-    const unstored = takeUnstored(unstoredKey);
-    if (state == 'denied') queue.clear().catch(report);
+    // A grant queues what an earlier page left unstored, then what waited in memory; a denial purges both, and the
+    // queue.
     if (state == 'granted') {
       // The visitor id, now stored, may be one another tab stored meanwhile.
-      waiting.forEach((u) => u.attributes.vuid == heldVuid && (u.attributes.vuid = visitor.vuid));
-      enqueueInOrder([...unstored, ...waiting]);
+      held.forEach((u) => u.attributes.vuid == heldVuid && (u.attributes.vuid = visitor.vuid));
+      enqueueInOrder([...takeUnstored(unstoredKey), ...held]);
+      held = [];
+    } else {
+      withdrawals++;
+      if (state == 'denied') {
+        held = [];
+        takeUnstored(unstoredKey);
+        queue.clear().catch(report);
+      }
     }
   });
-  const unkeep = keepUnstored(unstoredKey, () => (consent.state == 'granted' ? [...storing] : []));
+  keepUnstored(unstoredKey, () => (consent.state == 'granted' ? [...storing] : []), signal);
   // What an earlier page left unstored is queued first.
   if (consent.state == 'granted') enqueueInOrder(takeUnstored(unstoredKey));
 
@@ -88,10 +92,13 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
      * page's unload keeps.
      */
     capture(upsert: Upsert, form: HTMLFormElement | null): false | Promise<unknown> {
-      if (consent.state != 'denied') emit('capture', { upsert, form });
-      const taken = accept(upsert);
-      if (!(taken instanceof Promise)) return taken && Promise.resolve();
+      if (consent.state == 'denied') {
+        if (VERBOSE) log('consent denied: not queued', upsert);
+        return false;
+      }
+      emit('capture', { upsert, form });
       storing.add(upsert);
+      const taken = accept(upsert);
       taken.catch(report).finally(() => storing.delete(upsert));
       return taken;
     },
@@ -99,6 +106,5 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
     held: () => held.length,
     /** Forgets the held upserts: they belong to the visitor who leaves (`reset()`). */
     reset: () => void (held = []),
-    stop: unkeep,
   };
 }

@@ -6,13 +6,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * At most one planned run, at the earliest time asked for: `plan(ms, fn)` runs `fn` in `ms`, never before
  * `notBefore()` (epoch ms: a running backoff, this tab's or another's), and never later than a run already planned;
- * nothing is planned while `may()` is false. A rejection of `fn` goes to `failed`. `cancel` drops the planned run.
+ * nothing is planned while `may()` is false. A rejection of `fn` goes to `failed`. `signal` aborting drops the planned run.
  */
 export function createPlanner(
   { now, setTimeout, clearTimeout }: PageClock,
   notBefore: () => number,
   may: () => boolean,
   failed: (error: unknown) => void,
+  signal: AbortSignal,
 ) {
   let timer: unknown;
   /** When the planned run starts (epoch ms), Infinity when none is planned. */
@@ -32,5 +33,6 @@ export function createPlanner(
       Math.min(MAX_TIMER_MS, at - now()),
     );
   };
-  return { plan, cancel: () => clearTimeout(timer) };
+  signal.addEventListener('abort', () => clearTimeout(timer));
+  return plan;
 }

@@ -1,4 +1,4 @@
-import { createStore, promisifyRequest as request } from 'idb-keyval';
+import { createStore } from 'idb-keyval';
 import type { FieldValue } from '../profile/rules';
 import { indexedDbQueue } from './queue-indexeddb';
 import { memoryQueue } from './queue-memory';
@@ -79,9 +79,10 @@ export function openQueue(name: string, warn: (message: string, cause: unknown) 
   };
   const open = () =>
     (active ??= new Promise<QueueStore>((resolve, reject) => {
-      const store = createStore(name, 'queue');
+      const queue = indexedDbQueue(createStore(name, 'queue'));
       setTimeout(reject, OPEN_TIMEOUT_MS, new Error(VERBOSE ? 'IndexedDB did not open in time' : 'timeout'));
-      store('readonly', (os) => request(os.count())).then(() => resolve(indexedDbQueue(store)), reject);
+      // A first read proves the database opens.
+      queue.size().then(() => resolve(queue), reject);
     }).catch(fallBack));
 
   // Each operation tries twice (a connection the browser closed is reopened) before giving up on IndexedDB.

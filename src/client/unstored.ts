@@ -5,15 +5,14 @@ import type { Upsert } from './queue';
  * Captures a page leaves while their IndexedDB write is still under way. The browser aborts that write with the page,
  * and the keepalive hand-off may be skipped (network known down) or fail, so at `pagehide` they are also written to
  * localStorage, which is synchronous, and the next page queues them (a duplicate is harmless: upserts are idempotent).
- * Returns the function that stops watching.
+ * Watches until `signal` aborts.
  */
-export function keepUnstored(key: string, unstored: () => Upsert[]): () => void {
+export function keepUnstored(key: string, unstored: () => Upsert[], signal: AbortSignal) {
   const onPageHide = () => {
     const list = unstored();
     if (list.length) writeLocal(key, JSON.stringify([...readUnstored(key), ...list]));
   };
-  addEventListener('pagehide', onPageHide);
-  return () => removeEventListener('pagehide', onPageHide);
+  addEventListener('pagehide', onPageHide, { signal });
 }
 
 const readUnstored = (key: string): Upsert[] => {
