@@ -1,3 +1,4 @@
+import { closestName } from '../options/checks';
 import type { AutocaptureOptions, ResolvedAutocapture } from './capture';
 import { mapFields } from './classify-field';
 import { checkField } from '../profile/rules';
@@ -52,7 +53,7 @@ export interface IdCaptureOptions {
    */
   cookie?: CookieOptions | false;
   /**
-   * Log each decision on the console.
+   * Log each decision on the console, in a development build (an app's production build carries no debug output).
    * @default false
    */
   debug?: boolean;
@@ -122,30 +123,14 @@ export function checkForms(forms: string) {
 }
 
 /**
- * The suggestion for the unknown option `name`: the known one of `names` with the fewest edits (Levenshtein distance,
- * ignoring case), if at most a third of its letters need one.
+ * Refuses an option name the client does not know, in `options` or (with `within`) one of its option objects: a
+ * misspelt option would otherwise be ignored without a word. The suggestion is the shared one of every entry point.
  */
-function closest(name: string, names: string[]) {
-  let best = '';
-  let fewest = name.length / 3;
-  for (const known of names) {
-    // One row of the edit-distance table per letter of `name`: row[j], the edits from what is read so far to j letters.
-    let row = [...Array(known.length + 1).keys()];
-    for (const letter of name.toLowerCase()) {
-      const above = row;
-      row = [above[0] + 1];
-      for (let j = 0; j < known.length; j++) row.push(Math.min(above[j + 1] + 1, row[j] + 1, above[j] + +(letter != known[j].toLowerCase())));
-    }
-    if (row[known.length] <= fewest) [best, fewest] = [known, row[known.length] - 1];
-  }
-  return best && ` (did you mean ${best}?)`;
-}
-
-/** Refuses an option name the client does not know: a misspelt option would otherwise be ignored without a word. */
-function checkNames(options: object) {
-  const known = ['endpoint', 'debug', ...Object.keys(defaults)];
+function checkNames(options: object, known: readonly string[], within = '') {
   for (const name in options) {
-    if (!known.includes(name)) throw new TypeError(`idcapture: unknown option ${name}` + (VERBOSE ? closest(name, known) : ''));
+    if (known.includes(name)) continue;
+    const near = VERBOSE && closestName(name, known);
+    throw new TypeError(`idcapture: unknown option ${within}${name}` + (near ? ` (did you mean ${within}${near}?)` : ''));
   }
 }
 
@@ -154,15 +139,17 @@ function checkNames(options: object) {
  * script tag sets only a few options, from its data-* attributes, and checks those itself: see script-tag.ts.)
  */
 export function resolveOptions(options: IdCaptureOptions): ClientConfig {
-  if (typeof options == 'object') checkNames(options);
+  if (typeof options == 'object') checkNames(options, ['endpoint', ...Object.keys(defaults)]);
   const endpoint = checkEndpoint(options?.endpoint);
   const consent = checkConsent(options.consent ?? defaults.consent);
+  if (typeof options.cookie == 'object' && options.cookie) checkNames(options.cookie, ['name', 'domain', 'maxAgeDays'], 'cookie.');
   const cookie = options.cookie !== false && { ...defaults.cookie, ...options.cookie };
   if (cookie) {
     if (!/^[\w.-]+$/.test(cookie.name)) fail('cookie.name', 'a cookie name');
     positive('cookie.maxAgeDays', cookie.maxAgeDays);
   }
   const autocapture = options.autocapture ?? defaults.autocapture;
+  if (typeof autocapture == 'object' && autocapture) checkNames(autocapture, ['forms', 'fields'], 'autocapture.');
   const { forms = '', fields = {} } = autocapture === true ? {} : autocapture || {};
   const shape = typeof autocapture == 'boolean' || typeof autocapture == 'object';
   if (!shape || typeof forms != 'string' || Object.values(fields).some((f) => checkField(f, null))) badAutocapture();

@@ -61,4 +61,3 @@ export function covers(token: string, { attributes }: Upsert): boolean {
     )
   );
 }
-

@@ -50,7 +50,7 @@ export function createVisitorId(
   const key = cookie ? cookie.name : 'vuid';
   const readCookie = () =>
     cookie ? attempt(() => document.cookie.split('; ').find((c) => c.startsWith(key + '='))?.slice(key.length + 1)) : undefined;
-  
+
   const writeCookie = (value: string, maxAge: number) =>
     attempt(() => {
       document.cookie =

@@ -16,7 +16,7 @@ export interface Forwarded {
 }
 
 /** What the browser is told of a record the profiles API refused. */
-export const REFUSED = 'refused by the profiles API';
+const REFUSED = 'refused by the profiles API';
 
 /** A wait the proxy asks of browsers is re-issued as whole seconds in this range, never copied. */
 const RETRY_AFTER_S = { min: 1, max: 60 };

@@ -43,7 +43,7 @@ export interface CoalesceOptions {
 export const defaults = { maxWaitMs: 50, maxRecords: 500, maxPendingRecords: 20_000, maxPendingBytes: 8 * 1024 * 1024 } as const;
 
 /** The API's own cap on records per request. */
-const UPSTREAM_MAX_BATCH = 500;
+export const UPSTREAM_MAX_BATCH = 500;
 
 /** `coalesce` as checked: `merge` false for `coalesce: false`, each browser request its own upstream request. */
 export interface CoalesceSettings extends Required<CoalesceOptions> {

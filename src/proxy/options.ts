@@ -2,7 +2,7 @@
 import { DEFAULT_FIELDS, DEFAULT_IDENTIFIERS, checkField } from '../profile/rules';
 import { resolveOrigins } from './cors';
 import { resolveLimiters, type RateLimiter, type RateLimits, type Scope } from './rate-limit';
-import { defaults as coalesceDefaults, resolveCoalesce, type CoalesceOptions } from './coalesce';
+import { defaults as coalesceDefaults, resolveCoalesce, UPSTREAM_MAX_BATCH, type CoalesceOptions } from './coalesce';
 import { systemClock, type Clock } from '../upstream/clock';
 import type { Reason } from './answers';
 import type { FetchLike } from './upstream';
@@ -143,9 +143,6 @@ export const defaults = {
 
 /** Every option's name: a misspelt one would otherwise leave its option at the default without a word. */
 const names = optionNames<ProxyOptions>()(defaults, ['apiKey', 'allowedOrigins', 'log', 'verify']);
-
-/** The upstream's own cap on records per request. */
-const UPSTREAM_MAX_BATCH = 500;
 
 /** Most upstream requests per second a proxy may be told to start. */
 const MAX_UPSTREAM_RPS = 1000;

@@ -34,7 +34,7 @@ export function manualClock(start = Date.now()) {
         now = next[1].at;
         next[1].fn();
         fired++;
-        // What the timer started (a lease loop taking its next turn) runs on before the next timer fires.
+        // What the timer started (a flush it planned, a retry) runs on before the next timer fires.
         await new Promise((resolve) => setTimeout(resolve));
       }
       now = end;

@@ -147,6 +147,24 @@ describe('createIdCapture options', () => {
     });
   }
 
+  // Inside an option object too: a misspelt `forms` would otherwise capture every form of the page.
+  const nested = [
+    [{ autocapture: { form: '.checkout' } }, 'idcapture: unknown option autocapture.form (did you mean autocapture.forms?)'],
+    [{ cookie: { domian: '.shop.example' } }, 'idcapture: unknown option cookie.domian (did you mean cookie.domain?)'],
+  ];
+  for (const [options, message] of nested) {
+    it(`throws a TypeError for ${message.split(' ')[3]}`, () => {
+      let error;
+      try {
+        createIdCapture({ endpoint: uniqueEndpoint(), ...options });
+      } catch (e) {
+        error = e;
+      }
+      assert(error instanceof TypeError, `expected a TypeError, got ${error}`);
+      equal(error.message, message);
+    });
+  }
+
   it('takes every documented option name', () => {
     const idc = createIdCapture({
       endpoint: uniqueEndpoint(),
