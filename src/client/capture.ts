@@ -34,6 +34,8 @@ interface CaptureOptions extends ResolvedAutocapture {
    */
   capture: (identifiers: Identifiers, attributes: Attributes, form: HTMLFormElement | null) => false | Promise<unknown>;
   log: (...args: unknown[]) => void;
+  /** Aborts when the client is destroyed: every listener goes. */
+  signal: AbortSignal;
 }
 
 const FIELDS = 'input,select,textarea';
@@ -58,13 +60,12 @@ const fingerprint = (text: string) => {
  * whose own handlers call preventDefault, are seen) and on each open shadow root a focus enters, since `submit` and
  * `change` do not leave shadow trees. On submit, the form's classified fields become one capture; on change of a
  * field holding a complete valid email, its form's (or the lone field's) do. Handlers only classify and hand over.
- * Returns the function that removes every listener.
+ * Every listener goes when `options.signal` aborts.
  */
 export function startCapture(options: CaptureOptions) {
   let last = readLocal(options.key);
   // One signal removes every listener: nothing here holds on to a shadow root the page has dropped.
-  const listening = new AbortController();
-  const listenerOptions = { capture: true, signal: listening.signal };
+  const listenerOptions = { capture: true, signal: options.signal };
 
   /** The capture `fields` make, or nothing without an identifier (email, phone, a `data-idcapture="customer_id"`). */
   const read = (fields: Field[], form: HTMLFormElement | null) => {
@@ -146,5 +147,4 @@ export function startCapture(options: CaptureOptions) {
       writeLocal(options.key, null);
     }
   });
-  return () => listening.abort();
 }

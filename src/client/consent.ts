@@ -17,8 +17,6 @@ export interface Consent {
   set(state: ConsentState): void;
   /** Calls `fn` with each new state, this tab's or another's, after the functions given before it. */
   on(fn: (state: ConsentState) => void): void;
-  /** Stops following the other tabs. */
-  stop(): void;
 }
 
 /**
@@ -27,7 +25,7 @@ export interface Consent {
  * The other parts of the client subscribe with `on` and each does its own share: the visitor id is stored or
  * deleted, delivery runs or waits, the upserts waiting in memory are queued or discarded.
  */
-export function createConsent(option: ConsentState, respectGpc: boolean): Consent {
+export function createConsent(option: ConsentState, respectGpc: boolean, signal: AbortSignal): Consent {
   const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl;
   let state = gpc && respectGpc ? 'denied' : (valid(readLocal(KEY)) ?? option);
   const listeners: ((state: ConsentState) => void)[] = [];
@@ -36,7 +34,7 @@ export function createConsent(option: ConsentState, respectGpc: boolean): Consen
     listeners.forEach((fn) => fn(next));
   };
   const onStorage = (e: StorageEvent) => e.key == KEY && apply(valid(e.newValue) ?? 'pending');
-  addEventListener('storage', onStorage);
+  addEventListener('storage', onStorage, { signal });
   return {
     get state() {
       return state;
@@ -48,6 +46,5 @@ export function createConsent(option: ConsentState, respectGpc: boolean): Consen
       writeLocal(KEY, valid(next) ?? null);
     },
     on: (fn) => void listeners.push(fn),
-    stop: () => removeEventListener('storage', onStorage),
   };
 }

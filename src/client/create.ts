@@ -63,15 +63,15 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
     console.error('[idcapture]', error);
     emit('error', { error });
   };
-  const consent = createConsent(resolved.consent, resolved.respectGlobalPrivacyControl);
-  const visitor = createVisitorId(resolved.cookie, consent);
   const queue = openQueue(`idcapture:${resolved.endpoint}`, (message, cause) => {
     console.warn(`[idcapture] ${message}`, cause);
     emit('error', { error: cause });
   });
-  /** Aborts on `destroy()`, which stops the listeners and timers of delivery and the intake. */
+  /** Aborts on `destroy()`: every listener and timer of the client goes with it. */
   const lifetime = new AbortController();
   const { signal } = lifetime;
+  const consent = createConsent(resolved.consent, resolved.respectGlobalPrivacyControl, signal);
+  const visitor = createVisitorId(resolved.cookie, consent, signal);
   // What delivery and the intake share; `storing` holds the captures on their way into IndexedDB.
   const shared = { ...resolved, queue, consent, storing: new Set<Upsert>(), emit, log, report, clock, signal };
   const delivery = createDelivery(shared);
@@ -84,8 +84,7 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
     else if (explicit !== undefined) throw new ValidationError('token', VERBOSE ? 'does not name these identifiers' : 'does not match');
     return upsert;
   };
-  const stopCapture =
-    resolved.autocapture &&
+  if (resolved.autocapture) {
     startCapture({
       ...resolved.autocapture,
       key: `idcapture-last:${resolved.endpoint}`,
@@ -93,7 +92,9 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
       consent,
       capture: (identifiers, attributes, form) => intake.capture(vouch(buildUpsert(visitor.vuid, identifiers, attributes)), form),
       log,
+      signal,
     });
+  }
   if (VERBOSE && resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}`);
 
   /** Every method but `destroy` refuses to work on a destroyed client: README promises that later calls fail. */
@@ -135,9 +136,6 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
     // A second call finds everything stopped already: it does nothing.
     destroy() {
       lifetime.abort();
-      visitor.stop();
-      if (stopCapture) stopCapture();
-      consent.stop();
       clear();
     },
   };

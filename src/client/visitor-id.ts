@@ -16,8 +16,6 @@ export interface VisitorId {
   readonly vuid: string;
   /** Mints a new vuid (stored if stored ones are kept): the next visitor on this device is a stranger. */
   reset(): void;
-  /** Stops following the other tabs' resets. */
-  stop(): void;
 }
 
 /** The Zaius tag stores `<uuid with dashes>|<epoch ms>` (URL-encoded in the cookie); ODP knows the id as the 32 hex digits. */
@@ -45,6 +43,7 @@ const mint = (): string =>
 export function createVisitorId(
   cookie: (Required<Omit<CookieOptions, 'domain'>> & CookieOptions) | false,
   consent: Consent,
+  signal: AbortSignal,
 ): VisitorId {
   let persist = consent.state == 'granted';
   const key = cookie ? cookie.name : 'vuid';
@@ -88,13 +87,12 @@ export function createVisitorId(
   const onStorage = (e: StorageEvent) => {
     if (persist && e.key == key && toVuid(e.newValue)) current = e.newValue!;
   };
-  addEventListener('storage', onStorage);
+  addEventListener('storage', onStorage, { signal });
 
   return {
     get vuid() {
       return toVuid(current)!;
     },
     reset: () => use(mint()),
-    stop: () => removeEventListener('storage', onStorage),
   };
 }
