@@ -1,7 +1,6 @@
 import { checkField, isIdentifier, type FieldValue } from '../profile/rules';
-import { attempt, readLocal, writeLocal } from './attempt';
+import { attempt } from './attempt';
 import { classifyField, isCardNumber, type Field, type FieldMapper } from './classify-field';
-import type { Consent } from './consent';
 import type { Attributes, Identifiers } from './upsert';
 import { VERBOSE } from '../verbose';
 
@@ -23,16 +22,9 @@ export interface ResolvedAutocapture {
 }
 
 interface CaptureOptions extends ResolvedAutocapture {
-  /** Where the fingerprint of the last capture is kept, so the same form sent again on the next page is skipped. */
-  key: string;
   vuid: () => string;
-  /** The fingerprint is written to localStorage only while consent is granted, and forgotten when it is denied. */
-  consent: Consent;
-  /**
-   * Hands one capture over; returns false when it is not taken (consent denied), else a promise that settles once it
-   * is stored (or held while consent is pending). It must not throw.
-   */
-  capture: (identifiers: Identifiers, attributes: Attributes, form: HTMLFormElement | null) => false | Promise<unknown>;
+  /** Hands one capture over; returns false when it is not taken (consent denied). It must not throw. */
+  capture: (identifiers: Identifiers, attributes: Attributes, form: HTMLFormElement | null) => boolean;
   log: (...args: unknown[]) => void;
   /** Aborts when the client is destroyed: every listener goes. */
   signal: AbortSignal;
@@ -48,13 +40,6 @@ const controls = (root: ParentNode): Field[] =>
     el.shadowRoot ? controls(el.shadowRoot) : el.matches(FIELDS) ? [el as Field] : [],
   );
 
-/** 32-bit FNV-1a: the last capture is remembered by fingerprint, so no profile data sits in localStorage. */
-const fingerprint = (text: string) => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return (h >>> 0).toString(36);
-};
-
 /**
  * Form auto-capture: listeners delegated at the document in the capture phase (so forms added later, and forms
  * whose own handlers call preventDefault, are seen) and on each open shadow root a focus enters, since `submit` and
@@ -63,7 +48,9 @@ const fingerprint = (text: string) => {
  * Every listener goes when `options.signal` aborts.
  */
 export function startCapture(options: CaptureOptions) {
-  let last = readLocal(options.key);
+  // The last capture of this page, by its JSON. Only this page's: the same form sent again on a later page is sent
+  // again, since the visitor restating a value is newer than whatever another device wrote in between.
+  let last: string;
   // One signal removes every listener: nothing here holds on to a shadow root the page has dropped.
   const listenerOptions = { capture: true, signal: options.signal };
 
@@ -98,20 +85,12 @@ export function startCapture(options: CaptureOptions) {
       if (VERBOSE) options.log('not captured: no identifier', form);
       return;
     }
-    const print = fingerprint(JSON.stringify([options.vuid(), identifiers, attributes]));
+    const print = JSON.stringify([options.vuid(), identifiers, attributes]);
     if (print == last) {
       if (VERBOSE) options.log('not captured: same as the last', form);
       return;
     }
-    const taken = options.capture(identifiers, attributes, form);
-    if (!taken) return;
-    last = print;
-    // Kept for the next pages only once stored: a page that leaves first (and a hand-off that fails) would otherwise
-    // lose this capture for good, the same form being skipped next time.
-    taken.then(
-      () => last == print && options.consent.state == 'granted' && writeLocal(options.key, print),
-      () => last == print && (last = null),
-    );
+    if (options.capture(identifiers, attributes, form)) last = print;
   };
 
   const inScope = (el: Element) => !options.forms || attempt(() => el.closest(options.forms));
@@ -140,11 +119,4 @@ export function startCapture(options: CaptureOptions) {
     },
     listenerOptions,
   );
-  // A denial purges the fingerprint too, with everything else an earlier grant stored.
-  options.consent.on((state) => {
-    if (state == 'denied') {
-      last = null;
-      writeLocal(options.key, null);
-    }
-  });
 }

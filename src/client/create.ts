@@ -87,9 +87,7 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
   if (resolved.autocapture) {
     startCapture({
       ...resolved.autocapture,
-      key: `idcapture-last:${resolved.endpoint}`,
       vuid: () => visitor.vuid,
-      consent,
       capture: (identifiers, attributes, form) => intake.capture(vouch(buildUpsert(visitor.vuid, identifiers, attributes)), form),
       log,
       signal,

@@ -87,20 +87,18 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
     /** For `identify()`: settles once `upsert` is queued (or held, or discarded, as consent says). */
     accept,
     /**
-     * For auto-capture: says so (a 'capture' event, unless consent is denied) and returns false when `upsert` is
-     * discarded, else a promise that settles once it is queued or held. Until then it counts as unstored, which the
-     * page's unload keeps.
+     * For auto-capture: says so (a 'capture' event, unless consent is denied) and queues or holds `upsert`; false when
+     * it is discarded. Until it is stored it counts as unstored, which the page's unload keeps.
      */
-    capture(upsert: Upsert, form: HTMLFormElement | null): false | Promise<unknown> {
+    capture(upsert: Upsert, form: HTMLFormElement | null): boolean {
       if (consent.state == 'denied') {
         if (VERBOSE) log('consent denied: not queued', upsert);
         return false;
       }
       emit('capture', { upsert, form });
       storing.add(upsert);
-      const taken = accept(upsert);
-      taken.catch(report).finally(() => storing.delete(upsert));
-      return taken;
+      accept(upsert).catch(report).finally(() => storing.delete(upsert));
+      return true;
     },
     /** How many upserts wait in memory for consent. */
     held: () => held.length,
