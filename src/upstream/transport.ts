@@ -87,7 +87,7 @@ export function createTransport(options: TransportOptions) {
     } catch (error) {
       if (error instanceof HTTPError) {
         error.response.body?.cancel().catch(() => {});
-        throw new HttpError(error.response.status, `idcapture/server: the profiles API answered ${error.response.status} after ${options.retries + 1} attempts`, {
+        throw new HttpError(error.response.status, `idcapture: the profiles API answered ${error.response.status} after ${options.retries + 1} attempts`, {
           // The answer, not ky's error: that one holds the request, whose headers carry the key.
           cause: error.response,
         });
@@ -96,7 +96,7 @@ export function createTransport(options: TransportOptions) {
       const what = error instanceof TimeoutError ? `did not answer within ${options.timeoutMs} ms` : 'could not be reached';
       // ky's TimeoutError holds the request, whose headers carry the key: only its message is kept.
       const cause = error instanceof TimeoutError ? new Error(error.message) : error;
-      throw new NetworkError(`idcapture/server: the profiles API ${what} after ${options.retries + 1} attempts`, { cause });
+      throw new NetworkError(`idcapture: the profiles API ${what} after ${options.retries + 1} attempts`, { cause });
     }
   };
 }

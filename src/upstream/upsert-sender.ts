@@ -90,7 +90,7 @@ export function createUpsertSender(options: SenderOptions) {
       if (!named.size) {
         response.body?.cancel().catch(() => {});
         // The answer is the cause, as for a refusal ky retried: whoever must wait reads its `Retry-After` there.
-        throw new HttpError(response.status, `idcapture/server: the profiles API refused the upsert with ${response.status}`, { cause: response });
+        throw new HttpError(response.status, `idcapture: the profiles API refused the upsert with ${response.status}`, { cause: response });
       }
       invalids.push(...[...named].map(([i, message]) => ({ index: pending[i].index, message })));
       const dropped = new Set([...named.keys()].map((i) => pending[i].group));
