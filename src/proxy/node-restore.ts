@@ -11,7 +11,7 @@ import { resolveServerCookie, restoreCookie, type ServerCookieOptions } from './
 export function vuidRestore(
   options: ServerCookieOptions & { trustProto?: boolean } = {},
 ): (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void {
-  const cookie = resolveServerCookie(options, 'idcapture/proxy/node', undefined, ['trustProto'])!;
+  const cookie = resolveServerCookie(options, 'idcapture/proxy/node', '', ['trustProto'])!;
   const { trustProto } = options;
   return (req, res, next) => {
     const tls = (req.socket as { encrypted?: boolean }).encrypted === true;

@@ -52,15 +52,15 @@ export type ServerCookie = Required<Omit<ServerCookieOptions, 'domain'>> & { dom
 export function resolveServerCookie(
   option: ServerCookieOptions | boolean | undefined,
   owner: string,
-  within: string | undefined = 'serverCookie',
+  within = 'serverCookie',
   more: readonly string[] = [],
 ): ServerCookie | undefined {
   if (option === undefined || option === false) return;
   const check = optionChecks(owner);
   const path = (name: string) => (within ? `${within}.${name}` : name);
   const given = option === true ? {} : option;
-  if (typeof given != 'object' || !given) return check.fail(within ?? 'options', 'an object, true or false');
-  check.known(given, [...names, ...more], within);
+  if (typeof given != 'object' || !given) return check.fail(within || 'options', 'an object, true or false');
+  check.known(given, [...names, ...more], within || undefined);
   const name = (value: unknown, option: string) => (typeof value == 'string' && TOKEN.test(value) ? value : check.fail(path(option), 'a cookie name'));
   const { domain } = given;
   if (domain !== undefined && (typeof domain != 'string' || !/^\.?[a-z0-9.-]+$/i.test(domain))) check.fail(path('domain'), 'a host name');
@@ -163,6 +163,6 @@ export function withCookies(response: Response, cookies: (string | undefined)[])
  * server twin for a request, or `undefined` when there is nothing to restore. Options as `serverCookie`.
  */
 export function createVuidRestore(options: ServerCookieOptions = {}): (request: Request) => string | undefined {
-  const cookie = resolveServerCookie(options, 'idcapture/proxy', undefined)!;
+  const cookie = resolveServerCookie(options, 'idcapture/proxy', '')!;
   return (request) => restoreCookie(cookie, cookieRequest(request));
 }
