@@ -22,7 +22,7 @@ interface Env {
    * `wrangler secret put IDENTITY_SECRET`). Turns on `verify`; without it anyone can rewrite any profile by email.
    */
   IDENTITY_SECRET?: string;
-  /** `"true"` to inject the tag into the origin's HTML pages. */
+  /** `"true"` to inject the tag into the origin's HTML pages, or a JSON object of the tag's `data-*` attributes. */
   INJECT?: string;
 }
 
@@ -32,5 +32,5 @@ export default createEdge((env: Env) => ({
   upstream: env.UPSTREAM || undefined,
   rateLimit: env.IP_RATE_LIMITER ? { ip: env.IP_RATE_LIMITER } : undefined,
   verify: env.IDENTITY_SECRET ? { secret: env.IDENTITY_SECRET } : undefined,
-  inject: env.INJECT == 'true',
+  inject: env.INJECT?.startsWith('{') ? { attributes: JSON.parse(env.INJECT) } : env.INJECT == 'true',
 }));

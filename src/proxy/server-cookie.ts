@@ -47,7 +47,7 @@ export type ServerCookie = Required<Omit<ServerCookieOptions, 'domain'>> & { dom
 
 /**
  * Checks the option once; `undefined` or `false` turns the twin off. `owner` words the errors, `within` is the
- * option's path (`serverCookie`, or nothing for a helper whose options these are) and `more` the helper's own names.
+ * option's path (`serverCookie`, or `''` for a helper whose options these are) and `more` the helper's own names.
  */
 export function resolveServerCookie(
   option: ServerCookieOptions | boolean | undefined,
