@@ -1,6 +1,7 @@
 /** The options of `createEdge`: the proxy's, plus what the edge itself serves. */
 import { optionChecks } from '../options/checks';
 import { proxyOptionNames, type ProxyOptions } from '../proxy/options';
+import type { ServerCookieOptions } from '../proxy/server-cookie';
 import type { InjectOptions } from './inject';
 
 /** Options of `createEdge`: every `createProxy` option, plus these. */
@@ -22,6 +23,11 @@ export interface EdgeOptions extends ProxyOptions {
    * @default 'PROFILE_WRITER'
    */
   writer?: string;
+  /**
+   * The vuid's HttpOnly server twin, as the proxy's option: on here, because the edge runs on the store's own host.
+   * @default true
+   */
+  serverCookie?: ServerCookieOptions | boolean;
 }
 
 /** The edge's own defaults; `serverCookie` is on here (the edge runs on the store's own host), off in `createProxy`. */
