@@ -38,7 +38,16 @@ const check = optionChecks('idcapture/edge');
 const DATA = /^data-[a-z0-9-]+$/;
 
 /** The edge's options as checked: its own settings, and the options to give `createProxy`. */
-export function resolveEdgeOptions(options: EdgeOptions) {
+export interface EdgeConfig {
+  /** The injected tag's extra attributes, or undefined for no injection. */
+  inject: Record<string, string> | undefined;
+  scriptPath: string;
+  writer: string;
+  proxy: ProxyOptions;
+}
+
+/** Checks the edge's own options once and splits off the proxy's. */
+export function resolveEdgeOptions(options: EdgeOptions): EdgeConfig {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture/edge: createEdge needs { apiKey, allowedOrigins }');
   check.known(options, [...OWN, ...proxyOptionNames]);
   const { inject = edgeDefaults.inject, scriptPath = edgeDefaults.scriptPath, writer = edgeDefaults.writer, ...proxy } = options;
