@@ -149,7 +149,8 @@ export const clearCookie = (cookie: ServerCookie, request: CookieRequest): strin
  */
 export function withCookies(response: Response, cookies: (string | undefined)[]): Response {
   const set = cookies.filter((c): c is string => !!c);
-  if (!set.length) return response;
+  // A 101 (a WebSocket through the edge) cannot be copied, and sets no cookie anyway.
+  if (!set.length || response.status < 200) return response;
   const copy = new Response(response.body, response);
   for (const c of set) copy.headers.append('set-cookie', c);
   const cache = copy.headers.get('cache-control');
