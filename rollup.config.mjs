@@ -2,6 +2,8 @@ import typescript from '@rollup/plugin-typescript';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { posix, resolve as resolvePath } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 
 const ts = (options = {}) => typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts', 'demo/**/*.ts'], ...options });
 
@@ -51,6 +53,27 @@ const terse = () => ({
   load: (id) => (id == VERBOSE_MODULE ? 'export const VERBOSE = false;' : null),
 });
 
+/**
+ * `idcapture:tag` (src/edge/tag.d.ts): the production tag's exact bytes and their strong ETag, read when the edge is
+ * built, after the tag (rollup builds this file's configurations in order). The edge then needs no file system.
+ */
+const embedTag = () => ({
+  name: 'embed-tag',
+  resolveId: (id) => (id == 'idcapture:tag' ? '\0idcapture:tag' : null),
+  load(id) {
+    if (id != '\0idcapture:tag') return null;
+    const code = readFileSync('dist/idcapture.js', 'utf8');
+    const etag = `"${createHash('sha256').update(code).digest('hex').slice(0, 32)}"`;
+    return `export const code = ${JSON.stringify(code)};\nexport const etag = ${JSON.stringify(etag)};`;
+  },
+});
+
+/** The demo's Worker imports `idcapture/edge` by name, as a store's would (tsconfig.json's `paths` says the same). */
+const selfReference = () => ({
+  name: 'self-reference',
+  resolveId: (id) => (id == 'idcapture/edge' ? resolvePath('src/edge/index.ts') : null),
+});
+
 /** A script-tag file: one minified IIFE with idb-keyval inside. */
 const tag = (file, plugins = []) => ({
   input: 'src/script-tag.ts',
@@ -84,11 +107,12 @@ export default [
       emulator: 'src/emulator/index.ts',
       'emulator-cli': 'src/emulator/cli.ts',
       server: 'src/server/index.ts',
+      edge: 'src/edge/index.ts',
     },
     output: { dir: 'dist', format: 'es', chunkFileNames: 'chunks/[name].js' },
     external: (id) => /^(node:|idb-keyval$|ky$)/.test(id),
     // Declarations of src only: the demo is no part of the package.
-    plugins: [ts({ include: ['src/**/*.ts'], declaration: true, declarationDir: 'dist/types', rootDir: '.', outDir: 'dist' }), nodeDeclarations()],
+    plugins: [embedTag(), ts({ include: ['src/**/*.ts'], declaration: true, declarationDir: 'dist/types', rootDir: '.', outDir: 'dist' }), nodeDeclarations()],
   },
   // The npm entry as an app's production build resolves it (the `production` export condition): the client with the
   // production tag's short messages and no debug output. Development builds and Node get dist/index.js, with all of it.
@@ -117,6 +141,6 @@ export default [
   {
     input: 'demo/edge/worker.ts',
     output: { file: 'dist/edge/worker.js', format: 'es' },
-    plugins: [resolve(), ts({ declaration: false })],
+    plugins: [selfReference(), embedTag(), resolve(), ts({ declaration: false })],
   },
 ];

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createProxy } from '../dist/proxy.js';
-import { toNodeListener } from '../dist/proxy-node.js';
+import { toNodeListener, vuidRestore } from '../dist/proxy-node.js';
 import { createEmulator } from '../dist/emulator.js';
 import { createServerClient, signIdentity } from '../dist/server.js';
 import { randomBytes } from 'node:crypto';
@@ -61,6 +61,9 @@ function visitorVuid(req) {
   return /^[0-9a-f]{32}$/.test(vuid) ? vuid : undefined;
 }
 
+/** The vuid's HttpOnly server twin (README, serverCookie) in `req`, if any: the inspector shows it, no script can read it. */
+const twinOf = (req) => (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith('idc_vuid='))?.slice(9) || undefined;
+
 const sendJson = (res, status, body) => {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
@@ -93,17 +96,24 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   let proxy;
   let hosts = [];
   let preset = 'off';
+  // The proxy runs on the storefront's own origin, so it keeps the vuid's server twin and every page restores the
+  // script cookie from it (Safari deletes script-set storage after 7 days). Twins that restored a cookie are noted
+  // for the inspector.
+  const restore = vuidRestore();
+  const restored = new Set();
 
   async function demoRoute(req, res, path) {
     const route = `${req.method} ${path}`;
     if (route == 'GET /demo/status') return sendJson(res, 200, { upstream: emulator ? 'emulator' : upstream, faults: emulator ? preset : null });
     if (route == 'GET /demo/profile') {
       const vuid = visitorVuid(req);
-      if (!vuid) return sendJson(res, 200, { vuid: null, profile: null });
+      const twinCookie = twinOf(req);
+      const twin = !twinCookie ? 'none' : restored.has(twinCookie) ? 'restored' : 'present';
+      if (!vuid) return sendJson(res, 200, { vuid: null, profile: null, twin });
       try {
-        return sendJson(res, 200, { vuid, profile: await zaius.getProfile({ vuid }) });
+        return sendJson(res, 200, { vuid, profile: await zaius.getProfile({ vuid }), twin });
       } catch (error) {
-        return sendJson(res, 502, { vuid, error: `${error.name}: ${error.message}` });
+        return sendJson(res, 502, { vuid, error: `${error.name}: ${error.message}`, twin });
       }
     }
     // JSON only: a cross-site page cannot send it without a preflight this server never answers.
@@ -181,6 +191,8 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
       return sendJson(res, 400, { error: 'bad request target' });
     }
     if (pathname == '/api/profiles') return proxy(req, res);
+    restore(req, res);
+    if (String(res.getHeader('set-cookie') ?? '').startsWith('vuid=')) restored.add(twinOf(req));
     if (pathname == '/favicon.ico') return void res.writeHead(204).end();
     // The emulator's inspection paths, for a look from the terminal and for the demo's tests.
     // Changes (reset, faults) are JSON posts only: a cross-site page cannot send one without a preflight.
@@ -208,7 +220,7 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   const origins = [url, `http://localhost:${server.address().port}`];
   hosts = origins.map((origin) => new URL(origin).host);
   // Verified identity on: signed-in visitors' upserts may do everything, anonymous ones are reduced (README).
-  proxy = toNodeListener(createProxy({ apiKey: key, upstream, allowedOrigins: origins, fetch, verify: { secret: identitySecret } }));
+  proxy = toNodeListener(createProxy({ apiKey: key, upstream, allowedOrigins: origins, fetch, verify: { secret: identitySecret }, serverCookie: true }));
   return {
     url,
     upstream: emulator ? 'the embedded emulator' : upstream,

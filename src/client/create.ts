@@ -53,6 +53,14 @@ export interface IdCapture {
 }
 
 /**
+ * A proxy or edge on the page's own origin may keep an HttpOnly twin of the vuid (README, serverCookie) that no script
+ * can delete: on a denial or a reset it is asked to. Another origin never gets the cookie, so is not asked.
+ */
+const twinForgetter = ({ endpoint, fetch }: ClientConfig) => () => {
+  if (new URL(endpoint, location.href).origin == location.origin) fetch(endpoint, { method: 'DELETE', keepalive: true }).catch(() => {});
+};
+
+/**
  * The client of `resolved`, options already checked, and the channel the script tag reports its own errors on.
  * `clock` is internal: the browser tests pass one they advance themselves.
  */
@@ -72,6 +80,8 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
   const { signal } = lifetime;
   const consent = createConsent(resolved.consent, resolved.respectGlobalPrivacyControl, signal);
   const visitor = createVisitorId(resolved.cookie, consent, signal);
+  const forget = twinForgetter(resolved);
+  consent.on((state) => state == 'denied' && forget());
   // What delivery and the intake share; `storing` holds the captures on their way into IndexedDB.
   const shared = { ...resolved, queue, consent, storing: new Set<Upsert>(), emit, log, report, clock, signal };
   const delivery = createDelivery(shared);
@@ -123,6 +133,7 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
     reset() {
       alive();
       visitor.reset();
+      forget();
       intake.reset();
       token = undefined;
       if (VERBOSE) log('reset: new vuid', visitor.vuid);

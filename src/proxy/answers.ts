@@ -9,13 +9,14 @@ import type { Invalid } from './validate';
 export const ANSWERS = {
   accepted: { status: 202, title: 'Accepted', message: '' },
   preflight: { status: 204, title: 'No Content', message: '' },
+  cleared: { status: 204, title: 'No Content', message: '' },
   invalid_json: { status: 400, title: 'Bad Request', message: 'Unable to parse request body.' },
   invalid_batch: { status: 400, title: 'Bad Request', message: 'Send a non-empty array of {"attributes": {...}} records, or one record.' },
   invalid_records: { status: 400, title: 'Bad Request', message: 'Some records are invalid; none was sent. Drop those in invalids and resend the rest.' },
   unreadable_body: { status: 400, title: 'Bad Request', message: 'The request body could not be read.' },
   origin_not_allowed: { status: 403, title: 'Forbidden', message: 'This origin may not post profiles here.' },
   not_found: { status: 404, title: 'Not Found', message: 'Nothing is served at this path.' },
-  method_not_allowed: { status: 405, title: 'Method Not Allowed', message: 'Only POST and its OPTIONS preflight are served.' },
+  method_not_allowed: { status: 405, title: 'Method Not Allowed', message: 'Only POST (DELETE with serverCookie) and its OPTIONS preflight are served.' },
   payload_too_large: { status: 413, title: 'Payload Too Large', message: 'The body is larger than this proxy accepts.' },
   too_many_records: { status: 413, title: 'Payload Too Large', message: 'The batch has more records than this proxy accepts; split it.' },
   unsupported_media_type: { status: 415, title: 'Unsupported Media Type', message: 'Send JSON as application/json or text/plain.' },
@@ -46,12 +47,13 @@ const REMOVED = 'Attributes not in allowedAttributes were removed from the recor
 const REDUCED = 'Records without a valid identity token were reduced to what unverified records may set; the rest was forwarded.';
 
 /** Builds the response for `outcome`. `origin` is the allowed origin to echo, or null for none. */
-export function respond({ reason, retryAfterS, invalids, removed, reduced }: Outcome, origin: string | null): Response {
+export function respond({ reason, retryAfterS, invalids, removed, reduced }: Outcome, origin: string | null, methods: string): Response {
   const { status, title, message } = ANSWERS[reason];
   // Vary on every answer of the route: a cache must not hand one origin's answer (with its CORS headers) to another.
   const headers: Record<string, string> = { vary: 'Origin', 'cache-control': 'no-store', ...corsHeaders(origin) };
-  if (reason == 'preflight') return new Response(null, { status, headers: { ...headers, ...preflightHeaders } });
-  if (reason == 'method_not_allowed') headers.allow = 'POST, OPTIONS';
+  if (reason == 'preflight') return new Response(null, { status, headers: { ...headers, ...preflightHeaders(methods) } });
+  if (reason == 'cleared') return new Response(null, { status, headers });
+  if (reason == 'method_not_allowed') headers.allow = `${methods}, OPTIONS`;
   if (retryAfterS !== undefined) headers['retry-after'] = String(retryAfterS);
   headers['content-type'] = 'application/json';
   headers['x-content-type-options'] = 'nosniff';

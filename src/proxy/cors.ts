@@ -45,9 +45,9 @@ export function corsHeaders(origin: string | null): Record<string, string> {
   return { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'Retry-After' };
 }
 
-/** The extra headers of a preflight answer. */
-export const preflightHeaders = {
-  'access-control-allow-methods': 'POST',
+/** The extra headers of a preflight answer; `methods`: `POST`, or `POST, DELETE` with the server cookie. */
+export const preflightHeaders = (methods: string) => ({
+  'access-control-allow-methods': methods,
   'access-control-allow-headers': 'Content-Type',
   'access-control-max-age': String(PREFLIGHT_MAX_AGE_S),
-};
+});

@@ -9,6 +9,7 @@ import { resolveOptions, type LogEntry, type ProxyConfig, type ProxyOptions } fr
 import { overLimit } from './rate-limit';
 import { createCoalescer, type Coalescer } from './coalesce';
 import { validateBatch } from './validate';
+import { clearCookie, cookieRequest, restoreCookie, twinCookie, withCookies } from './server-cookie';
 
 /** What the runtime adapter knows about the request beyond the request itself. */
 export interface ProxyContext {
@@ -20,7 +21,7 @@ export interface ProxyContext {
 export type ProxyHandler = (request: Request, ctx?: ProxyContext) => Promise<Response>;
 
 /** The outcome plus the facts the log hook may see. */
-type Result = Outcome & Omit<LogEntry, 'status' | 'reason' | 'latencyMs' | 'invalidRecords'>;
+type Result = Outcome & Omit<LogEntry, 'status' | 'reason' | 'latencyMs' | 'invalidRecords'> & { vuids?: unknown[] };
 
 /** `text/plain` is accepted because `navigator.sendBeacon` cannot send another type without a preflight. */
 const JSON_TYPE = /^(application\/json|text\/plain)\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
@@ -35,12 +36,14 @@ function clientIp(request: Request, ctx: ProxyContext | undefined, header: strin
 }
 
 async function pipeline(request: Request, ctx: ProxyContext | undefined, config: ProxyConfig, coalescer: Coalescer): Promise<Result> {
-  // 1. Route. No GET: profile reads are never exposed to browsers.
+  // 1. Route. No GET: profile reads are never exposed to browsers. DELETE only clears the server cookie.
   if (new URL(request.url).pathname != config.path) return { reason: 'not_found' };
-  if (request.method != 'POST' && request.method != 'OPTIONS') return { reason: 'method_not_allowed' };
+  const { method } = request;
+  if (method != 'POST' && method != 'OPTIONS' && !(method == 'DELETE' && config.serverCookie)) return { reason: 'method_not_allowed' };
   // 2. Origin.
   if (!originAllowed(request.headers.get('origin'), config.origins)) return { reason: 'origin_not_allowed' };
-  if (request.method == 'OPTIONS') return { reason: 'preflight' };
+  if (method == 'OPTIONS') return { reason: 'preflight' };
+  if (method == 'DELETE') return { reason: 'cleared' };
   // 3. Content type.
   if (!JSON_TYPE.test(request.headers.get('content-type') ?? '')) return { reason: 'unsupported_media_type' };
   // 4. Per-IP budget, before any work. Without a known IP (no adapter context) this budget cannot apply.
@@ -66,6 +69,7 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
     removed: removed.length ? removed : undefined,
     reduced: reduced.length ? reduced : undefined,
     verified,
+    vuids: batch.records.map((r) => r.attributes.vuid),
   };
   // 4, continued. The per-vuid budget: the vuid lives in the body, so it is known only now. Counted on the records as
   // sent, so a vuid the unverified policy took out still pays.
@@ -90,6 +94,8 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
 export function createProxy(options: ProxyOptions): ProxyHandler {
   const config = resolveOptions(options);
   const coalescer = createCoalescer({ ...config, ...config.coalesce });
+  const { serverCookie: cookie } = config;
+  const methods = cookie ? 'POST, DELETE' : 'POST';
   return async (request, ctx) => {
     const started = Date.now();
     let result: Result;
@@ -99,7 +105,13 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       result = { reason: 'internal_error' };
     }
     const origin = request.headers.get('origin');
-    const response = respond(result, originAllowed(origin, config.origins) ? origin : null);
+    let response = respond(result, originAllowed(origin, config.origins) ? origin : null, methods);
+    if (cookie) {
+      const { reason, vuids } = result;
+      const seen = cookieRequest(request);
+      const set = reason == 'cleared' ? clearCookie(cookie, seen) : restoreCookie(cookie, seen);
+      response = withCookies(response, [set, reason == 'accepted' ? twinCookie(cookie, seen, vuids ?? []) : undefined]);
+    }
     if (config.log) {
       const { reason, attributes, records, removed, reduced, verified, invalids, scope, upstreamStatus, attempts } = result;
       const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, removed, reduced, verified, scope, upstreamStatus, attempts };

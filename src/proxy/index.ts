@@ -9,3 +9,4 @@ export type { Reason } from './answers';
 export type { FetchLike } from './upstream';
 export type { CoalesceOptions } from './coalesce';
 export type { VerifyOptions, UnverifiedPolicy } from './verify';
+export { createVuidRestore, type ServerCookieOptions } from './server-cookie';

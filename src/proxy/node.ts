@@ -4,3 +4,4 @@
  */
 export { toNodeListener, type NodeListenerOptions } from './node-listener';
 export { createNodeServer, type NodeServerOptions } from './node-server';
+export { vuidRestore } from './node-restore';

@@ -8,6 +8,7 @@ import type { Reason } from './answers';
 import type { FetchLike } from './upstream';
 import { createVerifier, type VerifyOptions } from './verify';
 import { optionChecks, optionNames } from '../options/checks';
+import { resolveServerCookie, type ServerCookieOptions } from './server-cookie';
 
 /** What the `log` hook receives for each request: never an email, a body, an IP or the key. */
 export interface LogEntry {
@@ -122,6 +123,14 @@ export interface ProxyOptions {
    * @default `Date.now` and `setTimeout`
    */
   clock?: Clock;
+  /**
+   * The HttpOnly server twin of the vuid cookie, which survives Safari's 7-day limit on script-writable storage:
+   * `true` (or options) sets it on accepted upserts of a consenting visitor, restores the script-readable cookie from
+   * it on every answer, and serves `DELETE {path}` to clear it (the client's call on a denial and on `reset()`). Only
+   * for a proxy on the page's own origin: the browser sends no cookie to another.
+   * @default false
+   */
+  serverCookie?: ServerCookieOptions | boolean;
 }
 
 /** Every default, in one place (the README's table is checked against it). */
@@ -139,10 +148,11 @@ export const defaults = {
   coalesce: coalesceDefaults,
   upstreamRps: 8,
   clock: systemClock,
+  serverCookie: false,
 } as const;
 
 /** Every option's name: a misspelt one would otherwise leave its option at the default without a word. */
-const names = optionNames<ProxyOptions>()(defaults, ['apiKey', 'allowedOrigins', 'log', 'verify']);
+export const proxyOptionNames = optionNames<ProxyOptions>()(defaults, ['apiKey', 'allowedOrigins', 'log', 'verify']);
 
 /** Most upstream requests per second a proxy may be told to start. */
 const MAX_UPSTREAM_RPS = 1000;
@@ -186,7 +196,7 @@ export type ProxyConfig = ReturnType<typeof resolveOptions>;
 /** Fills in defaults and checks every option once, so a bad configuration fails at start-up, not at the first visitor. */
 export function resolveOptions(options: ProxyOptions) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture/proxy: createProxy needs { apiKey, allowedOrigins }');
-  check.known(options, names);
+  check.known(options, proxyOptionNames);
   // The key's value is never echoed, not even in this message.
   if (typeof options.apiKey != 'string' || !options.apiKey.trim()) check.fail('apiKey', 'a non-empty string (your API key)');
   const path = options.path ?? defaults.path;
@@ -211,5 +221,6 @@ export function resolveOptions(options: ProxyOptions) {
     coalesce: resolveCoalesce(options.coalesce ?? defaults.coalesce),
     upstreamRps: check.above('upstreamRps', options.upstreamRps ?? defaults.upstreamRps, 0, MAX_UPSTREAM_RPS),
     clock,
+    serverCookie: resolveServerCookie(options.serverCookie ?? defaults.serverCookie, 'idcapture/proxy'),
   };
 }

@@ -134,7 +134,8 @@ describe('consent', () => {
 
   it('what was withdrawn never leaves in the unload hand-off after consent is granted again', async () => {
     const sent = [];
-    const { idc } = client({ fetch: (url, init) => (sent.push(...JSON.parse(init.body)), fetch(url, init)) });
+    // Upserts only: the denial's DELETE (asking for the vuid's server twin to be cleared) has no body.
+    const { idc } = client({ fetch: (url, init) => (init.body && sent.push(...JSON.parse(init.body)), fetch(url, init)) });
     await idc.identify({ email: 'withdrawn@test.com' });
     idc.setConsent('denied');
     idc.setConsent('granted');

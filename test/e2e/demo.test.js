@@ -175,6 +175,25 @@ test('the single-page app form, sent by fetch with preventDefault, is captured t
   await context.close();
 });
 
+test('the proxy on the store\'s origin keeps the vuid\'s server twin; after a Safari-style wipe it restores the vuid, in the inspector too', async () => {
+  const context = await browser.newContext();
+  const page = await open(context, '/');
+  const vuid = await page.evaluate(() => window.idcapture.vuid);
+  await inspector(page, 'twin').getByText('none').waitFor();
+  await page.fill('#newsletter input[type=email]', 'twin@test.com');
+  await page.click('#newsletter button');
+  await inspector(page, 'twin').getByText('present').waitFor({ timeout: 15000 });
+  // What Safari deletes: the script's cookie and storage; the HttpOnly twin stays.
+  await page.evaluate(() => localStorage.clear());
+  await context.clearCookies({ name: 'vuid' });
+  await page.reload();
+  await page.waitForFunction(() => typeof window.idcapture?.on == 'function');
+  assert.equal(await page.evaluate(() => window.idcapture.vuid), vuid);
+  if (!(await page.locator('#idc-inspector.open').count())) await page.click('#idc-toggle');
+  await inspector(page, 'twin').getByText('restored').waitFor({ timeout: 15000 });
+  await context.close();
+});
+
 test('the inspector switches the network, consent, identity and upstream faults', async () => {
   const context = await browser.newContext();
   const page = await open(context, '/');
@@ -206,7 +225,7 @@ test('the inspector switches the network, consent, identity and upstream faults'
 
 test('the profile lookup is the server’s: no route reads another visitor’s profile', async () => {
   const answer = await (await fetch(`${demo.url}/demo/profile?vuid=${'0'.repeat(32)}&email=ada@test.com`)).json();
-  assert.deepEqual(answer, { vuid: null, profile: null }, 'without the visitor’s own cookie there is nothing to read');
+  assert.deepEqual(answer, { vuid: null, profile: null, twin: 'none' }, 'without the visitor’s own cookie there is nothing to read');
   assert.equal((await fetch(`${demo.url}/api/profiles?email=ada@test.com`)).status, 405, 'the proxy never reads profiles');
 });
 

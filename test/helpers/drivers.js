@@ -20,6 +20,9 @@ import { until } from './e2e.js';
  * @typedef {object} Session
  * @property {(url: string) => Promise<Tab>} open a new tab at `url`
  * @property {(offline: boolean) => Promise<void>} setOffline takes the network away from every tab, or gives it back
+ * @property {() => Promise<{ name: string, value: string, httpOnly: boolean }[]>} cookies the session's cookies (for
+ *   WebKit: those of the page its last tab shows)
+ * @property {(name: string) => Promise<void>} deleteCookie deletes a cookie, as Safari's ITP does with script-set ones
  * @property {boolean} reloadsOffline whether a tab can be reloaded while offline: Firefox refuses (NS_ERROR_OFFLINE),
  *   Chromium needs a cache in front (Playwright's routes, as test/e2e/delivery.test.js does), WebKit keeps loopback
  * @property {() => Promise<void>} close
@@ -47,6 +50,8 @@ async function launchChromium() {
           };
         },
         setOffline: (offline) => context.setOffline(offline),
+        cookies: async () => (await context.cookies()).map(({ name, value, httpOnly }) => ({ name, value, httpOnly })),
+        deleteCookie: (name) => context.clearCookies({ name }),
         reloadsOffline: false,
         close: () => context.close(),
       };
@@ -127,6 +132,8 @@ async function launchWebKit() {
           };
         },
         setOffline: async (value) => setNetwork(!(offline = value)),
+        cookies: async () => (await driver.getAllCookies()).map(({ name, value, httpOnly }) => ({ name, value, httpOnly: !!httpOnly })),
+        deleteCookie: (name) => driver.deleteCookie(name),
         reloadsOffline: true,
         async close() {
           // The namespace is the whole run's: give the network back even when a test failed while offline.

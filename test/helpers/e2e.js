@@ -73,7 +73,8 @@ export const countKeepalive = (page) =>
   page.evaluate(() => {
     const send = window.fetch;
     window.fetch = (input, init) => {
-      if (init?.keepalive) {
+      // Upserts only: a DELETE asking for the vuid's server twin to be cleared is keepalive too, without a body.
+      if (init?.keepalive && init.body) {
         const count = +(localStorage.getItem('keepalive-upserts') ?? 0) + JSON.parse(init.body).length;
         localStorage.setItem('keepalive-upserts', String(count));
       }

@@ -20,6 +20,8 @@ const read = (path) => readFileSync(new URL(path, root), 'utf8');
 const ENTRY_POINTS = {
   createIdCapture: { defaults: internals.clientDefaults, types: [['client/options', 'IdCaptureOptions']] },
   createProxy: { defaults: internals.proxyDefaults, types: [['proxy/options', 'ProxyOptions']] },
+  // The edge's own options; the proxy's are createProxy's table.
+  createEdge: { defaults: internals.edgeDefaults, types: [['edge/options', 'EdgeOptions']] },
   createNodeServer: {
     defaults: internals.nodeServerDefaults,
     types: [['proxy/node-server', 'NodeServerOptions'], ['proxy/node-listener', 'NodeListenerOptions']],
@@ -31,7 +33,10 @@ const ENTRY_POINTS = {
 };
 
 /** Option types documented by their `@default` lines only (the README shows them as one literal). */
-const NESTED = { coalesce: { defaults: internals.coalesceDefaults, types: [['proxy/coalesce', 'CoalesceOptions']] } };
+const NESTED = {
+  coalesce: { defaults: internals.coalesceDefaults, types: [['proxy/coalesce', 'CoalesceOptions']] },
+  serverCookie: { defaults: internals.serverCookieDefaults, types: [['proxy/server-cookie', 'ServerCookieOptions']] },
+};
 
 /** The phrases for computed defaults, each with what the code's default must then be. */
 const PHRASES = {

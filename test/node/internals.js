@@ -3,6 +3,8 @@
 // "files"). Never import it from src.
 export { defaults as clientDefaults } from '../../src/client/options';
 export { defaults as proxyDefaults } from '../../src/proxy/options';
+export { serverCookieDefaults } from '../../src/proxy/server-cookie';
+export { edgeDefaults } from '../../src/edge/options';
 export { defaults as coalesceDefaults } from '../../src/proxy/coalesce';
 export { defaults as nodeServerDefaults } from '../../src/proxy/node-server';
 export { defaults as serverClientDefaults } from '../../src/server/options';

@@ -11,7 +11,9 @@ import terser from '@rollup/plugin-terser';
 // that spends headroom raises CEILING in its own commit, saying what for, and never past BUDGET. The debug tag carries
 // every message and has no budget.
 const BUDGET = 8192;
-const CEILING = BUDGET - 1200;
+// Raised by 50 B (issue 21): the client asks a same-origin proxy to clear the vuid's HttpOnly server twin on a
+// denial and on reset().
+const CEILING = BUDGET - 1200 + 50;
 const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const read = (file) => readFileSync(new URL(`../../dist/${file}`, import.meta.url), 'utf8');
 

@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createProxy } from '../../dist/proxy.js';
-import { createNodeServer, toNodeListener } from '../../dist/proxy-node.js';
+import { createProxy, createVuidRestore } from '../../dist/proxy.js';
+import { createNodeServer, toNodeListener, vuidRestore } from '../../dist/proxy-node.js';
+import { createEdge } from '../../dist/edge.js';
 import { createServerClient } from '../../dist/server.js';
 import { createEmulator, startEmulator } from '../../dist/emulator.js';
 
@@ -65,6 +66,20 @@ test('toNodeListener and createNodeServer refuse an unknown option', () => {
   refuses(() => createNodeServer(handle, { bodyTimeout: 4 }), 'idcapture/proxy/node: unknown option bodyTimeout (did you mean bodyTimeoutMs?)');
   // The listener's own option is one of the server's too.
   createNodeServer(handle, { trustProxyHeader: 'x-real-ip', bodyTimeoutMs: 1000 }).close();
+});
+
+test('createEdge refuses an unknown option of its own or of the proxy, naming the closest', () => {
+  refuses(() => createEdge({ ...proxyBase, injct: true }), 'idcapture/edge: unknown option injct (did you mean inject?)');
+  refuses(() => createEdge({ ...proxyBase, upstreamRPS: 5 }), 'idcapture/edge: unknown option upstreamRPS (did you mean upstreamRps?)');
+  refuses(() => createEdge({ ...proxyBase, inject: { atributes: {} } }), 'idcapture/edge: unknown option inject.atributes (did you mean inject.attributes?)');
+  refuses(() => createEdge({ ...proxyBase, serverCookie: { maxAgeDay: 5 } }), 'idcapture/edge: unknown option serverCookie.maxAgeDay (did you mean serverCookie.maxAgeDays?)');
+  assert.equal(typeof createEdge({ ...proxyBase, inject: { attributes: { 'data-consent': 'pending' } }, scriptPath: '/t.js', writer: 'W', serverCookie: false }).fetch, 'function');
+});
+
+test("the proxy's serverCookie and the restore helpers refuse an unknown option", () => {
+  refuses(() => createProxy({ ...proxyBase, serverCookie: { domian: 'shop.example' } }), 'idcapture/proxy: unknown option serverCookie.domian (did you mean serverCookie.domain?)');
+  refuses(() => createVuidRestore({ scriptCookies: 'vuid' }), 'idcapture/proxy: unknown option scriptCookies (did you mean scriptCookie?)');
+  refuses(() => vuidRestore({ trustProtocol: true }), 'idcapture/proxy/node: unknown option trustProtocol (did you mean trustProto?)');
 });
 
 test('createServerClient refuses an unknown option', () => {

@@ -50,6 +50,7 @@
   let pending = store.get(KEY.pending, []);
   let activity = store.get(KEY.activity, []);
   let profile = { state: 'loading' };
+  let twin;
   let faults = null;
   let upstream = '';
   const same = (a, b) => {
@@ -86,6 +87,13 @@
     esc(JSON.stringify(value, null, 2)).replace(/&#34;([a-z0-9_]+)&#34;:/g, '<span class="k">"$1"</span>:').replace(/: &#34;(.*?)&#34;/g, ': <span class="s">"$1"</span>');
   const pressed = (on) => `aria-pressed="${on}"`;
 
+  /** What the demo server says of the vuid's HttpOnly twin, which no script can read (README, serverCookie). */
+  const TWIN = {
+    none: '<span class="pill warn">none</span> set by the proxy after consent',
+    present: '<span class="pill ok">present</span> HttpOnly, survives Safari\'s 7-day wipe',
+    restored: '<span class="pill ok">restored</span> the vuid cookie came back from it',
+  };
+
   function render() {
     const client = typeof window.idcapture?.on == 'function' ? window.idcapture : undefined;
     const online = navigator.onLine;
@@ -97,6 +105,7 @@
       <div class="body">
         <section data-part="visitor"><h4>Visitor</h4><dl>
           <dt>vuid</dt><dd data-field="vuid">${client ? esc(client.vuid) : '<span class="warn">loading…</span>'}</dd>
+          <dt>server twin</dt><dd data-field="twin">${TWIN[twin] ?? '<span class="warn">looking…</span>'}</dd>
           <dt>consent</dt><dd data-field="consent"><span class="pill ${consent == 'granted' ? 'ok' : 'warn'}">${esc(consent)}</span></dd>
           <dt>network</dt><dd data-field="network"><span class="pill ${online ? 'ok' : 'warn'}">${online ? 'online' : 'offline'}</span>${simulatedOffline ? ' (inspector)' : ''}</dd>
         </dl>
@@ -175,7 +184,7 @@
     if (looking || !panel.classList.contains('open')) return;
     looking = realFetch('/demo/profile', { cache: 'no-store' })
       .then((r) => r.json())
-      .then((r) => (profile = r.error ? { state: 'error', error: r.error } : r.profile ? { state: 'found', profile: r.profile } : { state: 'none' }))
+      .then((r) => ((twin = r.twin), (profile = r.error ? { state: 'error', error: r.error } : r.profile ? { state: 'found', profile: r.profile } : { state: 'none' })))
       .catch(() => (profile = { state: 'error', error: 'The demo server cannot be reached.' }))
       .finally(() => ((looking = undefined), render()));
   }

@@ -1,0 +1,46 @@
+/**
+ * The single writer per account: one Durable Object (`idFromName('profiles')`) runs the proxy for every isolate, so
+ * requests from all of them are merged into the same upstream requests under one pace, and the per-IP budget is
+ * exact. It is reached only through the edge's Worker, which sets the client IP header it trusts.
+ */
+import { createProxy, type ProxyHandler } from '../proxy/handler';
+import type { ProxyOptions } from '../proxy/options';
+
+/** The Worker passes the client IP to the object in this header, always overwriting what the client sent. */
+export const CLIENT_IP = 'x-idcapture-client-ip';
+
+/** The few methods of a Durable Object namespace binding the edge calls. */
+export interface WriterNamespace {
+  idFromName(name: string): unknown;
+  get(id: unknown): { fetch(request: Request): Promise<Response> };
+}
+
+/** Sends `request` to the account's writer object, with the client IP the edge saw. */
+export function toWriter(namespace: WriterNamespace, request: Request, clientIp: string | undefined): Promise<Response> {
+  const headers = new Headers(request.headers);
+  if (clientIp) headers.set(CLIENT_IP, clientIp);
+  else headers.delete(CLIENT_IP);
+  return namespace.get(namespace.idFromName('profiles')).fetch(new Request(request, { headers }));
+}
+
+/** The proxy options of the Worker that created the edge in this module, resolved for an env (set by `createEdge`). */
+let writerOptions: ((env: unknown) => ProxyOptions) | undefined;
+
+/** Registers how the writer object gets its proxy options; the last `createEdge` of the module wins. */
+export const setWriterOptions = (options: (env: unknown) => ProxyOptions) => void (writerOptions = options);
+
+/**
+ * The Durable Object class: export it from your Worker (`export { ProfileWriter } from 'idcapture/edge'`) and bind
+ * it (see README, `idcapture/edge`). It runs with the options given to `createEdge` in the same Worker.
+ */
+export class ProfileWriter {
+  private readonly handle: ProxyHandler;
+  constructor(_state: unknown, env: unknown) {
+    if (!writerOptions) throw new TypeError('idcapture/edge: ProfileWriter runs in a Worker that calls createEdge');
+    this.handle = createProxy({ ...writerOptions(env), trustProxyHeader: CLIENT_IP });
+  }
+  /** The proxy's answer to a request the edge forwarded. */
+  fetch(request: Request): Promise<Response> {
+    return this.handle(request);
+  }
+}
