@@ -1,5 +1,6 @@
 import { startCapture } from './capture';
-import { createConsent, type ConsentState } from './consent';
+import { createConsent, type Consent, type ConsentState } from './consent';
+import type { ConsentSource, Feed, SourceContext } from '../consent/source';
 import { createDelivery, type FlushResult } from './delivery';
 import { createEmitter } from './emitter';
 import { IdCaptureError, ValidationError } from '../errors';
@@ -53,6 +54,18 @@ export interface IdCapture {
 }
 
 /**
+ * Starts `source`, the consent platform, feeding its answers to `consent` and announcing each with a 'consent' event.
+ * A source that fails to start (the tag's adapter file did not load) is reported as an error; consent stays pending.
+ */
+function listenTo(source: ConsentSource, consent: Consent, context: SourceContext, emit: (type: 'consent', detail: IdCaptureEvents['consent']) => void, report: (error: unknown) => void) {
+  const feed: Feed = (state, answer) => {
+    if (state) consent.feed(state);
+    emit('consent', { state: consent.state, answer });
+  };
+  Promise.resolve(source(feed, context)).catch(report);
+}
+
+/**
  * The client of `resolved`, options already checked, and the channel the script tag reports its own errors on.
  * `clock` is internal: the browser tests pass one they advance themselves.
  */
@@ -70,7 +83,8 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
   /** Aborts on `destroy()`: every listener and timer of the client goes with it. */
   const lifetime = new AbortController();
   const { signal } = lifetime;
-  const consent = createConsent(resolved.consent, resolved.respectGlobalPrivacyControl, signal);
+  const source = resolved.consentSource;
+  const consent = createConsent(resolved.consent, resolved.respectGlobalPrivacyControl, signal, !!source);
   const visitor = createVisitorId(resolved.cookie, consent, signal);
   // What delivery and the intake share; `storing` holds the captures on their way into IndexedDB.
   const shared = { ...resolved, queue, consent, storing: new Set<Upsert>(), emit, log, report, clock, signal };
@@ -93,6 +107,7 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
       signal,
     });
   }
+  if (source) listenTo(source, consent, { signal, clock }, emit, report);
   if (VERBOSE && resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}`);
 
   /** Every method but `destroy` refuses to work on a destroyed client: README promises that later calls fail. */
