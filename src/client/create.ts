@@ -62,7 +62,10 @@ function listenTo(source: ConsentSource, consent: Consent, context: SourceContex
     if (state) consent.feed(state);
     emit('consent', { state: consent.state, answer });
   };
-  Promise.resolve(source(feed, context)).catch(report);
+  // Started a microtask later, so the page can subscribe to 'consent' first, even to an answer the platform has ready.
+  Promise.resolve()
+    .then(() => context.signal.aborted || source(feed, context))
+    .catch(report);
 }
 
 /**
