@@ -433,3 +433,63 @@ describe('consent source options', () => {
     refuses(() => createClient({ endpoint: '/x', consentSource: 'tcf' }), 'idcapture: option consentSource must be a source from idcapture/consent, e.g. tcf()');
   });
 });
+
+describe('consent source: the script tag (data-consent-source)', () => {
+  afterEach(() => {
+    window.idcapture?.destroy?.();
+    delete window.idcapture;
+    removeGtag();
+    removeCmp();
+  });
+
+  /** Loads the production tag as a storefront does, with `attributes`; resolves once it has run. */
+  function loadTag(attributes) {
+    const script = document.createElement('script');
+    script.src = '/dist/idcapture.js';
+    for (const [name, value] of Object.entries(attributes)) script.setAttribute(name, value);
+    const loaded = new Promise((resolve, reject) => Object.assign(script, { onload: resolve, onerror: reject }));
+    document.head.append(script);
+    return loaded;
+  }
+  const nextAnswer = () => new Promise((resolve) => window.idcapture.on('consent', resolve));
+  const loadedFiles = () => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.startsWith('/dist/consent/'));
+
+  it('one attribute: the tag loads dist/consent/gcm.js from beside itself, pending until the update grants', async () => {
+    const endpoint = uniqueEndpoint();
+    const gtag = gtagSnippet();
+    gtag('consent', 'default', { ad_user_data: 'denied', analytics_storage: 'denied' });
+    window.idcapture = [['identify', { email: 'tag-held@test.com' }]];
+    await loadTag({ 'data-endpoint': endpoint, 'data-consent-source': 'gcm' });
+    deepEqual(await nextAnswer(), { state: 'pending', answer: 'gcm default' });
+    deepEqual(await storedRecords(endpoint), []);
+    assert(loadedFiles().includes('/dist/consent/gcm.js'), `loaded: ${loadedFiles()}`);
+    assert(!loadedFiles().some((file) => !file.endsWith('/gcm.js')), `only gcm's file: ${loadedFiles()}`);
+
+    const queued = stored(window.idcapture, 'tag-held@test.com');
+    gtag('consent', 'update', { ad_user_data: 'granted', analytics_storage: 'granted' });
+    await queued;
+    deepEqual(await emails(endpoint), ['tag-held@test.com']);
+  });
+
+  it("the source's data-* options reach its adapter file: data-tcf-purposes with the IAB CMP", async () => {
+    loadCmp().update(tcString({ purposes: [1] }), false);
+    await loadTag({ 'data-endpoint': uniqueEndpoint(), 'data-consent-source': 'tcf', 'data-tcf-purposes': '1' });
+    deepEqual(await nextAnswer(), { state: 'granted', answer: 'tcf tcloaded' });
+    window.idcapture.destroy();
+    delete window.idcapture;
+    await loadTag({ 'data-endpoint': uniqueEndpoint(), 'data-consent-source': 'tcf' });
+    deepEqual(await nextAnswer(), { state: 'denied', answer: 'tcf tcloaded' }, 'the default purposes, 1 and 5:');
+  });
+
+  it('a name that is no source: its file is not found, the error is reported, consent stays pending', async () => {
+    const endpoint = uniqueEndpoint();
+    const errors = await capturingConsole('error', async () => {
+      await loadTag({ 'data-endpoint': endpoint, 'data-consent-source': 'tfc' });
+      await new Promise((resolve) => window.idcapture.on('error', resolve));
+    });
+    equal(errors.length, 1, 'errors:');
+    await window.idcapture.identify({ email: 'unsourced@test.com' });
+    deepEqual(await window.idcapture.flush(), { sent: 0, pending: 1, dropped: 0 });
+    deepEqual(await storedRecords(endpoint), []);
+  });
+});
