@@ -451,16 +451,18 @@ describe('consent source: the script tag (data-consent-source)', () => {
     document.head.append(script);
     return loaded;
   }
-  const nextAnswer = () => new Promise((resolve) => window.idcapture.on('consent', resolve));
+  /** The tag's first 'consent' event, subscribed to before the tag loads (its adapter may answer before onload). */
+  const firstAnswer = (queued = []) =>
+    new Promise((resolve) => (window.idcapture = [['on', 'consent', resolve], ...queued]));
   const loadedFiles = () => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.startsWith('/dist/consent/'));
 
   it('one attribute: the tag loads dist/consent/gcm.js from beside itself, pending until the update grants', async () => {
     const endpoint = uniqueEndpoint();
     const gtag = gtagSnippet();
     gtag('consent', 'default', { ad_user_data: 'denied', analytics_storage: 'denied' });
-    window.idcapture = [['identify', { email: 'tag-held@test.com' }]];
+    const answer = firstAnswer([['identify', { email: 'tag-held@test.com' }]]);
     await loadTag({ 'data-endpoint': endpoint, 'data-consent-source': 'gcm' });
-    deepEqual(await nextAnswer(), { state: 'pending', answer: 'gcm default' });
+    deepEqual(await answer, { state: 'pending', answer: 'gcm default' });
     deepEqual(await storedRecords(endpoint), []);
     assert(loadedFiles().includes('/dist/consent/gcm.js'), `loaded: ${loadedFiles()}`);
     assert(!loadedFiles().some((file) => !file.endsWith('/gcm.js')), `only gcm's file: ${loadedFiles()}`);
@@ -473,12 +475,13 @@ describe('consent source: the script tag (data-consent-source)', () => {
 
   it("the source's data-* options reach its adapter file: data-tcf-purposes with the IAB CMP", async () => {
     loadCmp().update(tcString({ purposes: [1] }), false);
+    const purposeOne = firstAnswer();
     await loadTag({ 'data-endpoint': uniqueEndpoint(), 'data-consent-source': 'tcf', 'data-tcf-purposes': '1' });
-    deepEqual(await nextAnswer(), { state: 'granted', answer: 'tcf tcloaded' });
+    deepEqual(await purposeOne, { state: 'granted', answer: 'tcf tcloaded' }, 'data-tcf-purposes="1":');
     window.idcapture.destroy();
-    delete window.idcapture;
+    const defaults = firstAnswer();
     await loadTag({ 'data-endpoint': uniqueEndpoint(), 'data-consent-source': 'tcf' });
-    deepEqual(await nextAnswer(), { state: 'denied', answer: 'tcf tcloaded' }, 'the default purposes, 1 and 5:');
+    deepEqual(await defaults, { state: 'denied', answer: 'tcf tcloaded' }, 'the default purposes, 1 and 5:');
   });
 
   it('a name that is no source: its file is not found, the error is reported, consent stays pending', async () => {
