@@ -62,9 +62,10 @@ function listenTo(source: ConsentSource, consent: Consent, context: SourceContex
     if (state) consent.feed(state);
     emit('consent', { state: consent.state, answer });
   };
-  // Started a microtask later, so the page can subscribe to 'consent' first, even to an answer the platform has ready.
+  // Started a microtask later, so the page can subscribe to 'consent' first, even to an answer the platform has ready
+  // (a client destroyed meanwhile gives the source an aborted signal, which each source heeds).
   Promise.resolve()
-    .then(() => context.signal.aborted || source(feed, context))
+    .then(() => source(feed, context))
     .catch(report);
 }
 

@@ -11,7 +11,9 @@ import terser from '@rollup/plugin-terser';
 // that spends headroom raises CEILING in its own commit, saying what for, and never past BUDGET. The debug tag carries
 // every message and has no budget.
 const BUDGET = 8192;
-const CEILING = BUDGET - 1200;
+// Issue 23 spent 145 B: data-consent-source (the tag imports the named source's adapter file from beside itself),
+// consent following a source's answers, and the 'consent' event; the adapters themselves live in dist/consent/.
+const CEILING = BUDGET - 1200 + 145;
 const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const read = (file) => readFileSync(new URL(`../../dist/${file}`, import.meta.url), 'utf8');
 
