@@ -122,3 +122,16 @@ test('no member the script-tag build renames is part of the public API', async (
   const npm = read('index.js');
   assert.deepEqual(INTERNAL_MEMBERS.filter((name) => !new RegExp(`[.{,]\\s*${name}\\b`).test(npm)), []);
 });
+
+// A page that names a consent source loads that source's adapter file besides the tag (dist/consent/<name>.js), and
+// only that one: each keeps under a budget of its own, so what a store pays for its source stays small.
+const ADAPTER_BUDGET = 1024;
+for (const name of ['tcf', 'gcm', 'shopify', 'onetrust', 'cookiebot']) {
+  test(`dist/consent/${name}.js is at most ${ADAPTER_BUDGET} bytes brotli`, () => {
+    const code = read(`consent/${name}.js`);
+    const size = brotli(code);
+    console.log(`# dist/consent/${name}.js: ${Buffer.byteLength(code)} B minified, ${size} B brotli`);
+    assert.ok(size <= ADAPTER_BUDGET, `${size} B brotli is over the ${ADAPTER_BUDGET} B budget`);
+    assert.doesNotMatch(code, /node:|require\(/);
+  });
+}
