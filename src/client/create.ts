@@ -57,9 +57,10 @@ export interface IdCapture {
  * Starts `source`, the consent platform, feeding its answers to `consent` and announcing each with a 'consent' event.
  * A source that fails to start (the tag's adapter file did not load) is reported as an error; consent stays pending.
  */
-function listenTo(source: ConsentSource, consent: Consent, context: SourceContext, emit: (type: 'consent', detail: IdCaptureEvents['consent']) => void, report: (error: unknown) => void) {
+function listenTo(source: ConsentSource, consent: Consent, context: SourceContext, emit: (type: 'consent', detail: IdCaptureEvents['consent']) => void, report: (error: unknown) => void, log: (...args: unknown[]) => void) {
   const feed: Feed = (state, answer) => {
     if (state) consent.feed(state);
+    if (VERBOSE) log(`consent source: ${answer} → consent ${consent.state}`);
     emit('consent', { state: consent.state, answer });
   };
   // Started a microtask later, so the page can subscribe to 'consent' first, even to an answer the platform has ready
@@ -111,7 +112,7 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
       signal,
     });
   }
-  if (source) listenTo(source, consent, { signal, clock }, emit, report);
+  if (source) listenTo(source, consent, { signal, clock }, emit, report, log);
   if (VERBOSE && resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}`);
 
   /** Every method but `destroy` refuses to work on a destroyed client: README promises that later calls fail. */

@@ -443,9 +443,9 @@ describe('consent source: the script tag (data-consent-source)', () => {
   });
 
   /** Loads the production tag as a storefront does, with `attributes`; resolves once it has run. */
-  function loadTag(attributes) {
+  function loadTag(attributes, src = '/dist/idcapture.js') {
     const script = document.createElement('script');
-    script.src = '/dist/idcapture.js';
+    script.src = src;
     for (const [name, value] of Object.entries(attributes)) script.setAttribute(name, value);
     const loaded = new Promise((resolve, reject) => Object.assign(script, { onload: resolve, onerror: reject }));
     document.head.append(script);
@@ -482,6 +482,16 @@ describe('consent source: the script tag (data-consent-source)', () => {
     const defaults = firstAnswer();
     await loadTag({ 'data-endpoint': uniqueEndpoint(), 'data-consent-source': 'tcf' });
     deepEqual(await defaults, { state: 'denied', answer: 'tcf tcloaded' }, 'the default purposes, 1 and 5:');
+  });
+
+  it('the debug tag logs each answer and the consent that follows', async () => {
+    gtagSnippet()('consent', 'default', { ad_user_data: 'granted', analytics_storage: 'granted' });
+    const logs = await capturingConsole('log', async () => {
+      const answer = firstAnswer();
+      await loadTag({ 'data-endpoint': uniqueEndpoint(), 'data-consent-source': 'gcm', 'data-debug': '' }, '/dist/idcapture.debug.js');
+      await answer;
+    });
+    assert(logs.some(([tag, text]) => tag == '[idcapture]' && text == 'consent source: gcm default → consent granted'), JSON.stringify(logs));
   });
 
   it('a name that is no source: its file is not found, the error is reported, consent stays pending', async () => {
