@@ -122,6 +122,12 @@ export default [
     external: ['idb-keyval'],
     plugins: [terse(), ts({ declaration: false })],
   },
+  // idcapture/consent as an app's production build resolves it: the sources with the short messages, as the client.
+  {
+    input: 'src/consent/index.ts',
+    output: { file: 'dist/consent.production.js', format: 'es' },
+    plugins: [terse(), ts({ declaration: false })],
+  },
   // Test only, never packed: the client's internal modules (a clock the tests advance, the answer policy, the
   // backoff), for test/browser to import beside the public build.
   {

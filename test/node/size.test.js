@@ -135,3 +135,28 @@ for (const name of ['tcf', 'gcm', 'shopify', 'onetrust', 'cookiebot']) {
     assert.doesNotMatch(code, /node:|require\(/);
   });
 }
+
+// An app imports its source from idcapture/consent: its bundle keeps that source only (the others are shaken out),
+// within the same budget as the tag's adapter file.
+test('each source imported from idcapture/consent (production) bundles alone, under the adapter budget', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(`${tmpdir()}/idcapture-consent-`);
+  const marks = { tcf: '__tcfapi', gcm: 'dataLayer', shopify: 'visitorConsentCollected', onetrust: 'OnetrustActiveGroups', cookiebot: 'CookiebotOnAccept' };
+  try {
+    for (const name of Object.keys(marks)) {
+      const entry = `${dir}/${name}.js`;
+      const from = new URL('../../dist/consent.production.js', import.meta.url).pathname;
+      await writeFile(entry, `import { ${name} } from ${JSON.stringify(from)}; console.log(${name});`);
+      const build = await rollup({ input: entry, plugins: [resolve({ browser: true })], onwarn: () => {} });
+      const { output } = await build.generate({ format: 'es', plugins: [terser({ compress: { passes: 2 }, format: { comments: false } })] });
+      const size = brotli(output[0].code);
+      console.log(`# ${name} from idcapture/consent, bundled alone: ${output[0].code.length} B minified, ${size} B brotli`);
+      assert.ok(size <= ADAPTER_BUDGET, `${name}: ${size} B brotli`);
+      const others = Object.entries(marks).filter(([other, mark]) => other != name && output[0].code.includes(mark));
+      assert.deepEqual(others, [], `${name}'s bundle holds other sources`);
+    }
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
