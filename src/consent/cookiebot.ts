@@ -12,6 +12,9 @@ export interface CookiebotOptions {
   category?: (typeof CATEGORIES)[number];
 }
 
+/** The defaults of CookiebotOptions, written once (keep the `@default` line above in step). */
+export const defaults = { category: 'marketing' as const };
+
 declare global {
   interface Window {
     Cookiebot?: { hasResponse?: boolean; consent?: Record<string, unknown> };
@@ -24,8 +27,8 @@ declare global {
  * `CookiebotOnAccept` or `CookiebotOnDecline` on `window`.
  */
 export function cookiebot(options: CookiebotOptions = {}): ConsentSource {
-  checkNames(options, ['category'], 'cookiebot.');
-  const { category = 'marketing' } = options;
+  checkNames(options, Object.keys(defaults), 'cookiebot.');
+  const { category = defaults.category } = options;
   if (!CATEGORIES.includes(category)) fail('cookiebot.category', CATEGORIES.join(', '));
   return warnOnce((feed, context) => {
     const read = (answer: string) => {

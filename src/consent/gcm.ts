@@ -12,6 +12,9 @@ export interface GcmOptions {
   keys?: string[];
 }
 
+/** The defaults of GcmOptions, written once (keep the `@default` line above in step). */
+export const defaults = { keys: ['analytics_storage', 'ad_user_data'] };
+
 type Values = Record<string, unknown>;
 declare global {
   interface Window {
@@ -26,8 +29,8 @@ declare global {
  * this page cannot know the visitor's region. After an update, granted when every key is granted, else denied.
  */
 export function gcm(options: GcmOptions = {}): ConsentSource {
-  checkNames(options, ['keys'], 'gcm.');
-  const { keys = ['analytics_storage', 'ad_user_data'] } = options;
+  checkNames(options, Object.keys(defaults), 'gcm.');
+  const { keys = defaults.keys } = options;
   if (!Array.isArray(keys) || !keys.length || !keys.every((key) => typeof key == 'string' && key)) fail('gcm.keys', 'a list of consent keys');
   return warnOnce((feed, { signal }) => {
     const defaults: Values = {};

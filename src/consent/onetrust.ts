@@ -11,6 +11,9 @@ export interface OneTrustOptions {
   group?: string;
 }
 
+/** The defaults of OneTrustOptions, written once (keep the `@default` line above in step). */
+export const defaults = { group: 'C0004' };
+
 declare global {
   interface Window {
     OnetrustActiveGroups?: unknown;
@@ -24,8 +27,8 @@ declare global {
  * `OneTrustGroupsUpdated` event on `window`.
  */
 export function onetrust(options: OneTrustOptions = {}): ConsentSource {
-  checkNames(options, ['group'], 'onetrust.');
-  const { group = 'C0004' } = options;
+  checkNames(options, Object.keys(defaults), 'onetrust.');
+  const { group = defaults.group } = options;
   if (typeof group != 'string' || !/^\w+$/.test(group)) fail('onetrust.group', 'a category id');
   return warnOnce((feed, context) => {
     const read = (answer: string) => {

@@ -26,6 +26,9 @@ interface TcData {
 }
 type TcfApi = (command: string, version: number, callback: (data: TcData, success: boolean) => void, parameter?: unknown) => void;
 
+/** The defaults of TcfOptions, written once (keep the `@default` lines above in step). */
+export const defaults = { purposes: [1, 5] };
+
 const whole = (value: unknown, most: number) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= most;
 
 /**
@@ -35,8 +38,8 @@ const whole = (value: unknown, most: number) => Number.isInteger(value) && (valu
  * `vendor`, if set) has consent, else denied. Where GDPR does not apply (`gdprApplies: false`), granted.
  */
 export function tcf(options: TcfOptions = {}): ConsentSource {
-  checkNames(options, ['purposes', 'vendor'], 'tcf.');
-  const { purposes = [1, 5], vendor } = options;
+  checkNames(options, [...Object.keys(defaults), 'vendor'], 'tcf.');
+  const { purposes = defaults.purposes, vendor } = options;
   if (!Array.isArray(purposes) || !purposes.length || !purposes.every((p) => whole(p, 11))) fail('tcf.purposes', 'a list of TCF purposes (1 to 11)');
   if (vendor !== undefined && !whole(vendor, 65535)) fail('tcf.vendor', 'a vendor id');
   return warnOnce((feed, context) =>

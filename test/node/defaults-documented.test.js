@@ -31,7 +31,14 @@ const ENTRY_POINTS = {
 };
 
 /** Option types documented by their `@default` lines only (the README shows them as one literal). */
-const NESTED = { coalesce: { defaults: internals.coalesceDefaults, types: [['proxy/coalesce', 'CoalesceOptions']] } };
+const NESTED = {
+  coalesce: { defaults: internals.coalesceDefaults, types: [['proxy/coalesce', 'CoalesceOptions']] },
+  // The consent sources' options (the README's table of sources argues for each default).
+  tcf: { defaults: internals.tcfDefaults, types: [['consent/tcf', 'TcfOptions']] },
+  gcm: { defaults: internals.gcmDefaults, types: [['consent/gcm', 'GcmOptions']] },
+  onetrust: { defaults: internals.onetrustDefaults, types: [['consent/onetrust', 'OneTrustOptions']] },
+  cookiebot: { defaults: internals.cookiebotDefaults, types: [['consent/cookiebot', 'CookiebotOptions']] },
+};
 
 /** The phrases for computed defaults, each with what the code's default must then be. */
 const PHRASES = {
