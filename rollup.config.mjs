@@ -93,11 +93,34 @@ const tag = (file, plugins = []) => ({
   plugins: [...plugins, resolve({ browser: true }), ts({ declaration: false })],
 });
 
+/** The consent sources, each with an adapter file for the script tag (src/consent/<name>.ts). */
+export const CONSENT_SOURCES = ['tcf', 'gcm', 'shopify', 'onetrust', 'cookiebot'];
+
+/**
+ * A consent source's adapter file for the script tag: only the source's default export (its options read from the
+ * tag's data-* attributes), minified, with the production tag's short messages. The tag imports it from beside itself
+ * when `data-consent-source` names the source, so a page loads the one it uses and the tag carries none of them.
+ */
+const adapter = (name) => ({
+  input: `consent-tag:${name}`,
+  output: { file: `dist/consent/${name}.js`, format: 'es', plugins: [terser({ ecma: 2020, compress: { passes: 3, unsafe: true }, format: { comments: false } })] },
+  plugins: [
+    {
+      name: 'consent-tag',
+      resolveId: (id) => (id.startsWith('consent-tag:') ? id : null),
+      load: (id) => (id.startsWith('consent-tag:') ? `export { default } from ${JSON.stringify(resolvePath(`src/consent/${id.slice(12)}.ts`))};` : null),
+    },
+    terse(),
+    ts({ declaration: false }),
+  ],
+});
+
 export default [
   // The production tag, the artefact the size budget is about: short messages, no debug output.
   tag('dist/idcapture.js', [terse()]),
   // The debug tag, for a store that debugs: every message in full, and each decision logged with `data-debug`.
   tag('dist/idcapture.debug.js'),
+  ...CONSENT_SOURCES.map(adapter),
   // The npm package: one ESM file per export path, dependencies left to the user's bundler, with declarations.
   {
     input: {
@@ -108,6 +131,7 @@ export default [
       'emulator-cli': 'src/emulator/cli.ts',
       server: 'src/server/index.ts',
       edge: 'src/edge/index.ts',
+      consent: 'src/consent/index.ts',
     },
     output: { dir: 'dist', format: 'es', chunkFileNames: 'chunks/[name].js' },
     external: (id) => /^(node:|idb-keyval$|ky$)/.test(id),
@@ -120,6 +144,12 @@ export default [
     input: 'src/index.ts',
     output: { file: 'dist/index.production.js', format: 'es' },
     external: ['idb-keyval'],
+    plugins: [terse(), ts({ declaration: false })],
+  },
+  // idcapture/consent as an app's production build resolves it: the sources with the short messages, as the client.
+  {
+    input: 'src/consent/index.ts',
+    output: { file: 'dist/consent.production.js', format: 'es' },
     plugins: [terse(), ts({ declaration: false })],
   },
   // Test only, never packed: the client's internal modules (a clock the tests advance, the answer policy, the

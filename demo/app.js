@@ -13,9 +13,13 @@ import { randomBytes } from 'node:crypto';
 
 const pages = fileURLToPath(new URL('./pages/', import.meta.url));
 const layout = fileURLToPath(new URL('./layout/', import.meta.url));
-/** The script tags, served from dist/: the production one, and the debug one it names when a page sets data-debug. */
+/**
+ * The script tags, served from dist/: the production one, the debug one it names when a page sets data-debug, and the
+ * consent sources' adapter files it loads from beside itself when a page sets data-consent-source.
+ */
+const SOURCES = ['tcf', 'gcm', 'shopify', 'onetrust', 'cookiebot'];
 const bundles = new Map(
-  ['/idcapture.js', '/idcapture.debug.js'].map((path) => [path, fileURLToPath(new URL(`../dist${path}`, import.meta.url))]),
+  ['/idcapture.js', '/idcapture.debug.js', ...SOURCES.map((name) => `/consent/${name}.js`)].map((path) => [path, fileURLToPath(new URL(`../dist${path}`, import.meta.url))]),
 );
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 const EMULATOR_KEY = 'example.apiKey';

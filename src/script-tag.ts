@@ -15,8 +15,8 @@ declare global {
  * The client's options, from the tag's data-* attributes. Each one read is checked as `createIdCapture` checks it; the
  * options no attribute sets keep their defaults, which need no check.
  */
-function readOptions(data: DOMStringMap, debug: boolean): ClientConfig {
-  const { autocapture: forms = '', batchSize } = data;
+function readOptions(data: DOMStringMap, debug: boolean, src: string): ClientConfig {
+  const { autocapture: forms = '', batchSize, consentSource: source } = data;
   return {
     ...defaults,
     endpoint: checkEndpoint(data.endpoint),
@@ -26,6 +26,11 @@ function readOptions(data: DOMStringMap, debug: boolean): ClientConfig {
     consent: checkConsent(data.consent ?? defaults.consent),
     cookie: { ...defaults.cookie, domain: data.cookieDomain },
     debug,
+    // The named source's adapter file, beside this one: a page loads only the source it names. A name that is no
+    // source finds no file: the import fails, which is reported, and consent stays pending.
+    consentSource: source
+      ? (feed, context) => import(new URL(`consent/${source}.js`, src).href).then((adapter) => adapter.default(data)(feed, context))
+      : undefined,
   };
 }
 
@@ -40,7 +45,7 @@ function start(data: DOMStringMap, src: string, queued?: unknown[]) {
     if (!VERBOSE && debug) {
       console.log(`[idcapture] debug output: load ${src.replace(/\.js(?=[?#]|$)/, '.debug.js')}`);
     }
-    const { client, report } = startClient(readOptions(data, VERBOSE && debug));
+    const { client, report } = startClient(readOptions(data, VERBOSE && debug, src));
     client.setIdentityToken(data.identityToken || null);
     const call = (entry: unknown) => {
       try {

@@ -1,5 +1,6 @@
 import { startCapture } from './capture';
-import { createConsent, type ConsentState } from './consent';
+import { createConsent, type Consent, type ConsentState } from './consent';
+import type { ConsentSource, Feed, SourceContext } from '../consent/source';
 import { createDelivery, type FlushResult } from './delivery';
 import { createEmitter } from './emitter';
 import { IdCaptureError, ValidationError } from '../errors';
@@ -61,6 +62,23 @@ const twinForgetter = ({ endpoint, fetch }: ClientConfig) => () => {
 };
 
 /**
+ * Starts `source`, the consent platform, feeding its answers to `consent` and announcing each with a 'consent' event.
+ * A source that fails to start (the tag's adapter file did not load) is reported as an error; consent stays pending.
+ */
+function listenTo(source: ConsentSource, consent: Consent, context: SourceContext, emit: (type: 'consent', detail: IdCaptureEvents['consent']) => void, report: (error: unknown) => void, log: (...args: unknown[]) => void) {
+  const feed: Feed = (state, answer) => {
+    if (state) consent.feed(state);
+    if (VERBOSE) log(`consent source: ${answer} → consent ${consent.state}`);
+    emit('consent', { state: consent.state, answer });
+  };
+  // Started a microtask later, so the page can subscribe to 'consent' first, even to an answer the platform has ready
+  // (a client destroyed meanwhile gives the source an aborted signal, which each source heeds).
+  Promise.resolve()
+    .then(() => source(feed, context))
+    .catch(report);
+}
+
+/**
  * The client of `resolved`, options already checked, and the channel the script tag reports its own errors on.
  * `clock` is internal: the browser tests pass one they advance themselves.
  */
@@ -78,7 +96,8 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
   /** Aborts on `destroy()`: every listener and timer of the client goes with it. */
   const lifetime = new AbortController();
   const { signal } = lifetime;
-  const consent = createConsent(resolved.consent, resolved.respectGlobalPrivacyControl, signal);
+  const source = resolved.consentSource;
+  const consent = createConsent(resolved.consent, resolved.respectGlobalPrivacyControl, signal, !!source);
   const visitor = createVisitorId(resolved.cookie, consent, signal);
   const forget = twinForgetter(resolved);
   consent.on((state) => state == 'denied' && forget());
@@ -103,6 +122,7 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
       signal,
     });
   }
+  if (source) listenTo(source, consent, { signal, clock }, emit, report, log);
   if (VERBOSE && resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}`);
 
   /** Every method but `destroy` refuses to work on a destroyed client: README promises that later calls fail. */

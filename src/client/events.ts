@@ -1,3 +1,4 @@
+import type { ConsentState } from './consent';
 import type { Upsert } from './queue';
 
 /** Events of `idc.on()` and the detail each listener receives. */
@@ -15,6 +16,12 @@ export interface IdCaptureEvents {
   retry: { delay: number; status?: number };
   /** An upsert left the queue unsent: `reason` says why (`'maxQueueSize'`, or the endpoint's message). */
   drop: { upsert: Upsert; reason: string };
+  /**
+   * The consent source answered: `answer` says which and what (`'tcf useractioncomplete'`, `'gcm update'`,
+   * `'onetrust OneTrustGroupsUpdated'`, `'tcf not found'`), `state` is the consent that follows (Global Privacy
+   * Control or a `setConsent` call since the source's last change may keep it other than the answer).
+   */
+  consent: { state: ConsentState; answer: string };
   /** Something failed that the page did not call directly: storage, delivery refused by the endpoint, a script-tag call. */
   error: { error: unknown };
 }

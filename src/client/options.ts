@@ -3,6 +3,7 @@ import type { AutocaptureOptions, ResolvedAutocapture } from './capture';
 import { mapFields } from './classify-field';
 import { checkField } from '../profile/rules';
 import type { ConsentState } from './consent';
+import type { ConsentSource } from '../consent/source';
 import { IdCaptureError } from '../errors';
 import { VERBOSE } from '../verbose';
 import type { CookieOptions } from './visitor-id';
@@ -22,6 +23,12 @@ export interface IdCaptureOptions {
    * @default 'granted', but always 'denied' when the browser sends Global Privacy Control
    */
   consent?: ConsentState;
+  /**
+   * The consent platform the page runs, from `idcapture/consent` (`tcf()`, `gcm()`, `shopify()`, `onetrust()`,
+   * `cookiebot()`): consent starts `'pending'` and follows each of its answers, as `setConsent` would.
+   * @default undefined (consent comes from `consent` and `setConsent` only)
+   */
+  consentSource?: ConsentSource;
   /**
    * Start as `'denied'` when `navigator.globalPrivacyControl` is true.
    * @default true
@@ -78,6 +85,7 @@ export interface ClientConfig {
   endpoint: string;
   autocapture: ResolvedAutocapture | false;
   consent: ConsentState;
+  consentSource?: ConsentSource;
   respectGlobalPrivacyControl: boolean;
   batchSize: number;
   flushInterval: number;
@@ -91,7 +99,7 @@ const CONSENT_STATES: ConsentState[] = ['granted', 'pending', 'denied'];
 
 // The wording of src/options/checks.ts (`<owner>: option <name> must be <what>`), written for the few checks the
 // client needs: its `optionChecks` would add 278 B of brotli to the script-tag file, past the 8 KiB budget.
-const fail = (name: string, what: string, Type: typeof TypeError = TypeError): never => {
+export const fail = (name: string, what: string, Type: typeof TypeError = TypeError): never => {
   throw new Type(`idcapture: option ${name} must be ${what}`);
 };
 const positive = (name: string, value: number) => (typeof value == 'number' && value > 0 && value < Infinity ? value : fail(name, 'a number above 0', RangeError));
@@ -126,7 +134,7 @@ export function checkForms(forms: string) {
  * Refuses an option name the client does not know, in `options` or (with `within`) one of its option objects: a
  * misspelt option would otherwise be ignored without a word. The suggestion is the shared one of every entry point.
  */
-function checkNames(options: object, known: readonly string[], within = '') {
+export function checkNames(options: object, known: readonly string[], within = '') {
   for (const name in options) {
     if (known.includes(name)) continue;
     const near = VERBOSE && closestName(name, known);
@@ -139,7 +147,7 @@ function checkNames(options: object, known: readonly string[], within = '') {
  * script tag sets only a few options, from its data-* attributes, and checks those itself: see script-tag.ts.)
  */
 export function resolveOptions(options: IdCaptureOptions): ClientConfig {
-  if (typeof options == 'object') checkNames(options, ['endpoint', ...Object.keys(defaults)]);
+  if (typeof options == 'object') checkNames(options, ['endpoint', 'consentSource', ...Object.keys(defaults)]);
   const endpoint = checkEndpoint(options?.endpoint);
   const consent = checkConsent(options.consent ?? defaults.consent);
   if (typeof options.cookie == 'object' && options.cookie) checkNames(options.cookie, ['name', 'domain', 'maxAgeDays'], 'cookie.');
@@ -162,6 +170,7 @@ export function resolveOptions(options: IdCaptureOptions): ClientConfig {
     flushInterval: whole('flushInterval', options.flushInterval ?? defaults.flushInterval),
     maxQueueSize: whole('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),
     fetch: (typeof options.fetch == 'function' && options.fetch) || (options.fetch === undefined ? defaults.fetch : fail('fetch', 'a function')),
+    consentSource: options.consentSource === undefined || typeof options.consentSource == 'function' ? options.consentSource : fail('consentSource', 'a source from idcapture/consent, e.g. tcf()'),
     cookie,
     debug: !!(options.debug ?? defaults.debug),
   };

@@ -229,6 +229,24 @@ test('the profile lookup is the server’s: no route reads another visitor’s p
   assert.equal((await fetch(`${demo.url}/api/profiles?email=ada@test.com`)).status, 405, 'the proxy never reads profiles');
 });
 
+test('the Consent Mode page: the inspector shows the source and its last answer; the address waits for the banner, then arrives', async () => {
+  const context = await browser.newContext();
+  const page = await open(context, '/consent-mode.html');
+  await inspector(page, 'consent-source').getByText('gcm · gcm default').waitFor();
+  await inspector(page, 'consent').getByText('pending').waitFor();
+  await page.fill('#email', 'consent-mode@test.com');
+  await page.click('#signup button');
+  await page.locator('#thanks').waitFor();
+  assert.ok(!page.requests.some((r) => r.includes('/api/profiles')), 'nothing sent before the visitor answers');
+  assert.equal(await profileWith('consent-mode@test.com'), undefined);
+
+  await page.click('#banner [data-choice="granted"]');
+  await inspector(page, 'consent-source').getByText('gcm · gcm update').waitFor();
+  await inspector(page, 'consent').getByText('granted').waitFor();
+  await until(() => profileWith('consent-mode@test.com'), 'the sign-up to arrive once granted', 15000);
+  await context.close();
+});
+
 test('Ctrl-C stops the demo cleanly', async () => {
   const { code } = await demo.stop();
   assert.equal(code, 0);

@@ -36,6 +36,11 @@ const ENTRY_POINTS = {
 const NESTED = {
   coalesce: { defaults: internals.coalesceDefaults, types: [['proxy/coalesce', 'CoalesceOptions']] },
   serverCookie: { defaults: internals.serverCookieDefaults, types: [['proxy/server-cookie', 'ServerCookieOptions']] },
+  // The consent sources' options (the README's table of sources argues for each default).
+  tcf: { defaults: internals.tcfDefaults, types: [['consent/tcf', 'TcfOptions']] },
+  gcm: { defaults: internals.gcmDefaults, types: [['consent/gcm', 'GcmOptions']] },
+  onetrust: { defaults: internals.onetrustDefaults, types: [['consent/onetrust', 'OneTrustOptions']] },
+  cookiebot: { defaults: internals.cookiebotDefaults, types: [['consent/cookiebot', 'CookiebotOptions']] },
 };
 
 /** The phrases for computed defaults, each with what the code's default must then be. */

@@ -9,6 +9,7 @@ import { createNodeServer, toNodeListener, vuidRestore } from '../../dist/proxy-
 import { createEdge } from '../../dist/edge.js';
 import { createServerClient } from '../../dist/server.js';
 import { createEmulator, startEmulator } from '../../dist/emulator.js';
+import { cookiebot, gcm, onetrust, tcf } from '../../dist/consent.js';
 
 const proxyBase = { apiKey: 'example.apiKey', allowedOrigins: ['https://shop.example'] };
 const handle = createProxy(proxyBase);
@@ -109,4 +110,12 @@ test('the idcapture-emulator command refuses an unknown flag, naming the closest
   assert.deepEqual(await run(['--port', '0', '--apikey', 'k']), { code: 1, err: 'idcapture emulator: unknown option --apikey (did you mean --api-key?)\n' });
   assert.deepEqual(await run(['--verbose']), { code: 1, err: 'idcapture emulator: unknown option --verbose\n' });
   assert.deepEqual(await run(['-x']), { code: 1, err: 'idcapture emulator: unknown option -x\n' });
+});
+
+test("idcapture/consent's sources refuse a misspelt option, naming the one meant", () => {
+  refuses(() => tcf({ purpose: [1] }), 'idcapture: unknown option tcf.purpose (did you mean tcf.purposes?)');
+  refuses(() => tcf({ vendorId: 755 }), 'idcapture: unknown option tcf.vendorId (did you mean tcf.vendor?)');
+  refuses(() => gcm({ key: ['ad_user_data'] }), 'idcapture: unknown option gcm.key (did you mean gcm.keys?)');
+  refuses(() => onetrust({ groups: 'C0004' }), 'idcapture: unknown option onetrust.groups (did you mean onetrust.group?)');
+  refuses(() => cookiebot({ categories: 'marketing' }), 'idcapture: unknown option cookiebot.categories (did you mean cookiebot.category?)');
 });

@@ -12,6 +12,7 @@ import {
   type IdCaptureOptions,
   type Identifiers,
 } from '../../src/index';
+import { cookiebot, gcm, onetrust, shopify, tcf, type ConsentSource } from '../../src/consent/index';
 
 const options: IdCaptureOptions = { endpoint: '/api/profiles', consent: 'pending', cookie: { domain: '.shop.example' } };
 const idc: IdCapture = createIdCapture(options);
@@ -21,6 +22,17 @@ createIdCapture({});
 // @ts-expect-error consent is one of three states
 createIdCapture({ endpoint: '/x', consent: 'maybe' });
 createIdCapture({ endpoint: '/x', cookie: false, fetch: (input, init) => fetch(input, init) });
+
+// A consent source comes from idcapture/consent, each with its own options.
+const sources: ConsentSource[] = [tcf({ purposes: [1, 5], vendor: 755 }), gcm({ keys: ['analytics_storage'] }), shopify(), onetrust({ group: 'C0004' }), cookiebot({ category: 'statistics' })];
+createIdCapture({ endpoint: '/x', consentSource: sources[0] });
+// @ts-expect-error a source is made by its factory, not named
+createIdCapture({ endpoint: '/x', consentSource: 'tcf' });
+// @ts-expect-error Cookiebot's categories are marketing, statistics and preferences
+cookiebot({ category: 'necessary' });
+// @ts-expect-error tcf's option is purposes
+tcf({ purpose: [1] });
+export const consentEvent: (detail: IdCaptureEvents['consent']) => string = ({ state, answer }) => `${answer} ${state}`;
 
 const identifiers: Identifiers = { email: 'sample@test.com', customer_id: 42 };
 const attributes: Attributes = { first_name: 'Johnny', dob_year: 1990, ccpa_opted_out: false, city: null };

@@ -43,8 +43,19 @@
   // ---- Consent: the demo's stand-in for a consent banner, applied on every page as a CMP would.
   const tag = document.querySelector('script[src$="idcapture.js"]');
   const gpc = navigator.globalPrivacyControl === true;
-  let consent = store.get(KEY.consent, null) ?? tag?.dataset.consent ?? (gpc ? 'denied' : 'granted');
-  if (store.get(KEY.consent, null)) window.idcapture.push(['setConsent', consent]);
+  // A page that names a consent source (data-consent-source) takes consent from its platform: the banner's choice is
+  // not replayed over it, and the drawer shows the source's last answer, subscribed to before the tag has run.
+  const source = tag?.dataset.consentSource;
+  let lastAnswer = null;
+  let consent = source ? (gpc ? 'denied' : 'pending') : (store.get(KEY.consent, null) ?? tag?.dataset.consent ?? (gpc ? 'denied' : 'granted'));
+  if (store.get(KEY.consent, null) && !source) window.idcapture.push(['setConsent', consent]);
+  if (source) {
+    window.idcapture.push(['on', 'consent', ({ state, answer }) => {
+      lastAnswer = answer;
+      consent = state;
+      note(`consent source: ${answer} → ${state}`, state == 'granted' ? 'ok' : 'warn');
+    }]);
+  }
 
   // ---- The pending upserts, mirrored from the client's events ('queued', 'sent', 'drop'), kept across pages.
   let pending = store.get(KEY.pending, []);
@@ -107,6 +118,7 @@
           <dt>vuid</dt><dd data-field="vuid">${client ? esc(client.vuid) : '<span class="warn">loading…</span>'}</dd>
           <dt>server twin</dt><dd data-field="twin">${TWIN[twin] ?? '<span class="warn">looking…</span>'}</dd>
           <dt>consent</dt><dd data-field="consent"><span class="pill ${consent == 'granted' ? 'ok' : 'warn'}">${esc(consent)}</span></dd>
+          <dt>source</dt><dd data-field="consent-source">${source ? `${esc(source)} · ${esc(lastAnswer ?? 'no answer yet')}` : 'none: the buttons below stand in for a banner'}</dd>
           <dt>network</dt><dd data-field="network"><span class="pill ${online ? 'ok' : 'warn'}">${online ? 'online' : 'offline'}</span>${simulatedOffline ? ' (inspector)' : ''}</dd>
         </dl>
         <div class="buttons">
