@@ -208,6 +208,7 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   const origins = [url, `http://localhost:${server.address().port}`];
   hosts = origins.map((origin) => new URL(origin).host);
   // Verified identity on: signed-in visitors' upserts may do everything, anonymous ones are reduced (README).
+  // toNodeListener, not createNodeServer: this one loopback server also serves the pages and the /demo/ routes.
   proxy = toNodeListener(createProxy({ apiKey: key, upstream, allowedOrigins: origins, fetch, verify: { secret: identitySecret } }));
   return {
     url,

@@ -17,7 +17,8 @@ interface Env {
   IP_RATE_LIMITER?: RateLimiter;
   /**
    * The secret the site's back end signs identity tokens with (`signIdentity`, at least 32 characters; set it with
-   * `wrangler secret put IDENTITY_SECRET`). Turns on `verify`; without it anyone can rewrite any profile by email.
+   * `wrangler secret put IDENTITY_SECRET`). Lets signed-in visitors' records write everything; without it every record
+   * is reduced to what a stranger may say (the proxy's default unverified policy).
    */
   IDENTITY_SECRET?: string;
 }

@@ -111,11 +111,12 @@ export interface ProxyOptions {
   trustProxyHeader?: string | false;
   /**
    * Verified identity: `{ secret, unverified? }`. Records carrying a token from `signIdentity` may do what
-   * `allowedAttributes` allows for the identity it names; others are reduced by the `unverified` policy. Without
-   * it, anyone who can reach the proxy can overwrite, clear or merge any profile by naming its email.
-   * @default undefined (no verification)
+   * `allowedAttributes` allows for the identity it names; others are reduced by the `unverified` policy. Omitted,
+   * every record is reduced by the default policy. `false` lets every record write everything (a start-up warning
+   * says so): anyone who can reach the proxy could then overwrite, clear or merge any profile by naming its email.
+   * @default undefined (every record reduced by the default unverified policy)
    */
-  verify?: VerifyOptions;
+  verify?: VerifyOptions | false;
   /**
    * Time of the in-memory budgets, the coalescing wait, the pace and the deadlines (`timeoutMs`), as
    * `{ now(), sleep(ms, signal?) }`, for tests that move time themselves.
