@@ -71,9 +71,9 @@ export interface ProxyOptions {
    */
   maxBatch?: number;
   /**
-   * Budgets per client IP, per vuid and global, or one `RateLimiter` for all three (keys `ip:…`, `vuid:…`,
-   * `global`), or `false` for none. Omitted budgets keep their defaults, counted in memory.
-   * @default { ip: { limit: 60, period: 60 }, vuid: { limit: 30, period: 60 }, global: { limit: 8, period: 1 } }
+   * Budgets of records per client IP and per vuid, and of requests globally, or one `RateLimiter` for all three
+   * (keys `ip:…`, `vuid:…`, `global`), or `false` for none. Omitted budgets keep their defaults, counted in memory.
+   * @default { ip: { limit: 300, period: 60 }, vuid: { limit: 100, period: 60 }, global: { limit: 8, period: 1 } }
    */
   rateLimit?: RateLimits | RateLimiter | false;
   /**
@@ -132,7 +132,10 @@ export const defaults = {
   allowedAttributes: [...new Set([...DEFAULT_FIELDS, ...DEFAULT_IDENTIFIERS])],
   maxBodyBytes: 64 * 1024,
   maxBatch: 100,
-  rateLimit: { ip: { limit: 60, period: 60 }, vuid: { limit: 30, period: 60 }, global: { limit: 8, period: 1 } },
+  // Records a minute. A visitor sends a few records a page; 100 is one full client batch (a backlog flushed at once)
+  // for one vuid, 300 three of them for one address (a shared NAT's many visitors). One address is then at most
+  // 5 records/s, 0.125% of the account's 4,000 (8 requests/s of 500): 800 addresses to fill it, not one.
+  rateLimit: { ip: { limit: 300, period: 60 }, vuid: { limit: 100, period: 60 }, global: { limit: 8, period: 1 } },
   timeoutMs: 10_000,
   // Looked up per call and called bare: workerd refuses a fetch called as a method of another object.
   fetch: ((url, init) => globalThis.fetch(url, init)) as FetchLike,
