@@ -9,9 +9,10 @@ import terser from '@rollup/plugin-terser';
 // DESIGN.md section 9: the script-tag file, everything included, at most 8 KiB brotli. Issue 20 freed 1,200 B of that
 // for the features to come: CEILING is where the production tag stands, so nothing grows it by accident; a feature
 // that spends headroom raises CEILING in its own commit, saying what for, and never past BUDGET. The debug tag carries
-// every message and has no budget. Issue 22 spent 88 B: emails that cannot collide (lookalikes and markup refused).
+// every message and has no budget. Issue 22 spent 100 B: emails that cannot collide (lookalikes and markup refused,
+// 88 B) and the queued event without the identity token (12 B).
 const BUDGET = 8192;
-const CEILING = BUDGET - 1200 + 88;
+const CEILING = BUDGET - 1200 + 100;
 const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const read = (file) => readFileSync(new URL(`../../dist/${file}`, import.meta.url), 'utf8');
 
