@@ -43,6 +43,13 @@ export interface VerifyOptions {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * Whether a valid token has been revoked, e.g. `iat` before the customer's last logout or password change that the
+   * site's back end recorded; given the token's claims (identifiers, `iat`, `exp`), once per token and batch. A
+   * revoked token's record is refused as an expired one is; a hook that throws or rejects revokes.
+   * @default undefined (a token is good until it expires)
+   */
+  revoked?: (claims: Readonly<Record<string, string | number | undefined>>) => boolean | Promise<boolean>;
 }
 
 /** The result for a batch: records to forward, or the records refused for their token. */
@@ -56,7 +63,7 @@ type Verifier = (records: CheckedRecord[], tokens: (string | undefined)[]) => Pr
 const KEEP_FIRST = ['email', 'phone'];
 
 const check = optionChecks('idcapture/proxy');
-const names = optionNames<VerifyOptions>()({}, ['secret', 'unverified', 'now']);
+const names = optionNames<VerifyOptions>()({}, ['secret', 'unverified', 'now', 'revoked']);
 const policyNames = optionNames<UnverifiedPolicy>()({}, ['attributes', 'linkVuid']);
 
 const isString = (value: unknown): value is string => typeof value == 'string';
@@ -76,6 +83,7 @@ export function createVerifier(options: VerifyOptions | false | undefined, allow
   if (options) check.known(options, names, 'verify');
   const key = options && importSecret(options.secret, 'idcapture/proxy: option verify.secret');
   const now = check.fn('verify.now', options?.now) ?? Date.now;
+  const revoked = check.fn('verify.revoked', options?.revoked);
   const policy = options?.unverified ?? {};
   if (policy !== false && (typeof policy != 'object' || !policy)) check.fail('verify.unverified', 'a policy object or false');
   if (policy) check.known(policy, policyNames, 'verify.unverified');
@@ -101,7 +109,7 @@ export function createVerifier(options: VerifyOptions | false | undefined, allow
         result = unverified ? reduce(record, unverified, reduced) : 'needs an identity token';
       } else {
         let identity = seen.get(token);
-        if (!identity) seen.set(token, (identity = verifyToken(await key, token, nowS)));
+        if (!identity) seen.set(token, (identity = verifyToken(await key, token, nowS).then((found) => unlessRevoked(found, revoked))));
         result = vouched(record, await identity, unverified?.linkVuid ?? false, reduced);
         if (typeof result != 'string') verified++;
       }
@@ -110,6 +118,16 @@ export function createVerifier(options: VerifyOptions | false | undefined, allow
     }
     return invalids.length ? { reason: 'invalid_records', invalids } : { records: out, reduced: [...reduced], verified };
   };
+}
+
+/** The identity, or `'revoked'` when the site's hook says so (or fails: a hook that cannot answer revokes). */
+async function unlessRevoked(identity: VerifiedIdentity | TokenProblem, revoked: VerifyOptions['revoked']): Promise<VerifiedIdentity | TokenProblem> {
+  if (typeof identity == 'string' || !revoked) return identity;
+  try {
+    return (await revoked({ ...identity.ids, iat: identity.iat, exp: identity.exp })) ? 'revoked' : identity;
+  } catch {
+    return 'revoked';
+  }
 }
 
 const highConfidence = (name: string, value: unknown) => name != 'vuid' && isIdentifier(name) && value !== null && value !== '';

@@ -224,6 +224,29 @@ test('a token is good until it expires, by the injected clock', async () => {
   }
 });
 
+test('verify.revoked ends old tokens: one issued before the customer signed out is refused, a newer one passes (issue 22)', async () => {
+  await seed();
+  const signedOut = {}; // what the site's back end records at logout or a password change: email -> Unix seconds
+  const seen = [];
+  const handle = proxy({ verify: { secret: SECRET, now, revoked: async (claims) => (seen.push(claims), claims.iat < (signedOut[claims.email] ?? 0)) } });
+  const old = await sign({ email: A.email });
+  signedOut[A.email] = clock / 1000 + 1;
+  clock += 2000;
+  try {
+    const fresh = await sign({ email: A.email });
+    const refused = await send(handle, { attributes: { email: A.email, street1: 'stolen' }, token: old });
+    assert.equal(refused.status, 400);
+    assert.match(refused.detail.invalids[0].message, /identity token is revoked/);
+    assert.equal((await send(handle, { attributes: { email: A.email, street1: '5 Fresh St' }, token: fresh })).status, 202);
+    assert.equal((await a()).street1, '5 Fresh St');
+    assert.deepEqual(Object.keys(seen[0]).sort(), ['email', 'exp', 'iat'], 'the hook sees the claims: identifiers, iat and exp');
+    const failing = proxy({ verify: { secret: SECRET, now, revoked: () => { throw new Error('store down'); } } });
+    assert.equal((await send(failing, { attributes: { email: A.email }, token: fresh })).status, 400, 'a failing hook revokes (fails closed)');
+  } finally {
+    clock -= 2000;
+  }
+});
+
 test('one bad token refuses the batch, naming its record; the signed and unverified rest can be resent', async () => {
   const token = await sign({ email: A.email });
   const { status, detail } = await send(guarded(), { attributes: { email: A.email }, token }, { attributes: { email: B.email }, token }, { attributes: { email: X.email } });
