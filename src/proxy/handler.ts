@@ -52,7 +52,10 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
   if (retryAfterS) return { reason: 'rate_limited', scope: 'ip', retryAfterS };
   // 5–6. Size, then parse and validate. A refused body costs one record, so junk pays too.
   const bytes = await readBody(request, config.maxBodyBytes);
-  const batch = bytes === TOO_LARGE ? { reason: 'payload_too_large' as const } : !bytes ? { reason: 'unreadable_body' as const } : validateBatch(bytes, config.maxBatch, config.allowed);
+  const batch =
+    bytes === TOO_LARGE ? { reason: 'payload_too_large' as const }
+    : !bytes ? { reason: 'unreadable_body' as const }
+    : validateBatch(bytes, config.maxBatch, config.allowed);
   if (!('records' in batch)) return (await pay(1), batch);
   const { removed } = batch;
   // 6, continued. Identity: signed records checked against their token, the others reduced by the policy.
@@ -66,8 +69,8 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
     reduced: reduced.length ? reduced : undefined,
     verified,
   };
-  // 4, continued. The budgets count records, known only now: the IP pays for the rest of its batch, each vuid for
-  // the records naming it. Counted on the records as sent, so a vuid the unverified policy took out still pays.
+  // 4, continued. The budgets count records, known only now: the IP pays for its batch, each vuid for the records
+  // naming it. Counted on the records as sent, so a vuid the unverified policy took out still pays.
   const sent = batch.records;
   retryAfterS = await pay(sent.length);
   if (retryAfterS) return { reason: 'rate_limited', scope: 'ip', retryAfterS, ...facts };
