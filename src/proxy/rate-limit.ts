@@ -5,12 +5,15 @@
 import { optionChecks, optionNames } from '../options/checks';
 
 /**
- * Decides whether a request under `key` carrying `cost` records may go ahead. Cloudflare's rate-limit binding has
- * this shape; it ignores `cost` and counts calls, one per request (see the README).
+ * Decides whether one more request under `key` may go ahead: called once per request and budget, so it counts
+ * requests (the in-memory budgets count records). Cloudflare's rate-limit binding has this shape.
  */
 export interface RateLimiter {
-  limit(options: { key: string; cost?: number }): Promise<{ success: boolean; retryAfterS?: number }>;
+  limit(options: { key: string }): Promise<{ success: boolean; retryAfterS?: number }>;
 }
+
+/** The in-memory limiter also takes the request's records, as `cost` (`PEEK`: only asks). */
+type CountingLimiter = { limit(options: { key: string; cost: number }): Promise<{ success: boolean; retryAfterS?: number }> };
 
 /**
  * At most `limit` records per `period` seconds for each key, counted in memory (per process or isolate). A request
@@ -90,7 +93,7 @@ interface Window {
 function memoryLimiter({ limit, period, maxKeys = 10_000 }: Limit, now = Date.now): RateLimiter {
   const windowMs = period * 1000;
   const windows = new Map<string, Window>();
-  const limiter: RateLimiter = {
+  const limiter: CountingLimiter = {
     async limit(options) {
       const key = boundedKey(options.key);
       // 0 only asks (see `PEEK`); more than the budget costs the whole budget, so it passes once the window is empty.
@@ -126,17 +129,18 @@ function memoryLimiter({ limit, period, maxKeys = 10_000 }: Limit, now = Date.no
       return { success: true };
     },
   };
-  peekable.add(limiter);
-  return limiter;
+  counting.add(limiter);
+  return limiter as RateLimiter;
 }
 
 /**
  * The cost that asks whether a key has any budget left without spending it: the per-IP check made before a body is
- * read. Only the in-memory limiters are asked (a limiter that ignores `cost` would count it as a request).
+ * read, of the in-memory limiters only (any other limiter is called once per request, with the body's verdict).
  */
 export const PEEK = 0;
 
-const peekable = new WeakSet<RateLimiter>();
+/** The in-memory limiters: a `RateLimiter` of the site's own is given `{ key }` alone (Cloudflare's binding refuses more). */
+const counting = new WeakSet<object>();
 
 const checkLimit = (name: string, value: Limit): Limit => {
   check.known(value, LIMIT_FIELDS, `rateLimit.${name}`);
@@ -178,8 +182,9 @@ export function resolveLimiters(option: RateLimits | RateLimiter | false | undef
 
 /** Seconds to wait when `cost` more under `key` would pass its budget, or undefined when the request may go ahead. */
 export async function overLimit(limiter: RateLimiter | undefined, key: string, cost?: number): Promise<number | undefined> {
-  if (!limiter || (cost === PEEK && !peekable.has(limiter))) return;
-  const { success, retryAfterS } = await limiter.limit(cost === undefined ? { key } : { key, cost });
+  const ours = !!limiter && counting.has(limiter);
+  if (!limiter || (cost === PEEK && !ours)) return;
+  const { success, retryAfterS } = await (ours && cost !== undefined ? (limiter as unknown as CountingLimiter).limit({ key, cost }) : limiter.limit({ key }));
   if (success) return;
   return retryAfterS && retryAfterS > 0 ? Math.min(MAX_RETRY_S, Math.ceil(retryAfterS)) : UNKNOWN_RETRY_S;
 }
