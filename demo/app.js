@@ -68,10 +68,16 @@ function visitorVuid(req) {
 /** The vuid's HttpOnly server twin (README, serverCookie) in `req`, if any: the inspector shows it, no script can read it. */
 const twinOf = (req) => (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith('idc_vuid='))?.slice(9) || undefined;
 
-const sendJson = (res, status, body) => {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+const sendJson = (res, status, body, headers = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
 };
+
+const SESSION = 'demo_session';
+
+/** The demo's session id from its HttpOnly cookie, if the request has one. */
+const sessionId = (req) =>
+  (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${SESSION}=`))?.slice(SESSION.length + 1);
 
 /** Reads a small request body (the demo's own forms and controls); anything larger is cut off. */
 const readSmall = (req, max = 16 * 1024) =>
@@ -97,6 +103,9 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   const fetch = emulator ? inProcess(emulator) : undefined;
   // The back end's own client, for the inspector's "profile of this visitor" read; the browser never sees the key.
   const zaius = createServerClient({ apiKey: key, baseUrl: upstream, fetch, retries: 1, timeoutMs: 5000 });
+  // Who is signed in: session id (an HttpOnly cookie no script can read) to the email the back end signed for.
+  // Bounded, the oldest forgotten first: it is a demo, not a session store.
+  const sessions = new Map();
   let proxy;
   let hosts = [];
   let preset = 'off';
@@ -109,16 +118,23 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   async function demoRoute(req, res, path) {
     const route = `${req.method} ${path}`;
     if (route == 'GET /demo/status') return sendJson(res, 200, { upstream: emulator ? 'emulator' : upstream, faults: emulator ? preset : null });
+    // Only the signed-in visitor's own profile, read by the identity the back end signed in, never by the vuid: the
+    // vuid is no secret (it sits in a script-readable cookie, in every upsert and in a token's readable claims), so
+    // a view that answered for any vuid cookie would hand a stranger who learnt one that visitor's email and address.
     if (route == 'GET /demo/profile') {
-      const vuid = visitorVuid(req);
       const twinCookie = twinOf(req);
       const twin = !twinCookie ? 'none' : restored.has(twinCookie) ? 'restored' : 'present';
-      if (!vuid) return sendJson(res, 200, { vuid: null, profile: null, twin });
+      const email = sessions.get(sessionId(req));
+      if (!email) return sendJson(res, 200, { email: null, profile: null, twin });
       try {
-        return sendJson(res, 200, { vuid, profile: await zaius.getProfile({ vuid }), twin });
+        return sendJson(res, 200, { email, profile: await zaius.getProfile({ email }), twin });
       } catch (error) {
-        return sendJson(res, 502, { vuid, error: `${error.name}: ${error.message}`, twin });
+        return sendJson(res, 502, { email, error: `${error.name}: ${error.message}`, twin });
       }
+    }
+    if (route == 'POST /demo/logout' && req.headers['content-type'] == 'application/json') {
+      sessions.delete(sessionId(req));
+      return sendJson(res, 200, { ok: true }, { 'set-cookie': `${SESSION}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0` });
     }
     // JSON only: a cross-site page cannot send it without a preflight this server never answers.
     if (route == 'POST /demo/faults' && req.headers['content-type'] == 'application/json') {
@@ -145,7 +161,13 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
       }
       try {
         const token = await signIdentity({ email, vuid: visitorVuid(req), expiresIn: 3600 }, { secret: identitySecret });
-        return sendJson(res, 200, { email: email.trim().toLowerCase(), token });
+        // The email as signed (normalised by the profile rules), from the token's claims.
+        const signed = JSON.parse(Buffer.from(token.split('.')[0], 'base64url')).email;
+        const id = randomBytes(16).toString('hex');
+        sessions.set(id, signed);
+        if (sessions.size > 1000) sessions.delete(sessions.keys().next().value);
+        const cookie = `${SESSION}=${id}; Path=/; HttpOnly; SameSite=Strict`;
+        return sendJson(res, 200, { email: signed, token }, { 'set-cookie': cookie });
       } catch (error) {
         return sendJson(res, 400, { error: error.message });
       }
@@ -224,6 +246,7 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   const origins = [url, `http://localhost:${server.address().port}`];
   hosts = origins.map((origin) => new URL(origin).host);
   // Verified identity on: signed-in visitors' upserts may do everything, anonymous ones are reduced (README).
+  // toNodeListener, not createNodeServer: this one loopback server also serves the pages and the /demo/ routes.
   proxy = toNodeListener(createProxy({ apiKey: key, upstream, allowedOrigins: origins, fetch, verify: { secret: identitySecret }, serverCookie: true }));
   return {
     url,

@@ -19,7 +19,8 @@ interface Env {
   IP_RATE_LIMITER?: RateLimiter;
   /**
    * The secret the site's back end signs identity tokens with (`signIdentity`, at least 32 characters; set it with
-   * `wrangler secret put IDENTITY_SECRET`). Turns on `verify`; without it anyone can rewrite any profile by email.
+   * `wrangler secret put IDENTITY_SECRET`). Lets signed-in visitors' records write everything; without it every record
+   * is reduced to what a stranger may say (the proxy's default unverified policy).
    */
   IDENTITY_SECRET?: string;
   /** `"true"` to inject the tag into the origin's HTML pages, or a JSON object of the tag's `data-*` attributes. */
@@ -31,6 +32,6 @@ export default createEdge((env: Env) => ({
   allowedOrigins: env.ALLOWED_ORIGINS?.trim() == '*' ? '*' : (env.ALLOWED_ORIGINS ?? '').split(/[\s,]+/).filter(Boolean),
   upstream: env.UPSTREAM || undefined,
   rateLimit: env.IP_RATE_LIMITER ? { ip: env.IP_RATE_LIMITER } : undefined,
-  verify: env.IDENTITY_SECRET ? { secret: env.IDENTITY_SECRET } : undefined,
+  verify: env.IDENTITY_SECRET ? { secret: env.IDENTITY_SECRET } : undefined, // without it: every record reduced
   inject: env.INJECT?.startsWith('{') ? { attributes: JSON.parse(env.INJECT) } : env.INJECT == 'true',
 }));

@@ -8,7 +8,7 @@ export interface IdCaptureEvents {
    * queued next, or held while consent is pending.
    */
   capture: { upsert: Upsert; form: HTMLFormElement | null };
-  /** An upsert is durably queued. */
+  /** An upsert is durably queued (shown without its identity token). */
   queued: { upsert: Upsert };
   /** `count` upserts were acknowledged by the endpoint. */
   sent: { count: number };

@@ -40,8 +40,10 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
 
   const enqueue = async (upsert: Upsert) => {
     const added = await queue.add(upsert, options.maxQueueSize);
-    if (VERBOSE) log('queued', upsert);
-    emit('queued', { upsert });
+    // The identity token is a bearer credential: it stays in the queue for delivery, out of events and the console.
+    const { token, ...shown } = upsert;
+    if (VERBOSE) log('queued', shown);
+    emit('queued', { upsert: shown });
     queued(added);
     added.dropped.forEach((r) => emit('drop', { upsert: r.upsert, reason: 'maxQueueSize' }));
   };

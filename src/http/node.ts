@@ -15,7 +15,10 @@ interface NodeContext {
 type NodeHandler = (request: Request, ctx: NodeContext) => Promise<Response>;
 
 interface NodeAdapterOptions {
-  /** A lower-case client IP header a trusted front proxy sets, kept when a client sends it; the others are removed. */
+  /**
+   * A lower-case client IP header a trusted front proxy sets: the client IP is taken from it (for `x-forwarded-for`,
+   * its last entry, the one the front proxy added). Every client IP header is removed from the request either way.
+   */
   trustedHeader?: string;
   /** Ms from the request's start within which its whole body must have arrived, else the connection is destroyed. */
   bodyTimeoutMs?: number;
@@ -30,11 +33,21 @@ interface NodeAdapterOptions {
   origin?: string;
 }
 
-/** Headers only our own front proxies may set; a client sending them is spoofing. */
-const SPOOFABLE = ['cf-connecting-ip', 'x-real-ip'];
+/**
+ * Client IP headers: only a front proxy we trust may set one, and the adapter reads that one itself, so none is passed
+ * on: a handler told to trust one of them can never read a client's own (issue 22).
+ */
+const SPOOFABLE = ['cf-connecting-ip', 'x-real-ip', 'x-forwarded-for', 'forwarded'];
 
 /** Node reports IPv4 clients of a dual-stack socket as `::ffff:1.2.3.4`; one client should have one key. */
 const plainIp = (address: string | undefined) => address?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+
+/** The trusted header's address (the last of a list: the entry our own front proxy added), else the socket's. */
+function clientIp(req: IncomingMessage, trustedHeader: string | undefined) {
+  const given = trustedHeader && req.headers[trustedHeader];
+  const value = (Array.isArray(given) ? given.join(',') : given)?.split(',').pop()?.trim();
+  return value || plainIp(req.socket.remoteAddress);
+}
 
 /**
  * The body as a Web stream that reads only as fast as it is consumed (the socket is paused in between), so a body
@@ -79,7 +92,7 @@ function toRequest(req: IncomingMessage, options: NodeAdapterOptions, signal: Ab
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i].toLowerCase();
-    if (!SPOOFABLE.includes(name) || name == options.trustedHeader) headers.append(name, req.rawHeaders[i + 1]);
+    if (!SPOOFABLE.includes(name) && name != options.trustedHeader) headers.append(name, req.rawHeaders[i + 1]);
   }
   const method = req.method ?? 'GET';
   const body = method == 'GET' || method == 'HEAD' ? null : bodyOf(req, options.bodyTimeoutMs);
@@ -112,7 +125,7 @@ export function nodeListener(handle: NodeHandler, options: NodeAdapterOptions) {
         res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end('Bad Request');
         return;
       }
-      const response = await handle(request, { clientIp: plainIp(req.socket.remoteAddress) });
+      const response = await handle(request, { clientIp: clientIp(req, options.trustedHeader) });
       // `Response.error()`: the handler wants the connection dropped without an answer.
       if (response.type == 'error') return void req.socket.destroy();
       const body = new Uint8Array(await response.arrayBuffer());

@@ -4,7 +4,7 @@
  * once for `signIdentity` (idcapture/server) and the proxy's `verify`; WebCrypto only, so Node and edge runtimes alike.
  *
  * Format: `base64url(JSON claims) "." base64url(HMAC-SHA256(secret, "idcapture-identity-v1." + first part))`.
- * The claims are the identifier values, normalised, and `exp` (Unix seconds). The fixed prefix keeps a MAC made with
+ * The claims are the identifier values, normalised, `iat` and `exp` (Unix seconds). The fixed prefix keeps a MAC made with
  * the same secret for some other purpose from ever passing as an identity token.
  */
 import { VUID, checkField, isIdentifier, isObject, normalizeIdentifier, normalizeVuid } from './rules';
@@ -12,9 +12,13 @@ import { VUID, checkField, isIdentifier, isObject, normalizeIdentifier, normaliz
 /** The identifiers a token may name. */
 type IdentityClaims = Record<string, string>;
 
-/** What a valid token says: the identifiers (vuid included when bound) and when it expires, in Unix seconds. */
+/**
+ * What a valid token says: the identifiers (vuid included when bound), when it was issued (absent from tokens signed
+ * before issue 22) and when it expires, in Unix seconds.
+ */
 export interface VerifiedIdentity {
   ids: IdentityClaims;
+  iat?: number;
   exp: number;
 }
 
@@ -65,15 +69,15 @@ export function checkClaims(identity: Record<string, unknown>): IdentityClaims |
   return ids;
 }
 
-/** Signs checked claims (see `checkClaims`). */
-export async function sign(key: CryptoKey, ids: IdentityClaims, exp: number): Promise<string> {
-  const claims = toBase64Url(encoder.encode(JSON.stringify({ ...ids, exp })));
+/** Signs checked claims (see `checkClaims`), issued at `iat` and good until `exp` (Unix seconds). */
+export async function sign(key: CryptoKey, ids: IdentityClaims, iat: number, exp: number): Promise<string> {
+  const claims = toBase64Url(encoder.encode(JSON.stringify({ ...ids, iat, exp })));
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(DOMAIN + claims)));
   return `${claims}.${toBase64Url(mac)}`;
 }
 
 /** Why a token was refused, in the words the proxy answers with. */
-export type TokenProblem = 'malformed' | 'bad signature' | 'expired';
+export type TokenProblem = 'malformed' | 'bad signature' | 'expired' | 'revoked';
 
 /**
  * The identity a token carries, or why it is refused. The MAC is checked by `crypto.subtle.verify` (constant time)
@@ -92,9 +96,10 @@ export async function verifyToken(key: CryptoKey, token: unknown, nowS: number):
     return 'malformed';
   }
   if (!isObject(parsed)) return 'malformed';
-  const { exp, ...ids } = parsed;
-  if (typeof exp != 'number' || !Object.values(ids).every((v) => typeof v == 'string')) return 'malformed';
+  const { exp, iat, ...ids } = parsed;
+  if (typeof exp != 'number' || (iat !== undefined && typeof iat != 'number')) return 'malformed';
+  if (!Object.values(ids).every((v) => typeof v == 'string')) return 'malformed';
   if (typeof ids.vuid == 'string' && !VUID.test(ids.vuid)) return 'malformed';
   if (exp <= nowS) return 'expired';
-  return { ids: ids as IdentityClaims, exp };
+  return { ids: ids as IdentityClaims, iat, exp };
 }

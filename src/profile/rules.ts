@@ -42,10 +42,21 @@ export const normalizeVuid = <T>(value: T): T | string =>
   typeof value == 'string' && DASHED_VUID.test(value) ? value.replace(/-/g, '') : value;
 
 /**
- * Deliberately permissive: unlike the API's legacy consent regex it accepts `+` tags and international domains, but
- * still needs one `@`, a local part of at most 64 characters and a dotted domain.
+ * Deliberately permissive: unlike the API's legacy consent regex it accepts `+` tags, apostrophes and international
+ * addresses, but needs one `@`, a local part of at most 64 characters and a dotted domain, and refuses what an
+ * unquoted local part cannot hold (RFC 5322 specials, blanks, control and invisible format characters), so markup
+ * never passes for an address.
  */
-const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/u;
+const EMAIL = /^[^\s@<>"(),:;[\]\\\p{C}]{1,64}@[^\s@<>"(),:;[\]\\\p{C}.]+(\.[^\s@<>"(),:;[\]\\\p{C}.]+)+$/u;
+
+/**
+ * Whether another system's folding could turn this address into a different one: any change under NFKC (full-width
+ * forms, ligatures, the Kelvin and Angstrom signs, a decomposed accent), or a non-ASCII character whose Unicode case
+ * mapping is ASCII (ı → I, ſ → S, İ → i̇). Such an address is refused, never folded, so that two distinct addresses
+ * (`\u212Aate@…` and `kate@…`) can never become one, here or upstream.
+ */
+const folds = (email: string, rest = email.replace(/[\0-\x7f]/g, '')) =>
+  email.normalize('NFKC') != email || /[\0-\x7f]/.test(rest.toLowerCase() + rest.toUpperCase());
 
 /** The customer fields every ODP account has (dev-docs "Customers"), besides the identifiers. */
 export const DEFAULT_FIELDS = [
@@ -82,11 +93,14 @@ export const isIdentifier = (name: string): boolean =>
 const isReserved = (name: string): boolean =>
   name == 'zaius_id' || (name.endsWith('s') && isIdentifier(name.replace(/e?s$/, '')));
 
-/** Emails match case-insensitively and without surrounding blanks. */
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+/**
+ * Emails match without surrounding blanks and with ASCII A–Z folded to a–z; every other character is kept as written,
+ * so folding never maps two distinct addresses onto one (`checkField` refuses the lookalikes, see `folds`).
+ */
+export const normalizeEmail = (email: string): string => email.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 /**
- * An identifier's value as it is compared and forwarded: emails trimmed and lower-cased, other identifier strings
+ * An identifier's value as it is compared and forwarded: emails trimmed and ASCII-lower-cased, other identifier strings
  * trimmed. Anything else is returned unchanged for `checkField` to judge.
  */
 export const normalizeIdentifier = (name: string, value: unknown): unknown =>
@@ -106,7 +120,11 @@ export function checkField(name: string, value: unknown): string | undefined {
   if (typeof value == 'number') return isFinite(value) ? undefined : 'is not a finite number';
   if (typeof value != 'string') return VERBOSE ? 'is not a string, number, boolean or null' : 'has a wrong type';
   if (value.length > MAX_TEXT) return VERBOSE ? `is longer than ${MAX_TEXT} characters` : 'is too long';
-  if (name == 'email' && !EMAIL.test(normalizeEmail(value))) return VERBOSE ? 'is not a valid email address' : 'is not an email';
+  if (name == 'email') {
+    const email = normalizeEmail(value);
+    if (!EMAIL.test(email)) return VERBOSE ? 'is not a valid email address' : 'is not an email';
+    if (folds(email)) return VERBOSE ? 'has a character that Unicode folding turns into another (e.g. the Kelvin sign)' : 'is not an email';
+  }
   if (name == 'vuid' && !VUID.test(value)) return VERBOSE ? 'is not 32 lowercase hex characters' : 'is not a vuid';
 }
 

@@ -1,6 +1,7 @@
 /**
  * The browser requests waiting for a batch: one queue per client IP, taken round robin, so a flooding IP cannot starve
- * the others, and a request never overtakes an earlier one that writes to the same identity.
+ * the others, and a request never overtakes an earlier one that writes to the same identity. Within a pass, smaller
+ * requests go first: a visitor's one record is in the next batch even while many addresses queue 100-record ones.
  */
 
 /** What the queue needs to know of a waiting browser request. */
@@ -37,8 +38,8 @@ export function createFairQueue<T extends Waiting>(maxRecords: number, maxBytes:
 
     /**
      * Takes up to `maxRecords` records and `maxBytes` of JSON (a lone request larger than that goes alone), one request
-     * per IP in turn. A request writing to one of the `busy` identities (upstream now) is held back whole, with its
-     * IP's later requests behind it.
+     * per IP in turn, the IPs whose next request is smallest first. A request that does not fit, or writes to one of
+     * the `busy` identities (upstream now), is held back whole, with its IP's later requests behind it.
      */
     take(busy: Iterable<string>): T[] {
       const batch: T[] = [];
@@ -49,20 +50,20 @@ export function createFairQueue<T extends Waiting>(maxRecords: number, maxBytes:
       const blocked = new Set(busy);
       for (let progress = true; progress && queues.size; ) {
         progress = false;
-        for (const [ip, queue] of [...queues]) {
+        // Stable: IPs whose next requests are the same size keep their round robin order.
+        for (const [ip, queue] of [...queues].sort(([, a], [, b]) => (a[0]?.records.length ?? 0) - (b[0]?.records.length ?? 0))) {
           while (queue[0]?.answered) waitingRecords -= queue.shift()!.records.length;
           if (!queue.length) {
             queues.delete(ip);
             continue;
           }
           const entry = queue[0];
-          // Held back whole (a browser request is applied whole or not at all), and the IP's later requests behind it.
-          if (entry.keys.some((key) => blocked.has(key))) {
+          const full = batch.length > 0 && (batchRecords + entry.records.length > maxRecords || batchBytes + entry.bytes > maxBytes);
+          // Held back whole (a browser request is applied whole or not at all), and the IP's later requests behind it;
+          // its identities too, so no later request of theirs from another IP overtakes it.
+          if (full || entry.keys.some((key) => blocked.has(key))) {
             entry.keys.forEach((key) => blocked.add(key));
             continue;
-          }
-          if (batchRecords + entry.records.length > maxRecords || batchBytes + entry.bytes > maxBytes) {
-            if (batch.length) return batch;
           }
           queue.shift();
           // Moved to the back of the round robin: the next batch starts with the IP after it.

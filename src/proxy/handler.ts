@@ -6,7 +6,7 @@ import { respond, ANSWERS, type Outcome } from './answers';
 import { readBody, TOO_LARGE } from '../http/read-body';
 import { originAllowed } from './cors';
 import { resolveOptions, type LogEntry, type ProxyConfig, type ProxyOptions } from './options';
-import { overLimit } from './rate-limit';
+import { overLimit, PEEK } from './rate-limit';
 import { createCoalescer, type Coalescer } from './coalesce';
 import { validateBatch } from './validate';
 import { clearCookie, cookieRequest, restoreCookie, twinCookie, withCookies } from './server-cookie';
@@ -46,22 +46,24 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
   if (method == 'DELETE') return { reason: 'cleared' };
   // 3. Content type.
   if (!JSON_TYPE.test(request.headers.get('content-type') ?? '')) return { reason: 'unsupported_media_type' };
-  // 4. Per-IP budget, before any work. Without a known IP (no adapter context) this budget cannot apply.
+  // 4. Per-IP budget, in records: an address whose budget is spent is refused before any work. Without a known IP (no
+  // adapter context) this budget cannot apply.
   const { limiters } = config;
   const ip = clientIp(request, ctx, config.trustProxyHeader);
-  let retryAfterS = ip ? await overLimit(limiters.ip, `ip:${ip}`) : undefined;
+  const pay = (cost: number) => (ip ? overLimit(limiters.ip, `ip:${ip}`, cost) : undefined);
+  let retryAfterS = await pay(PEEK);
   if (retryAfterS) return { reason: 'rate_limited', scope: 'ip', retryAfterS };
-  // 5. Size.
+  // 5–6. Size, then parse and validate. A refused body costs one record, so junk pays too.
   const bytes = await readBody(request, config.maxBodyBytes);
-  if (bytes === TOO_LARGE) return { reason: 'payload_too_large' };
-  if (!bytes) return { reason: 'unreadable_body' };
-  // 6. Parse and validate.
-  const batch = validateBatch(bytes, config.maxBatch, config.allowed);
-  if (!('records' in batch)) return batch;
+  const batch =
+    bytes === TOO_LARGE ? { reason: 'payload_too_large' as const }
+    : !bytes ? { reason: 'unreadable_body' as const }
+    : validateBatch(bytes, config.maxBatch, config.allowed);
+  if (!('records' in batch)) return (await pay(1), batch);
   const { removed } = batch;
   // 6, continued. Identity: signed records checked against their token, the others reduced by the policy.
   const checked = config.verify ? await config.verify(batch.records, batch.tokens) : { records: batch.records, reduced: [], verified: undefined };
-  if (!('records' in checked)) return checked;
+  if (!('records' in checked)) return (await pay(1), checked);
   const { records, reduced, verified } = checked;
   const facts = {
     attributes: [...new Set(records.flatMap((r) => Object.keys(r.attributes)))],
@@ -71,10 +73,15 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
     verified,
     vuids: batch.records.map((r) => r.attributes.vuid),
   };
-  // 4, continued. The per-vuid budget: the vuid lives in the body, so it is known only now. Counted on the records as
-  // sent, so a vuid the unverified policy took out still pays.
-  for (const vuid of new Set(batch.records.map((r) => r.attributes.vuid).filter((v) => typeof v == 'string'))) {
-    retryAfterS = await overLimit(limiters.vuid, `vuid:${vuid}`);
+  // 4, continued. The budgets count records, known only now: the IP pays for its batch, each vuid for the records
+  // naming it. Counted on the records as sent, so a vuid the unverified policy took out still pays.
+  const sent = batch.records;
+  retryAfterS = await pay(sent.length);
+  if (retryAfterS) return { reason: 'rate_limited', scope: 'ip', retryAfterS, ...facts };
+  const perVuid = new Map<string, number>();
+  for (const { vuid } of sent.map((r) => r.attributes)) if (typeof vuid == 'string') perVuid.set(vuid, (perVuid.get(vuid) ?? 0) + 1);
+  for (const [vuid, count] of perVuid) {
+    retryAfterS = await overLimit(limiters.vuid, `vuid:${vuid}`, count);
     if (retryAfterS) return { reason: 'rate_limited', scope: 'vuid', retryAfterS, ...facts };
   }
   // Without coalescing, the global budget refuses what would otherwise queue for the pace; coalescing, the pace alone

@@ -10,9 +10,10 @@ import type { ProxyContext } from './handler';
 /** Options of `toNodeListener`. */
 export interface NodeListenerOptions {
   /**
-   * A client IP header set by a reverse proxy in front of Node (e.g. `'x-real-ip'`) to pass through; give the handler
-   * the same `trustProxyHeader`. `CF-Connecting-IP`/`X-Real-IP` sent by clients are removed.
-   * @default undefined (none is trusted)
+   * A client IP header set by a reverse proxy in front of Node (e.g. `'x-real-ip'`; for `'x-forwarded-for'` the last
+   * entry): the handler's `ctx.clientIp` is taken from it. The one place to trust a header on Node: every client IP
+   * header (`X-Forwarded-For`, `Forwarded`, `X-Real-IP`, `CF-Connecting-IP`) is removed from the request either way.
+   * @default undefined (none is trusted: the socket's address)
    */
   trustProxyHeader?: string;
   /**

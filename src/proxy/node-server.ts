@@ -3,7 +3,7 @@
  * one client could hold thousands of idle connections for over a minute, or a slow body for minutes, and starve
  * every other client of file descriptors.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { toNodeListener, type NodeListenerOptions } from './node-listener';
 import type { ProxyContext } from './handler';
@@ -43,7 +43,9 @@ export interface NodeServerOptions extends NodeListenerOptions {
    */
   maxConnectionsPerIp?: number | false;
   /**
-   * Open connections in all (`server.maxConnections`), kept under the process's file-descriptor limit.
+   * Open connections in all, kept under the process's file-descriptor limit. At the cap a new connection closes the
+   * oldest one that has not finished a request head (slow or idle), or is itself closed when every one is inside a
+   * request.
    * @default 1000
    */
   maxConnections?: number;
@@ -103,6 +105,40 @@ function limitPerIp(server: Server, max: number) {
 }
 
 /**
+ * Caps open connections at `max`. At the cap a new connection makes room by closing the oldest connection that has
+ * not finished a request head (a slow-header attacker's, or one idle between keep-alive requests), so requests that
+ * have arrived are answered and new clients keep getting in; Node's own `maxConnections` would refuse the newcomer
+ * and leave the slow ones holding every slot. When every connection is inside a request, the newcomer is closed.
+ */
+function capConnections(server: Server, max: number) {
+  const live = new Set<Socket>();
+  // Connections waiting for a request head, oldest first: a Set keeps insertion order.
+  const waiting = new Set<Socket>();
+  const forget = (socket: Socket) => {
+    live.delete(socket);
+    waiting.delete(socket);
+  };
+  server.on('connection', (socket: Socket) => {
+    if (socket.destroyed) return; // refused by the per-IP cap
+    if (live.size >= max) {
+      const oldest = waiting.values().next().value;
+      if (!oldest) return void socket.destroy();
+      forget(oldest);
+      oldest.destroy();
+    }
+    live.add(socket);
+    waiting.add(socket);
+    socket.once('close', () => forget(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const { socket } = req;
+    waiting.delete(socket);
+    // Answered, a keep-alive connection waits for its next request head: the newest such connection.
+    res.once('finish', () => live.has(socket) && waiting.add(socket));
+  });
+}
+
+/**
  * Creates (does not start) a `node:http` server running `handle` with the limits above:
  * `createNodeServer(createProxy({...})).listen(8080)`.
  */
@@ -118,8 +154,8 @@ export function createNodeServer(handle: Handler, options: NodeServerOptions = {
     },
     toNodeListener(handle, { trustProxyHeader: limits.trustProxyHeader, bodyTimeoutMs: limits.bodyTimeoutMs }),
   );
-  server.maxConnections = limits.maxConnections;
   server.setTimeout(limits.idleTimeoutMs, (socket: Socket) => socket.destroy());
   if (limits.maxConnectionsPerIp) limitPerIp(server, limits.maxConnectionsPerIp);
+  capConnections(server, limits.maxConnections);
   return server;
 }

@@ -72,9 +72,9 @@ export interface ProxyOptions {
    */
   maxBatch?: number;
   /**
-   * Budgets per client IP, per vuid and global, or one `RateLimiter` for all three (keys `ip:…`, `vuid:…`,
-   * `global`), or `false` for none. Omitted budgets keep their defaults, counted in memory.
-   * @default { ip: { limit: 60, period: 60 }, vuid: { limit: 30, period: 60 }, global: { limit: 8, period: 1 } }
+   * Budgets of records per client IP and per vuid, and of requests globally, or one `RateLimiter` for all three
+   * (keys `ip:…`, `vuid:…`, `global`), or `false` for none. Omitted budgets keep their defaults, counted in memory.
+   * @default { ip: { limit: 300, period: 60 }, vuid: { limit: 100, period: 60 }, global: { limit: 8, period: 1 } }
    */
   rateLimit?: RateLimits | RateLimiter | false;
   /**
@@ -112,11 +112,12 @@ export interface ProxyOptions {
   trustProxyHeader?: string | false;
   /**
    * Verified identity: `{ secret, unverified? }`. Records carrying a token from `signIdentity` may do what
-   * `allowedAttributes` allows for the identity it names; others are reduced by the `unverified` policy. Without
-   * it, anyone who can reach the proxy can overwrite, clear or merge any profile by naming its email.
-   * @default undefined (no verification)
+   * `allowedAttributes` allows for the identity it names; others are reduced by the `unverified` policy. Omitted,
+   * every record is reduced by the default policy. `false` lets every record write everything (a start-up warning
+   * says so): anyone who can reach the proxy could then overwrite, clear or merge any profile by naming its email.
+   * @default undefined (every record reduced by the default unverified policy)
    */
-  verify?: VerifyOptions;
+  verify?: VerifyOptions | false;
   /**
    * Time of the in-memory budgets, the coalescing wait, the pace and the deadlines (`timeoutMs`), as
    * `{ now(), sleep(ms, signal?) }`, for tests that move time themselves.
@@ -140,7 +141,10 @@ export const defaults = {
   allowedAttributes: [...new Set([...DEFAULT_FIELDS, ...DEFAULT_IDENTIFIERS])],
   maxBodyBytes: 64 * 1024,
   maxBatch: 100,
-  rateLimit: { ip: { limit: 60, period: 60 }, vuid: { limit: 30, period: 60 }, global: { limit: 8, period: 1 } },
+  // Records a minute. A visitor sends a few records a page; 100 is one full client batch (a backlog flushed at once)
+  // for one vuid, 300 three of them for one address (a shared NAT's many visitors). One address is then at most
+  // 5 records/s, 0.125% of the account's 4,000 (8 requests/s of 500): 800 addresses to fill it, not one.
+  rateLimit: { ip: { limit: 300, period: 60 }, vuid: { limit: 100, period: 60 }, global: { limit: 8, period: 1 } },
   timeoutMs: 10_000,
   // Looked up per call and called bare: workerd refuses a fetch called as a method of another object.
   fetch: ((url, init) => globalThis.fetch(url, init)) as FetchLike,

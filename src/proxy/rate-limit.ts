@@ -4,14 +4,24 @@
  */
 import { optionChecks, optionNames } from '../options/checks';
 
-/** Decides whether one more request under `key` may go ahead. Cloudflare's rate-limit binding has this shape. */
+/**
+ * Decides whether one more request under `key` may go ahead: called once per request and budget, so it counts
+ * requests (the in-memory budgets count records). Cloudflare's rate-limit binding has this shape.
+ */
 export interface RateLimiter {
   limit(options: { key: string }): Promise<{ success: boolean; retryAfterS?: number }>;
 }
 
-/** At most `limit` requests per `period` seconds for each key, counted in memory (per process or isolate). */
+/** The in-memory limiter also takes the request's records, as `cost` (`PEEK`: only asks). */
+type CountingLimiter = { limit(options: { key: string; cost: number }): Promise<{ success: boolean; retryAfterS?: number }> };
+
+/**
+ * At most `limit` records per `period` seconds for each key, counted in memory (per process or isolate). A request
+ * costs its records (at least one, so refused junk pays too); one larger than `limit` costs a whole empty window, so
+ * a visitor's backlog is slowed, never stuck.
+ */
 export interface Limit {
-  /** Requests allowed per period. */
+  /** Records allowed per period. */
   limit: number;
   /** Window length in seconds. */
   period: number;
@@ -24,11 +34,11 @@ export interface Limit {
 
 /** What each budget is counted with: limits for the in-memory limiter, your own limiter, or `false` for none. */
 export interface RateLimits {
-  /** Per client IP. Default `{ limit: 60, period: 60 }`. */
+  /** Records per client IP. Default `{ limit: 300, period: 60 }`. */
   ip?: Limit | RateLimiter | false;
-  /** Per vuid in the batch. Default `{ limit: 30, period: 60 }`. */
+  /** Records per vuid in the batch. Default `{ limit: 100, period: 60 }`. */
   vuid?: Limit | RateLimiter | false;
-  /** Across all clients, kept under the profiles API's 10 requests/s. Default `{ limit: 8, period: 1 }`. */
+  /** Requests across all clients, kept under the profiles API's 10 requests/s. Default `{ limit: 8, period: 1 }`. */
   global?: Limit | RateLimiter | false;
 }
 
@@ -68,35 +78,69 @@ function boundedKey(key: string): string {
 const isLimiter = (value: unknown): value is RateLimiter =>
   typeof value == 'object' && !!value && typeof (value as RateLimiter).limit == 'function';
 
+/** One key's sliding window: when each admitted request came and what it cost, and their sum. */
+interface Window {
+  times: number[];
+  costs: number[];
+  spent: number;
+}
+
 /**
  * A sliding-window log: exact (never more than `limit` in any `period`), which the global budget needs to stay under
- * the upstream's ceiling, at the price of one timestamp per counted request. The Map's insertion order doubles as
- * recency order, so the first key is the one to forget when the map is full.
+ * the upstream's ceiling, at the price of one entry per admitted request (so at most `limit` per key). The Map's
+ * insertion order doubles as recency order, so the first key is the one to forget when the map is full.
  */
 function memoryLimiter({ limit, period, maxKeys = 10_000 }: Limit, now = Date.now): RateLimiter {
   const windowMs = period * 1000;
-  const hits = new Map<string, number[]>();
-  return {
+  const windows = new Map<string, Window>();
+  const limiter: CountingLimiter = {
     async limit(options) {
       const key = boundedKey(options.key);
+      // 0 only asks (see `PEEK`); more than the budget costs the whole budget, so it passes once the window is empty.
+      const cost = options.cost === PEEK ? 0 : Math.min(limit, Math.max(1, Math.ceil(Number(options.cost) || 1)));
       const t = now();
-      let log = hits.get(key);
-      if (log) hits.delete(key);
+      let w = windows.get(key);
+      if (w) windows.delete(key);
       else {
-        log = [];
-        for (const oldest of hits.keys()) {
-          if (hits.size < maxKeys) break;
-          hits.delete(oldest);
+        w = { times: [], costs: [], spent: 0 };
+        for (const oldest of windows.keys()) {
+          if (windows.size < maxKeys) break;
+          windows.delete(oldest);
         }
       }
-      hits.set(key, log);
-      while (log.length && log[0] <= t - windowMs) log.shift();
-      if (log.length >= limit) return { success: false, retryAfterS: Math.max(1, Math.ceil((log[0] + windowMs - t) / 1000)) };
-      log.push(t);
+      windows.set(key, w);
+      while (w.times.length && w.times[0] <= t - windowMs) {
+        w.times.shift();
+        w.spent -= w.costs.shift()!;
+      }
+      const over = w.spent + Math.max(1, cost) - limit;
+      if (over > 0) {
+        // The wait is until the entry that frees enough of the window for this cost leaves it.
+        let freed = 0;
+        let i = 0;
+        while (freed < over) freed += w.costs[i++];
+        return { success: false, retryAfterS: Math.max(1, Math.ceil((w.times[i - 1] + windowMs - t) / 1000)) };
+      }
+      if (cost) {
+        w.times.push(t);
+        w.costs.push(cost);
+        w.spent += cost;
+      }
       return { success: true };
     },
   };
+  counting.add(limiter);
+  return limiter as RateLimiter;
 }
+
+/**
+ * The cost that asks whether a key has any budget left without spending it: the per-IP check made before a body is
+ * read, of the in-memory limiters only (any other limiter is called once per request, with the body's verdict).
+ */
+export const PEEK = 0;
+
+/** The in-memory limiters: a `RateLimiter` of the site's own is given `{ key }` alone (Cloudflare's binding refuses more). */
+const counting = new WeakSet<object>();
 
 const checkLimit = (name: string, value: Limit): Limit => {
   check.known(value, LIMIT_FIELDS, `rateLimit.${name}`);
@@ -136,10 +180,11 @@ export function resolveLimiters(option: RateLimits | RateLimiter | false | undef
   return limiters;
 }
 
-/** Seconds to wait when `key` is over its budget, or undefined when the request may go ahead. */
-export async function overLimit(limiter: RateLimiter | undefined, key: string): Promise<number | undefined> {
-  if (!limiter) return;
-  const { success, retryAfterS } = await limiter.limit({ key });
+/** Seconds to wait when `cost` more under `key` would pass its budget, or undefined when the request may go ahead. */
+export async function overLimit(limiter: RateLimiter | undefined, key: string, cost?: number): Promise<number | undefined> {
+  const ours = !!limiter && counting.has(limiter);
+  if (!limiter || (cost === PEEK && !ours)) return;
+  const { success, retryAfterS } = await (ours && cost !== undefined ? (limiter as unknown as CountingLimiter).limit({ key, cost }) : limiter.limit({ key }));
   if (success) return;
   return retryAfterS && retryAfterS > 0 ? Math.min(MAX_RETRY_S, Math.ceil(retryAfterS)) : UNKNOWN_RETRY_S;
 }

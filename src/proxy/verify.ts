@@ -1,8 +1,9 @@
 /**
- * Verified identity. The proxy is a public write endpoint and `Origin` is no authentication, so without
- * this anyone can overwrite, clear or merge a customer's profile by naming their email. With `verify`, a record that
- * carries a token signed by the site's back end may do what `allowedAttributes` allows, for exactly the identity the
- * token names; a record without one is reduced to what an anonymous visitor may reasonably say about themselves.
+ * Verified identity. The proxy is a public write endpoint and `Origin` is no authentication, so an unchecked record
+ * could overwrite, clear or merge a customer's profile by naming their email. A record that carries a token signed by
+ * the site's back end (`verify.secret`) may do what `allowedAttributes` allows, for exactly the identity the token
+ * names; any other record, and every record of a proxy without a secret, is reduced to what an anonymous visitor may
+ * reasonably say about themselves. Only `verify: false` lets anonymous records write everything.
  */
 import { importSecret, verifyToken, type TokenProblem, type VerifiedIdentity } from '../profile/identity-token';
 import { isIdentifier } from '../profile/rules';
@@ -42,6 +43,13 @@ export interface VerifyOptions {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * Whether a valid token has been revoked, e.g. `iat` before the customer's last logout or password change that the
+   * site's back end recorded; given the token's claims (identifiers, `iat`, `exp`), once per token and batch. A
+   * revoked token's record is refused as an expired one is; a hook that throws or rejects revokes.
+   * @default undefined (a token is good until it expires)
+   */
+  revoked?: (claims: Readonly<Record<string, string | number | undefined>>) => boolean | Promise<boolean>;
 }
 
 /** The result for a batch: records to forward, or the records refused for their token. */
@@ -55,19 +63,28 @@ type Verifier = (records: CheckedRecord[], tokens: (string | undefined)[]) => Pr
 const KEEP_FIRST = ['email', 'phone'];
 
 const check = optionChecks('idcapture/proxy');
-const names = optionNames<VerifyOptions>()({}, ['secret', 'unverified', 'now']);
+const names = optionNames<VerifyOptions>()({}, ['secret', 'unverified', 'now', 'revoked']);
 const policyNames = optionNames<UnverifiedPolicy>()({}, ['attributes', 'linkVuid']);
 
 const isString = (value: unknown): value is string => typeof value == 'string';
 
-/** Checks the option once and returns the batch check, or undefined when `verify` is not configured. */
-export function createVerifier(options: VerifyOptions | undefined, allowed: ReadonlySet<string>): Verifier | undefined {
-  if (options === undefined) return;
-  if (typeof options != 'object' || !options) return check.fail('verify', '{ secret, unverified? }');
-  check.known(options, names, 'verify');
-  const key = importSecret(options.secret, 'idcapture/proxy: option verify.secret');
-  const now = check.fn('verify.now', options.now) ?? Date.now;
-  const policy = options.unverified ?? {};
+/** Said once, when a proxy is created with `verify: false`. */
+const OPT_OUT_WARNING =
+  'idcapture/proxy: verify: false lets anyone who can reach the proxy overwrite, clear or merge any profile by naming ' +
+  'its email, phone or customer id. Use it only when every caller is trusted; otherwise give verify: { secret }.';
+
+/**
+ * Checks the option once and returns the batch check: without `verify`, every record is reduced by the default
+ * unverified policy (there is no secret to check a token with); `false` returns undefined (no check) and warns.
+ */
+export function createVerifier(options: VerifyOptions | false | undefined, allowed: ReadonlySet<string>): Verifier | undefined {
+  if (options === false) return void console.warn(OPT_OUT_WARNING);
+  if (options !== undefined && (typeof options != 'object' || !options)) return check.fail('verify', '{ secret, unverified? } or false');
+  if (options) check.known(options, names, 'verify');
+  const key = options && importSecret(options.secret, 'idcapture/proxy: option verify.secret');
+  const now = check.fn('verify.now', options?.now) ?? Date.now;
+  const revoked = check.fn('verify.revoked', options?.revoked);
+  const policy = options?.unverified ?? {};
   if (policy !== false && (typeof policy != 'object' || !policy)) check.fail('verify.unverified', 'a policy object or false');
   if (policy) check.known(policy, policyNames, 'verify.unverified');
   let unverified: { attributes: Set<string>; linkVuid: boolean } | undefined;
@@ -88,11 +105,11 @@ export function createVerifier(options: VerifyOptions | undefined, allowed: Read
     for (const [event, record] of records.entries()) {
       const token = tokens[event];
       let result: CheckedRecord | string;
-      if (token === undefined) {
+      if (token === undefined || !key) {
         result = unverified ? reduce(record, unverified, reduced) : 'needs an identity token';
       } else {
         let identity = seen.get(token);
-        if (!identity) seen.set(token, (identity = verifyToken(await key, token, nowS)));
+        if (!identity) seen.set(token, (identity = verifyToken(await key, token, nowS).then((found) => unlessRevoked(found, revoked))));
         result = vouched(record, await identity, unverified?.linkVuid ?? false, reduced);
         if (typeof result != 'string') verified++;
       }
@@ -101,6 +118,16 @@ export function createVerifier(options: VerifyOptions | undefined, allowed: Read
     }
     return invalids.length ? { reason: 'invalid_records', invalids } : { records: out, reduced: [...reduced], verified };
   };
+}
+
+/** The identity, or `'revoked'` when the site's hook says so (or fails: a hook that cannot answer revokes). */
+async function unlessRevoked(identity: VerifiedIdentity | TokenProblem, revoked: VerifyOptions['revoked']): Promise<VerifiedIdentity | TokenProblem> {
+  if (typeof identity == 'string' || !revoked) return identity;
+  try {
+    return (await revoked({ ...identity.ids, iat: identity.iat, exp: identity.exp })) ? 'revoked' : identity;
+  } catch {
+    return 'revoked';
+  }
 }
 
 const highConfidence = (name: string, value: unknown) => name != 'vuid' && isIdentifier(name) && value !== null && value !== '';

@@ -10,8 +10,12 @@ export interface IdentityToSign {
   vuid?: string;
   /** Other identifiers of the account (names ending in `_id`, `_hash`, `_number`, ...). */
   [identifier: string]: string | number | undefined;
-  /** Seconds the token is valid. Cover the time a record may wait in the browser's queue; required. */
-  expiresIn: number;
+  /**
+   * Seconds the token is valid, at most 7 days. Shorter limits what a stolen token can do; longer covers upserts that
+   * wait in an offline browser's queue (an expired token gets its upsert refused).
+   * @default 86400 (one day)
+   */
+  expiresIn?: number;
 }
 
 /** Options of `signIdentity`. */
@@ -25,8 +29,9 @@ export interface SignOptions {
   now?: () => number;
 }
 
-/** Longest validity accepted: a token is a bearer credential, so it should not outlive a session by much. */
-const MAX_EXPIRES_IN_S = 30 * 24 * 3600;
+/** A token is a bearer credential: by default it lasts a day, and it may not be asked to last more than a week. */
+const DEFAULT_EXPIRES_IN_S = 24 * 3600;
+const MAX_EXPIRES_IN_S = 7 * 24 * 3600;
 
 const keys = new Map<string, Promise<CryptoKey>>();
 
@@ -37,7 +42,7 @@ const keys = new Map<string, Promise<CryptoKey>>();
  */
 export async function signIdentity(identity: IdentityToSign, { secret, now = Date.now }: SignOptions): Promise<string> {
   if (typeof identity != 'object' || !identity) throw new TypeError('idcapture/server: signIdentity: identity must be an object');
-  const { expiresIn, ...ids } = identity;
+  const { expiresIn = DEFAULT_EXPIRES_IN_S, ...ids } = identity;
   if (!(Number.isInteger(expiresIn) && expiresIn > 0 && expiresIn <= MAX_EXPIRES_IN_S)) {
     throw new RangeError(`idcapture/server: signIdentity: expiresIn must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN_S}`);
   }
@@ -49,5 +54,6 @@ export async function signIdentity(identity: IdentityToSign, { secret, now = Dat
     key = importSecret(secret, 'idcapture/server: signIdentity');
     if (keys.size < 8) keys.set(secret, key);
   }
-  return sign(await key, claims, Math.floor(now() / 1000) + expiresIn);
+  const iat = Math.floor(now() / 1000);
+  return sign(await key, claims, iat, iat + expiresIn);
 }

@@ -111,4 +111,16 @@ describe('identity token', () => {
     assert(records[0].upsert.token, 'the member form carries the token');
     equal(records[1].upsert.token, undefined);
   });
+
+  it('the queued event does not carry the token; the queue keeps it for delivery (issue 22)', async () => {
+    const { idc, endpoint } = await client();
+    const email = unique('event');
+    const token = await sign({ email, vuid: idc.vuid });
+    const queued = new Promise((resolve) => idc.on('queued', resolve));
+    await idc.identify({ email }, { city: 'Oslo' }, { token });
+    const { upsert } = await queued;
+    equal('token' in upsert, false);
+    equal(upsert.attributes.email, email);
+    equal((await storedRecords(endpoint))[0].upsert.token, token);
+  });
 });

@@ -36,12 +36,15 @@ test('the proxy forwards to ZAIUS_API_URL with the key, and the server client re
   const posted = await call('/api/profiles', {
     method: 'POST',
     headers: { origin: demo.url, 'content-type': 'application/json' },
-    // Anonymous (no identity token): the demo's proxy verifies identity, so a vuid is not paired with an email here.
-    body: JSON.stringify([{ attributes: { vuid: VUID, first_name: 'Api' } }]),
+    // Anonymous (no identity token): the unverified policy lets an email and the names through.
+    body: JSON.stringify([{ attributes: { email: 'api@test.com', first_name: 'Api' } }]),
   });
   assert.equal(posted.status, 202);
   assert.equal(api.emulator.profiles()[0].first_name, 'Api');
-  const read = await call('/demo/profile', { headers: { cookie: `vuid=${encodeURIComponent(`01234567-89ab-cdef-0123-456789abcdef|${Date.now()}`)}` } });
+  // The profile view answers for the signed-in identity only (issue 22): sign in, then read with the session cookie.
+  const login = await fetch(`${demo.url}/demo/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"api@test.com"}' });
+  const session = login.headers.get('set-cookie').split(';')[0];
+  const read = await call('/demo/profile', { headers: { cookie: session } });
   assert.equal(JSON.parse(read.body).profile.first_name, 'Api');
 });
 

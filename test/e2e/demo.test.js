@@ -70,7 +70,7 @@ test('the home page shows the storefront with the inspector open (screenshot und
   const page = await open(context, '/');
   const vuid = await page.evaluate(() => window.idcapture.vuid);
   await assert.doesNotReject(inspector(page, 'vuid').filter({ hasText: vuid }).waitFor());
-  await inspector(page, 'profile').getByText('No profile for this vuid yet').waitFor();
+  await inspector(page, 'profile').getByText('Sign in to see your profile').waitFor();
   assert.equal(await inspector(page, 'consent').textContent(), 'granted');
   assert.equal(await inspector(page, 'network').textContent(), 'online');
   await page.screenshot({ path: `${shots}demo-home.png` });
@@ -225,7 +225,7 @@ test('the inspector switches the network, consent, identity and upstream faults'
 
 test('the profile lookup is the server’s: no route reads another visitor’s profile', async () => {
   const answer = await (await fetch(`${demo.url}/demo/profile?vuid=${'0'.repeat(32)}&email=ada@test.com`)).json();
-  assert.deepEqual(answer, { vuid: null, profile: null, twin: 'none' }, 'without the visitor’s own cookie there is nothing to read');
+  assert.deepEqual(answer, { email: null, profile: null, twin: 'none' }, 'without a signed-in session there is nothing to read');
   assert.equal((await fetch(`${demo.url}/api/profiles?email=ada@test.com`)).status, 405, 'the proxy never reads profiles');
 });
 
@@ -245,6 +245,28 @@ test('the Consent Mode page: the inspector shows the source and its last answer;
   await inspector(page, 'consent').getByText('granted').waitFor();
   await until(() => profileWith('consent-mode@test.com'), 'the sign-up to arrive once granted', 15000);
   await context.close();
+});
+
+test('a victim’s vuid reads nothing: the profile view answers only for the identity signed in (issue 22)', async () => {
+  // The victim signs in and saves an address, tied to their vuid by the token.
+  const victimVuid = 'abcdef0123456789abcdef0123456789';
+  const cookie = `vuid=${encodeURIComponent(`abcdef01-2345-6789-abcd-ef0123456789|${Date.now()}`)}`;
+  const login = await fetch(`${demo.url}/demo/login`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: '{"email":"victim@test.com"}' });
+  const { token } = await login.json();
+  const session = login.headers.get('set-cookie').split(';')[0];
+  const record = { attributes: { email: 'victim@test.com', vuid: victimVuid, street1: '9 Secret Rd', zip: '90210' }, token };
+  const posted = await fetch(`${demo.url}/api/profiles`, { method: 'POST', headers: { origin: demo.url, 'content-type': 'application/json' }, body: JSON.stringify([record]) });
+  assert.equal(posted.status, 202);
+  await until(async () => (await profileWith('victim@test.com'))?.street1, 'the victim’s address to be stored', 15000);
+  // A stranger who learnt the vuid (it is in a script cookie, every upsert and the token's readable claims).
+  const stranger = await (await fetch(`${demo.url}/demo/profile`, { headers: { cookie } })).json();
+  assert.deepEqual(stranger, { email: null, profile: null, twin: 'none' });
+  // The victim's own session reads it.
+  const own = await (await fetch(`${demo.url}/demo/profile`, { headers: { cookie: `${cookie}; ${session}` } })).json();
+  assert.deepEqual([own.email, own.profile.street1], ['victim@test.com', '9 Secret Rd']);
+  // Signed out, the session reads nothing.
+  await fetch(`${demo.url}/demo/logout`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: session }, body: '{}' });
+  assert.deepEqual(await (await fetch(`${demo.url}/demo/profile`, { headers: { cookie: session } })).json(), { email: null, profile: null, twin: 'none' });
 });
 
 test('Ctrl-C stops the demo cleanly', async () => {

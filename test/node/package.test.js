@@ -141,7 +141,7 @@ export const typed: Typed<typeof entry> = true;
   await assert.rejects(typeCheck('untyped', source, { ...MODES.nodenext, skipLibCheck: true, types: [], lib: ['es2022'] }), /TS2322/);
 });
 
-test("README's Node proxy example runs as pasted beside the emulator and keeps the examples' fields", async () => {
+test("README's Node proxy example runs as pasted beside the emulator, on createNodeServer, and reduces an unsigned record", async () => {
   const readme = await readFile(join(root, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('### Node (`idcapture/proxy/node`)'));
   const example = /```js\n([\s\S]*?)```/.exec(section)[1];
@@ -161,10 +161,12 @@ test("README's Node proxy example runs as pasted beside the emulator and keeps t
   });
   const answer = await response.json();
   assert.equal(response.status, 202, JSON.stringify(answer));
-  assert.equal(answer.detail, undefined, 'nothing removed');
-  const stored = await fetch(`${emulatorUrl}/profiles?customer_id=c-42`, { headers: { 'x-api-key': 'example.apiKey' } });
+  // The safe default: one identifier (the email) and the names; no vuid paired with it without a signed identity.
+  assert.deepEqual(new Set(answer.detail.reduced), new Set(['vuid', 'customer_id']));
+  const stored = await fetch(`${emulatorUrl}/profiles?email=sample@test.com`, { headers: { 'x-api-key': 'example.apiKey' } });
   assert.equal(stored.status, 200);
-  assert.equal((await stored.json()).attributes.email, 'sample@test.com');
+  const { attributes } = await stored.json();
+  assert.deepEqual([attributes.first_name, attributes.customer_id, attributes.vuid], ['Johnny', undefined, undefined]);
 });
 
 test('the tarball holds the license, every exported file, and neither the demo nor its types', () => {

@@ -17,7 +17,8 @@ before(async () => {
 beforeEach(() => running.emulator.reset());
 after(() => running.close());
 
-const proxy = (options = {}) => createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream: running.url, rateLimit: false, ...options });
+// These tests pin merging and ordering, not identity: every record is forwarded as sent (verify: false).
+const proxy = (options = {}) => createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream: running.url, rateLimit: false, verify: false, ...options });
 
 const send = (handle, records, ip = '203.0.113.9') =>
   handle(

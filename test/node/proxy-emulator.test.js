@@ -20,7 +20,8 @@ before(async () => {
 beforeEach(() => running.emulator.reset());
 after(() => running.close());
 
-const proxy = (options = {}) => createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream: running.url, rateLimit: false, ...options });
+// These tests pin forwarding and answers, not identity: every record is forwarded as sent (verify: false).
+const proxy = (options = {}) => createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream: running.url, rateLimit: false, verify: false, ...options });
 
 const send = async (handle, body, headers = {}) =>
   watch.response(

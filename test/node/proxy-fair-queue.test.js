@@ -19,14 +19,24 @@ test('a batch takes one request per IP in turn, and the next batch starts after 
   assert.equal(queue.records(), 0);
 });
 
-test('a batch ends at the first request that would bring it over the record or byte cap, never splitting one', () => {
+test('a request that would bring a batch over the record or byte cap waits for the next, never split; smaller go first', () => {
   const queue = createFairQueue(5, 2 + 10 * 4);
   for (const entry of [request('big', 'A', 3), request('two', 'B', 2), request('one', 'C', 1)]) queue.add(entry);
-  assert.deepEqual(names(queue.take([])), ['big'], 'two would bring the bytes over the cap');
-  assert.deepEqual(names(queue.take([])), ['two', 'one']);
+  assert.deepEqual(names(queue.take([])), ['one', 'two'], 'big would bring the bytes over the cap');
+  assert.deepEqual(names(queue.take([])), ['big']);
   const records = createFairQueue(2, 1_000_000);
   for (const entry of [request('a', 'A'), request('b', 'B'), request('c', 'C')]) records.add(entry);
   assert.deepEqual(names(records.take([])), ['a', 'b']);
+});
+
+test('small requests go first: a one-record request is in the next batch however many big ones wait (issue 22)', () => {
+  const queue = createFairQueue(500, 1_000_000);
+  for (let i = 0; i < 20; i++) queue.add(request(`flood${i}`, `F${i}`, 100));
+  queue.add(request('bystander', 'B', 1));
+  const first = names(queue.take([]));
+  assert.equal(first[0], 'bystander');
+  assert.equal(first.length, 5, 'the bystander and four 100-record requests: 401 records, a fifth would pass 500');
+  assert.deepEqual(names(queue.take([])), ['flood4', 'flood5', 'flood6', 'flood7', 'flood8'], 'the big ones keep their round robin');
 });
 
 test('with a cap of one request per batch (coalesce: false), each batch is one browser request, in the same round robin', () => {

@@ -23,6 +23,8 @@ const proxy = (options = {}) =>
     allowedOrigins: [ORIGIN],
     upstream: upstream.url,
     rateLimit: false,
+    // The pipeline table pins every step with whole records: identity is proxy-verify.test.js's (verify: false).
+    verify: false,
     log: (entry) => {
       logs.push(entry);
       watch.text(JSON.stringify(entry));

@@ -122,6 +122,84 @@ test('past maxConnectionsPerIp a client IP gets no more connections; another IP 
   }
 });
 
+/** A server whose handler holds every request until `release()`; resolves `held()` as each one arrives. */
+async function serveHolding(options) {
+  let release;
+  const released = new Promise((resolve) => (release = resolve));
+  const arrivals = [];
+  let arrived;
+  const handle = async () => {
+    arrived?.();
+    arrivals.push(1);
+    await released;
+    return new Response(null, { status: 204 });
+  };
+  const server = createNodeServer(handle, { maxConnectionsPerIp: false, headersTimeoutMs: 60_000, requestTimeoutMs: 60_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 60_000, ...options });
+  const connected = [];
+  server.on('connection', () => connected.push(1));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = server.address().port;
+  /** A client the server has seen connect (its 'connection' event has run). */
+  const open = async () => {
+    const seen = connected.length;
+    const client = await connect(port);
+    while (connected.length == seen) await new Promise((resolve) => setImmediate(resolve));
+    return client;
+  };
+  /** A client whose request the handler is now holding. */
+  const busy = async () => {
+    const client = await open();
+    const count = arrivals.length;
+    const inHandler = new Promise((resolve) => (arrived = resolve));
+    client.socket.write(`GET / HTTP/1.1\r\nHost: x\r\n\r\n`);
+    if (arrivals.length == count) await inHandler;
+    return client;
+  };
+  const close = () => (server.closeAllConnections(), new Promise((r) => server.close(r)));
+  return { open, busy, release: () => release(), close };
+}
+
+const isOpen = (client) => !client.socket.destroyed && client.socket.readyState == 'open';
+
+test('at maxConnections the oldest connection that has not finished its headers is closed for the new one', { timeout: 10_000 }, async () => {
+  const { open, busy, close, release } = await serveHolding({ maxConnections: 3 });
+  try {
+    const a = await open();
+    a.socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\n`); // half a request head, never finished
+    const b = await open();
+    const c = await busy();
+    const d = await open(); // the fourth: a, the oldest without headers, makes room
+    await a.closed;
+    assert.deepEqual([b, c, d].map(isOpen), [true, true, true]);
+    const e = await open(); // then b
+    await b.closed;
+    assert.deepEqual([c, d, e].map(isOpen), [true, true, true]);
+    // c is answered and waits, idle, for its next request head: now the newest such connection, after d and e.
+    release();
+    await new Promise((resolve) => c.socket.once('data', resolve));
+    const f = await open();
+    await d.closed;
+    assert.deepEqual([c, e, f].map(isOpen), [true, true, true]);
+    for (const client of [c, e, f]) client.socket.destroy();
+  } finally {
+    await close();
+  }
+});
+
+test('at maxConnections with every connection inside a request, the new connection is the one closed', { timeout: 10_000 }, async () => {
+  const { open, busy, close, release } = await serveHolding({ maxConnections: 2 });
+  try {
+    const held = [await busy(), await busy()];
+    const late = await open();
+    await late.closed;
+    assert.deepEqual(held.map(isOpen), [true, true]);
+    release();
+    for (const client of held) client.socket.destroy();
+  } finally {
+    await close();
+  }
+});
+
 test('bad limits throw at creation', () => {
   assert.throws(() => createNodeServer(handler(), { headersTimeoutMs: 0 }), RangeError);
   assert.throws(() => createNodeServer(handler(), { maxConnectionsPerIp: 1.5 }), RangeError);

@@ -23,8 +23,9 @@ async function serve(handle, options) {
   return `http://127.0.0.1:${server.address().port}`;
 }
 
+// The pipeline over HTTP pins transport, not identity: records are forwarded as sent (verify: false).
 const proxy = (options = {}) =>
-  createProxy({ apiKey: API_KEY, allowedOrigins: [ORIGIN], upstream: upstream.url, rateLimit: false, log: (e) => watch.text(JSON.stringify(e)), ...options });
+  createProxy({ apiKey: API_KEY, allowedOrigins: [ORIGIN], upstream: upstream.url, rateLimit: false, verify: false, log: (e) => watch.text(JSON.stringify(e)), ...options });
 
 before(async () => {
   upstream = await startUpstream();
@@ -157,7 +158,46 @@ describe('the client IP', () => {
     for (const name of ['x-forwarded-for', 'cf-connecting-ip', 'x-real-ip']) assert.equal(upstream.requests[0].headers[name], undefined);
   });
 
-  test('a trusted front proxy header is kept and used when both adapter and handler are told', async () => {
+  test('no client-IP header a client sends reaches the handler: X-Forwarded-For, Forwarded, X-Real-IP, CF-Connecting-IP', async () => {
+    const seen = [];
+    const base = await serve(async (request, ctx) => (seen.push({ headers: [...request.headers.keys()], ctx }), new Response(null, { status: 204 })));
+    const spoofed = { 'x-forwarded-for': '6.6.6.6', forwarded: 'for=6.6.6.6', 'x-real-ip': '6.6.6.6', 'cf-connecting-ip': '6.6.6.6' };
+    assert.equal((await fetch(`${base}/`, { headers: spoofed })).status, 204);
+    for (const name of Object.keys(spoofed)) assert.ok(!seen[0].headers.includes(name), name);
+    assert.deepEqual(seen[0].ctx, { clientIp: '127.0.0.1' });
+  });
+
+  test('a proxy told to trust X-Forwarded-For behind an adapter that is not: one socket rotating it is one address', async () => {
+    const handle = proxy({ trustProxyHeader: 'x-forwarded-for', rateLimit: { ip: { limit: 5, period: 60 }, vuid: false, global: false } });
+    const base = await serve(handle);
+    const statuses = [];
+    for (let i = 0; i < 12; i++) {
+      const response = await fetch(`${base}${PATH}`, {
+        method: 'POST',
+        headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i}` },
+        body: valid,
+      });
+      statuses.push((await watch.response(response)).status);
+    }
+    assert.deepEqual(statuses, [...Array(5).fill(202), ...Array(7).fill(429)]);
+  });
+
+  test('trusted on the adapter alone (one place): the last X-Forwarded-For entry is the client IP, the header is not passed on', async () => {
+    const keys = [];
+    const seen = [];
+    const handle = proxy({ rateLimit: { ip: { limit: async ({ key }) => (keys.push(key), { success: true }) }, vuid: false, global: false } });
+    const base = await serve((request, ctx) => (seen.push([...request.headers.keys()]), handle(request, ctx)), { trustProxyHeader: 'x-forwarded-for' });
+    const response = await fetch(`${base}${PATH}`, {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-forwarded-for': '6.6.6.6, 192.0.2.7', 'x-real-ip': '6.6.6.6' },
+      body: valid,
+    });
+    assert.equal((await watch.response(response)).status, 202);
+    assert.deepEqual(keys, ['ip:192.0.2.7']);
+    assert.ok(!seen[0].includes('x-forwarded-for') && !seen[0].includes('x-real-ip'));
+  });
+
+  test('a trusted front proxy header is used when both adapter and handler are told', async () => {
     const keys = [];
     const handle = proxy({
       rateLimit: { ip: { limit: async ({ key }) => (keys.push(key), { success: true }) }, vuid: false, global: false },

@@ -25,7 +25,7 @@ beforeEach(() => running.emulator.reset());
 after(() => running.close());
 
 const send = (options, attributes) =>
-  createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream: running.url, rateLimit: false, ...options })(
+  createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream: running.url, rateLimit: false, verify: false, ...options })(
     new Request(`http://proxy.test${PATH}`, {
       method: 'POST',
       headers: { origin: ORIGIN, 'content-type': 'application/json' },

@@ -1,6 +1,7 @@
-// Issue 16: the attacks a stranger can make through the proxy, against the real emulator on 127.0.0.1. Each runs
-// twice: through a proxy without `verify` (today's behaviour: the attack lands) and through one with it (refused, or
-// reduced per the unverified policy); signed records are then allowed, but only for the identity the token names.
+// Issues 16 and 22: the attacks a stranger can make through the proxy, against the real emulator on 127.0.0.1. Each
+// runs through a proxy with `verify: false` (the explicit opt-out: the attack lands), one created without `verify`
+// (the default: reduced per the unverified policy) and one with a secret (refused, or reduced); signed records are
+// then allowed, but only for the identity the token names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createProxy } from '../../dist/proxy.js';
@@ -19,7 +20,8 @@ const X = { email: 'attacker@evil.test', vuid: vuid(0xe) };
 
 const proxy = (options = {}) =>
   createProxy({ apiKey: 'example.apiKey', allowedOrigins: [ORIGIN], upstream: server.url, rateLimit: false, ...options });
-const open = () => proxy();
+const open = () => proxy({ verify: false });
+const byDefault = () => proxy();
 const guarded = (unverified) => proxy({ verify: { secret: SECRET, now, unverified } });
 const sign = (identity, options = {}) => signIdentity({ expiresIn: 3600, ...identity }, { secret: SECRET, now, ...options });
 
@@ -68,10 +70,19 @@ const attacks = {
 };
 
 for (const [name, { record, landed }] of Object.entries(attacks)) {
-  test(`${name}: lands through a proxy without verify`, async () => {
+  test(`${name}: lands through a proxy with verify: false`, async () => {
     await seed();
     assert.equal((await send(open(), { attributes: record })).status, 202);
     assert.equal(await landed(), true);
+  });
+
+  test(`${name}: does not land through a proxy created without verify (the default)`, async () => {
+    await seed();
+    const { status, detail } = await send(byDefault(), { attributes: record });
+    assert.equal(status, 202);
+    assert.ok(detail.reduced.length > 0, 'the answer names what was taken out');
+    assert.equal(await landed(), false);
+    assert.equal(server.emulator.stats().merges, 0);
   });
 
   test(`${name}: does not land through a proxy with verify (unverified record reduced)`, async () => {
@@ -100,6 +111,26 @@ for (const [name, { record, landed }] of Object.entries(attacks)) {
     assert.equal(await landed(), false);
   });
 }
+
+test('without verify, a record carrying a token is reduced like any other: there is no secret to check it with', async () => {
+  await seed();
+  const token = await sign({ email: A.email });
+  const { status, detail } = await send(byDefault(), { attributes: { email: A.email, street1: '3 Token St' }, token });
+  assert.equal(status, 202);
+  assert.deepEqual(detail.reduced, ['street1']);
+  assert.equal((await a()).street1, '1 Real St');
+});
+
+test('verify: false warns once, at start-up, naming the risk', (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  const handle = proxy({ verify: false });
+  assert.equal(warn.mock.callCount(), 1);
+  assert.match(warn.mock.calls[0].arguments[0], /verify: false.*anyone.*overwrite, clear or merge/);
+  proxy();
+  proxy({ verify: { secret: SECRET } });
+  assert.equal(warn.mock.callCount(), 1, 'the safe forms say nothing');
+  assert.equal(typeof handle, 'function');
+});
 
 test('the unverified reduction keeps a newsletter form working: one identifier and the names', async () => {
   const { status, detail } = await send(guarded(), {
@@ -193,6 +224,29 @@ test('a token is good until it expires, by the injected clock', async () => {
   }
 });
 
+test('verify.revoked ends old tokens: one issued before the customer signed out is refused, a newer one passes (issue 22)', async () => {
+  await seed();
+  const signedOut = {}; // what the site's back end records at logout or a password change: email -> Unix seconds
+  const seen = [];
+  const handle = proxy({ verify: { secret: SECRET, now, revoked: async (claims) => (seen.push(claims), claims.iat < (signedOut[claims.email] ?? 0)) } });
+  const old = await sign({ email: A.email });
+  signedOut[A.email] = clock / 1000 + 1;
+  clock += 2000;
+  try {
+    const fresh = await sign({ email: A.email });
+    const refused = await send(handle, { attributes: { email: A.email, street1: 'stolen' }, token: old });
+    assert.equal(refused.status, 400);
+    assert.match(refused.detail.invalids[0].message, /identity token is revoked/);
+    assert.equal((await send(handle, { attributes: { email: A.email, street1: '5 Fresh St' }, token: fresh })).status, 202);
+    assert.equal((await a()).street1, '5 Fresh St');
+    assert.deepEqual(Object.keys(seen[0]).sort(), ['email', 'exp', 'iat'], 'the hook sees the claims: identifiers, iat and exp');
+    const failing = proxy({ verify: { secret: SECRET, now, revoked: () => { throw new Error('store down'); } } });
+    assert.equal((await send(failing, { attributes: { email: A.email }, token: fresh })).status, 400, 'a failing hook revokes (fails closed)');
+  } finally {
+    clock -= 2000;
+  }
+});
+
 test('one bad token refuses the batch, naming its record; the signed and unverified rest can be resent', async () => {
   const token = await sign({ email: A.email });
   const { status, detail } = await send(guarded(), { attributes: { email: A.email }, token }, { attributes: { email: B.email }, token }, { attributes: { email: X.email } });
@@ -201,7 +255,7 @@ test('one bad token refuses the batch, naming its record; the signed and unverif
   assert.deepEqual(server.emulator.stats().requests, {});
 });
 
-test('without verify a token is accepted but never forwarded', async () => {
+test('with verify: false a token is accepted but never forwarded', async () => {
   const token = await sign({ email: A.email });
   assert.equal((await send(open(), { attributes: { email: A.email, first_name: 'Al' }, token })).status, 202);
   const stored = await a();

@@ -140,10 +140,11 @@
         <section data-part="profile"><h4>Profile in ${esc(upstream || 'the profiles API')}</h4>
           <div data-field="profile">${
             profile.state == 'found' ? `<pre>${pretty(profile.profile)}</pre>`
-            : profile.state == 'none' ? '<div class="hint">No profile for this vuid yet.</div>'
+            : profile.state == 'none' ? '<div class="hint">No profile for this email yet.</div>'
+            : profile.state == 'anonymous' ? '<div class="hint">Sign in to see your profile (Account page): it is read for the signed-in identity only, never by the vuid, which is no secret.</div>'
             : profile.state == 'error' ? `<div class="bad">${esc(profile.error)}</div>`
             : '<div class="hint">Looking it up…</div>'}</div>
-          <div class="hint">Read by the demo server with idcapture/server (getProfile by the vuid cookie); the browser never calls the API.</div></section>
+          <div class="hint">Read by the demo server with idcapture/server (getProfile by the signed-in email); the browser never calls the API.</div></section>
 
         ${faults === null ? '' : `<section data-part="faults"><h4>Upstream faults (emulator)</h4><div class="buttons">
           ${[['off', 'None'], ['errors', '500s (half)'], ['throttle', '429 bursts'], ['slow', 'Latency 1.5–3 s']].map(([v, label]) => `<button data-action="faults" data-value="${v}" ${pressed(faults == v)}>${label}</button>`).join('')}
@@ -196,7 +197,7 @@
     if (looking || !panel.classList.contains('open')) return;
     looking = realFetch('/demo/profile', { cache: 'no-store' })
       .then((r) => r.json())
-      .then((r) => ((twin = r.twin), (profile = r.error ? { state: 'error', error: r.error } : r.profile ? { state: 'found', profile: r.profile } : { state: 'none' })))
+      .then((r) => ((twin = r.twin), (profile = r.error ? { state: 'error', error: r.error } : r.profile ? { state: 'found', profile: r.profile } : { state: r.email ? 'none' : 'anonymous' })))
       .catch(() => (profile = { state: 'error', error: 'The demo server cannot be reached.' }))
       .finally(() => ((looking = undefined), render()));
   }

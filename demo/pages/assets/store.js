@@ -40,6 +40,7 @@
     show('signed-in');
   });
   $('signout')?.addEventListener('click', () => {
+    void fetch('/demo/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     window.idcapture.push(['reset']);
     $('signed-in').hidden = true;
   });
