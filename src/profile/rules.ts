@@ -50,13 +50,12 @@ export const normalizeVuid = <T>(value: T): T | string =>
 const EMAIL = /^[^\s@<>"(),:;[\]\\\p{C}]{1,64}@[^\s@<>"(),:;[\]\\\p{C}.]+(\.[^\s@<>"(),:;[\]\\\p{C}.]+)+$/u;
 
 /**
- * Whether another system's folding could turn this address into a different one: any change under NFKC (full-width
- * forms, ligatures, the Kelvin and Angstrom signs, a decomposed accent), or a non-ASCII character whose Unicode case
- * mapping is ASCII (ı → I, ſ → S, İ → i̇). Such an address is refused, never folded, so that two distinct addresses
- * (`\u212Aate@…` and `kate@…`) can never become one, here or upstream.
+ * Whether another system's folding could turn this ASCII-folded address into a different one: full Unicode case
+ * mapping both ways after NFKC changes it (full-width forms, ligatures, the Kelvin and Angstrom signs, a decomposed
+ * accent, ı, ſ, İ, ß, an upper-case letter outside ASCII). Such an address is refused, never folded, so two distinct
+ * addresses (`\u212Aate@…` and `kate@…`) can never become one, here or upstream.
  */
-const folds = (email: string, rest = email.replace(/[\0-\x7f]/g, '')) =>
-  email.normalize('NFKC') != email || /[\0-\x7f]/.test(rest.toLowerCase() + rest.toUpperCase());
+const folds = (email: string) => email.normalize('NFKC').toUpperCase().toLowerCase() != email;
 
 /** The customer fields every ODP account has (dev-docs "Customers"), besides the identifiers. */
 export const DEFAULT_FIELDS = [
