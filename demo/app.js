@@ -96,7 +96,7 @@ const readSmall = (req, max = 16 * 1024) =>
  * Starts the demo server. `apiKey` (e.g. from ZAIUS_API_KEY) switches from the embedded emulator to the real API at
  * `apiUrl`. Resolves `{ url, upstream, emulator?, close() }`.
  */
-export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUrl, identitySecret = randomBytes(32).toString('hex') } = {}) {
+export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUrl, identitySecret = randomBytes(32).toString('hex'), budgets = true } = {}) {
   const emulator = apiKey ? undefined : createEmulator();
   const upstream = apiKey ? apiUrl || 'https://api.zaius.com/v3' : EMULATOR_BASE;
   const key = apiKey ?? EMULATOR_KEY;
@@ -247,7 +247,10 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   hosts = origins.map((origin) => new URL(origin).host);
   // Verified identity on: signed-in visitors' upserts may do everything, anonymous ones are reduced (README).
   // toNodeListener, not createNodeServer: this one loopback server also serves the pages and the /demo/ routes.
-  proxy = toNodeListener(createProxy({ apiKey: key, upstream, allowedOrigins: origins, fetch, verify: { secret: identitySecret }, serverCookie: true }));
+  // `budgets: false` (PROXY_BUDGETS=off) lifts the per-IP and per-vuid record budgets, for load runs where one
+  // browser plays many people (test/chaos); the global pace stays.
+  const rateLimit = budgets ? undefined : { ip: false, vuid: false };
+  proxy = toNodeListener(createProxy({ apiKey: key, upstream, allowedOrigins: origins, fetch, verify: { secret: identitySecret }, serverCookie: true, rateLimit }));
   return {
     url,
     upstream: emulator ? 'the embedded emulator' : upstream,

@@ -1,6 +1,7 @@
 // `npm run demo`: builds what is missing, then serves the storefront, the proxy and the emulator from one process on
 // http://127.0.0.1:8080 (PORT to change; 0 picks a free port). With ZAIUS_API_KEY set it talks to the real API
-// (ZAIUS_API_URL for a regional host) instead of the emulator. Ctrl-C stops it.
+// (ZAIUS_API_URL for a regional host) instead of the emulator; PROXY_BUDGETS=off lifts the proxy's per-IP and per-vuid
+// record budgets for load runs. Ctrl-C stops it.
 import { ensureBuild } from './ensure-build.js';
 
 ensureBuild();
@@ -20,6 +21,7 @@ try {
     apiUrl: process.env.ZAIUS_API_URL || undefined,
     // A fixed secret keeps signed upserts valid across restarts; by default each start makes its own.
     identitySecret: process.env.IDENTITY_SECRET || undefined,
+    budgets: process.env.PROXY_BUDGETS != 'off',
   });
 } catch (error) {
   console.error(error.code == 'EADDRINUSE' ? `Port ${port} is in use: try PORT=8081 npm run demo` : error);

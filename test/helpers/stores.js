@@ -9,9 +9,15 @@ import { Miniflare } from 'miniflare';
 import { startEmulator } from '../../dist/emulator.js';
 import { createProxy } from '../../dist/proxy.js';
 import { toNodeListener, vuidRestore } from '../../dist/proxy-node.js';
+import { signIdentity } from '../../dist/server.js';
 import { until } from './e2e.js';
 
 const KEY = 'example.apiKey';
+/**
+ * Every store verifies identity, as a store should (the proxy's default reduces anonymous records and never lets them
+ * attach a vuid): the visitor here is signed in, its back end signing each identify() (`grantAndIdentify`).
+ */
+const SECRET = 'stores-identity-secret-0123456789abcdef';
 const TAG = '<script async src="/idcapture.js" data-endpoint="/api/profiles" data-consent="pending"></script>';
 const page = (tag) => `<!doctype html><html><head><meta charset="utf-8"><title>Store</title>${tag}</head><body><h1>Store</h1></body></html>`;
 /** A page of the store without the tag, where the tests wipe what script can reach. */
@@ -46,7 +52,7 @@ async function nodeStore(upstream, host, twin, code) {
     serve(req, res);
   });
   const url = `http://${host}:${port}`;
-  proxy = toNodeListener(createProxy({ apiKey: KEY, upstream, allowedOrigins: [url], rateLimit: false, serverCookie: twin }));
+  proxy = toNodeListener(createProxy({ apiKey: KEY, upstream, allowedOrigins: [url], rateLimit: false, serverCookie: twin, verify: { secret: SECRET } }));
   return { url, close: () => (server.closeAllConnections(), new Promise((resolve) => server.close(resolve))) };
 }
 
@@ -68,7 +74,7 @@ async function edgeStore(upstream) {
     modules: true,
     scriptPath: 'dist/edge/worker.js',
     compatibilityDate: '2026-04-01',
-    bindings: { ZAIUS_API_KEY: KEY, ALLOWED_ORIGINS: url, UPSTREAM: upstream, INJECT: JSON.stringify({ 'data-consent': 'pending' }) },
+    bindings: { ZAIUS_API_KEY: KEY, ALLOWED_ORIGINS: url, UPSTREAM: upstream, IDENTITY_SECRET: SECRET, INJECT: JSON.stringify({ 'data-consent': 'pending' }) },
     durableObjects: { PROFILE_WRITER: 'ProfileWriter' },
   });
   await mf.ready;
@@ -105,18 +111,22 @@ export async function startStores() {
 /** The profile of the emulator that holds `email`. */
 export const profileOf = (emulator, email) => emulator.profiles().find((p) => p.emails?.includes(email));
 
-/** Waits for the tag, then grants consent, identifies with `email` (and `attributes`) and waits for the send. */
+/**
+ * Waits for the tag, then grants consent and identifies with `email` (and `attributes`), signed in: the store's back end
+ * signs an identity token for the email and this browser's vuid. Waits for the send; resolves the vuid.
+ */
 export async function grantAndIdentify(tab, email, attributes) {
   await tab.waitFor(() => typeof window.idcapture?.identify == 'function');
+  const vuid = await tab.evaluate(() => (window.idcapture.setConsent('granted'), window.idcapture.vuid));
+  const token = await signIdentity({ email, vuid, expiresIn: 3600 }, { secret: SECRET });
   return tab.evaluate(
-    async ({ email, attributes }) => {
-      window.idcapture.setConsent('granted');
-      await window.idcapture.identify({ email }, attributes);
+    async ({ email, attributes, token }) => {
+      await window.idcapture.identify({ email }, attributes, { token });
       // A flush already under way may have taken the upsert: flush until nothing is left.
       for (let i = 0; i < 20 && (await window.idcapture.flush()).pending; i++) await new Promise((r) => setTimeout(r, 50));
       return window.idcapture.vuid;
     },
-    { email, attributes },
+    { email, attributes, token },
   );
 }
 
