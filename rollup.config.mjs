@@ -42,6 +42,8 @@ const nodeDeclarations = () => ({
 export const INTERNAL_MEMBERS = ['afterMs', 'answered', 'cleared', 'down', 'drain', 'endsAt', 'fail', 'failed', 'handOff', 'held', 'inMemory', 'oldest', 'raise', 'record', 'replaced', 'storing'];
 
 const VERBOSE_MODULE = resolvePath('src/verbose.ts');
+/** idcapture/consent, which the client imports only when `consentSource` names a platform. */
+const CONSENT_MODULE = resolvePath('src/consent/index.ts');
 
 /**
  * The production tag's build of src/verbose.ts: `VERBOSE` is false, so rollup and terser drop the full diagnostic
@@ -142,8 +144,9 @@ export default [
   // production tag's short messages and no debug output. Development builds and Node get dist/index.js, with all of it.
   {
     input: 'src/index.ts',
-    output: { file: 'dist/index.production.js', format: 'es' },
-    external: ['idb-keyval'],
+    // A consent source named by `consentSource` stays the module beside this one, loaded only when named.
+    output: { file: 'dist/index.production.js', format: 'es', paths: { [CONSENT_MODULE]: './consent.production.js' } },
+    external: ['idb-keyval', CONSENT_MODULE],
     plugins: [terse(), ts({ declaration: false })],
   },
   // idcapture/consent as an app's production build resolves it: the sources with the short messages, as the client.
@@ -156,8 +159,8 @@ export default [
   // backoff), for test/browser to import beside the public build.
   {
     input: 'test/browser/internals.js',
-    output: { file: 'dist/test/internals.js', format: 'es' },
-    external: ['idb-keyval'],
+    output: { file: 'dist/test/internals.js', format: 'es', paths: { [CONSENT_MODULE]: '../consent.js' } },
+    external: ['idb-keyval', CONSENT_MODULE],
     plugins: [ts({ declaration: false })],
   },
   // Test only, never packed: every entry point's defaults, for test/node to check the README's tables against.

@@ -24,11 +24,13 @@ export interface IdCaptureOptions {
    */
   consent?: ConsentState;
   /**
-   * The consent platform the page runs, from `idcapture/consent` (`tcf()`, `gcm()`, `shopify()`, `onetrust()`,
-   * `cookiebot()`): consent starts `'pending'` and follows each of its answers, as `setConsent` would.
+   * The consent platform the page runs: its name (`'tcf'`, `'gcm'`, `'shopify'`, `'onetrust'`, `'cookiebot'`, with
+   * that source's defaults, loaded only when named), or a source from `idcapture/consent` made with your settings
+   * (`tcf({ purposes: [1, 3, 4, 5] })`). Consent starts `'pending'` and follows each of its answers, as `setConsent`
+   * would.
    * @default undefined (consent comes from `consent` and `setConsent` only)
    */
-  consentSource?: ConsentSource;
+  consentSource?: ConsentSource | SourceName;
   /**
    * Start as `'denied'` when `navigator.globalPrivacyControl` is true.
    * @default true
@@ -130,6 +132,22 @@ export function checkForms(forms: string) {
   return forms;
 }
 
+/** The consent platforms `consentSource` may name. */
+const SOURCE_NAMES = ['tcf', 'gcm', 'shopify', 'onetrust', 'cookiebot'] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
+/**
+ * The `consentSource` option as a source: one made by a factory of idcapture/consent as it is; a name as that
+ * platform's source with its defaults, imported when the client starts (a bundler splits it into a chunk of its own,
+ * so an app that names no source loads none).
+ */
+function checkSource(option: unknown): ConsentSource | undefined {
+  if (option === undefined || typeof option == 'function') return option as ConsentSource | undefined;
+  const name = option as SourceName;
+  if (!SOURCE_NAMES.includes(name)) return fail('consentSource', `one of ${SOURCE_NAMES.join(', ')}, or a source from idcapture/consent`);
+  return (feed, context) => import('../consent/index').then((sources) => sources[name]()(feed, context));
+}
+
 /**
  * Refuses an option name the client does not know, in `options` or (with `within`) one of its option objects: a
  * misspelt option would otherwise be ignored without a word. The suggestion is the shared one of every entry point.
@@ -170,7 +188,7 @@ export function resolveOptions(options: IdCaptureOptions): ClientConfig {
     flushInterval: whole('flushInterval', options.flushInterval ?? defaults.flushInterval),
     maxQueueSize: whole('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),
     fetch: (typeof options.fetch == 'function' && options.fetch) || (options.fetch === undefined ? defaults.fetch : fail('fetch', 'a function')),
-    consentSource: options.consentSource === undefined || typeof options.consentSource == 'function' ? options.consentSource : fail('consentSource', 'a source from idcapture/consent, e.g. tcf()'),
+    consentSource: checkSource(options.consentSource),
     cookie,
     debug: !!(options.debug ?? defaults.debug),
   };

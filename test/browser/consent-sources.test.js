@@ -219,6 +219,22 @@ describe('consent source: Google Consent Mode v2 (the gtag dataLayer protocol)',
     deepEqual(page.answers.map((a) => `${a.answer} ${a.state}`), ['gcm default pending', 'gcm update granted', 'gcm update denied']);
   });
 
+  it("named ('gcm'): the source is imported when the client starts, with its defaults, and follows the commands", async () => {
+    const gtag = gtagSnippet();
+    gtag('consent', 'default', { ad_user_data: 'denied', analytics_storage: 'denied' });
+    const endpoint = uniqueEndpoint();
+    const { client } = createClient({ endpoint, autocapture: false, consentSource: 'gcm' }, manualClock());
+    clients.push(client);
+    const answers = [];
+    const answered = (n) => new Promise((resolve) => client.on('consent', (detail) => answers.push(detail) >= n && resolve()));
+    await answered(1);
+    deepEqual(answers, [{ state: 'pending', answer: 'gcm default' }]);
+    const more = answered(2);
+    gtag('consent', 'update', { ad_user_data: 'granted', analytics_storage: 'granted' });
+    await more;
+    equal(answers[1].state, 'granted');
+  });
+
   it("an 'update' made before idcapture loads counts; so do commands on a dataLayer idcapture created first", async () => {
     const gtag = gtagSnippet();
     gtag('consent', 'default', { ad_user_data: 'denied', analytics_storage: 'denied' });
@@ -430,7 +446,7 @@ describe('consent source options', () => {
     refuses(() => onetrust({ group: 'C0004,C0002' }), 'idcapture: option onetrust.group must be a category id');
     refuses(() => cookiebot({ categories: 'marketing' }), 'idcapture: unknown option cookiebot.categories (did you mean cookiebot.category?)');
     refuses(() => cookiebot({ category: 'necessary' }), 'idcapture: option cookiebot.category must be marketing, statistics, preferences');
-    refuses(() => createClient({ endpoint: '/x', consentSource: 'tcf' }), 'idcapture: option consentSource must be a source from idcapture/consent, e.g. tcf()');
+    refuses(() => createClient({ endpoint: '/x', consentSource: 'didomi' }), 'idcapture: option consentSource must be one of tcf, gcm, shopify, onetrust, cookiebot, or a source from idcapture/consent');
   });
 });
 

@@ -26,8 +26,10 @@ createIdCapture({ endpoint: '/x', cookie: false, fetch: (input, init) => fetch(i
 // A consent source comes from idcapture/consent, each with its own options.
 const sources: ConsentSource[] = [tcf({ purposes: [1, 5], vendor: 755 }), gcm({ keys: ['analytics_storage'] }), shopify(), onetrust({ group: 'C0004' }), cookiebot({ category: 'statistics' })];
 createIdCapture({ endpoint: '/x', consentSource: sources[0] });
-// @ts-expect-error a source is made by its factory, not named
+// Or named, with that source's defaults.
 createIdCapture({ endpoint: '/x', consentSource: 'tcf' });
+// @ts-expect-error only the five platforms are names
+createIdCapture({ endpoint: '/x', consentSource: 'didomi' });
 // @ts-expect-error Cookiebot's categories are marketing, statistics and preferences
 cookiebot({ category: 'necessary' });
 // @ts-expect-error tcf's option is purposes
