@@ -197,6 +197,22 @@ test("README's five-line Node proxy runs as pasted, answers a preflight from its
   assert.equal((await preflight('http://localhost:5173')).status, 403);
 });
 
+test("ESM-only, as docs/recipes.md says: require() works only where Node can load ES modules so, the page's dynamic import everywhere", async () => {
+  const { marked } = await import('./docs-examples.js');
+  await writeFile(join(dir, 'require.cjs'), "console.log(typeof require('idcapture/proxy').createProxy);");
+  const required = await run(process.execPath, ['require.cjs'], { cwd: dir }).catch((error) => error);
+  if (process.features.require_module) assert.equal(required.stdout, 'function\n');
+  else assert.match(String(required.stderr), /ERR_REQUIRE_ESM/);
+  const { code } = marked('example', 'commonjs');
+  const port = await freePort();
+  const script = code.replace('listen(8788)', `listen(${port}, () => console.log('ready'))`);
+  assert.notEqual(script, code, 'the example listens on 8788');
+  await writeFile(join(dir, 'proxy.cjs'), script);
+  await start(['proxy.cjs'], /ready\n/, { ZAIUS_API_KEY: 'example.apiKey' });
+  const preflight = await fetch(`http://127.0.0.1:${port}/api/profiles`, { method: 'OPTIONS', headers: { origin: 'https://shop.example' } });
+  assert.equal(preflight.status, 204);
+});
+
 test('the tarball holds the license, every exported file, and neither the demo nor its types', () => {
   const files = packed.files.map((f) => f.path);
   assert.ok(files.includes('LICENSE'), 'the LICENSE that "license": "MIT" promises');
@@ -238,6 +254,17 @@ declare module 'express' {
   type Handler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
   interface App { all(path: string, handler: Handler): void; use(handler: Handler): void }
   export default function express(): App;
+}
+declare module 'vite' {
+  export function defineConfig<T>(config: T): T;
+}
+declare module 'react' {
+  type Context<T> = { Provider: unknown; value?: T };
+  export function useEffect(effect: () => void | (() => void), deps?: unknown[]): void;
+  export function useState<T>(initial: T): [T, (value: T) => void];
+  export function createContext<T>(value: T): Context<T>;
+  export function useContext<T>(context: Context<T>): T;
+  export function createElement(type: unknown, props: unknown, ...children: unknown[]): unknown;
 }
 declare module 'next/server' {
   export type NextRequest = Request;
