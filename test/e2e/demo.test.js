@@ -168,6 +168,13 @@ test('an anonymous checkout keeps the email and name, not the address (unverifie
   await context.close();
 });
 
+test('the demo serves the docs page it and its inspector link to, and nothing else of the repository', async () => {
+  const page = await fetch(`${demo.url}/docs/demo.md`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /^# The demo/);
+  for (const path of ['/docs/%2e%2e/package.json', '/docs/demo.md.bak', '/README.md']) assert.equal((await fetch(`${demo.url}${path}`)).status, 404, path);
+});
+
 test('the inspector fits a 390 px phone: its close button stays on screen; a new visit starts with it closed', async () => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await open(context, '/');

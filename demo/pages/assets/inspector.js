@@ -163,7 +163,7 @@
             : profile.state == 'anonymous' ? `<div class="hint" data-field="anonymous">You are not signed in. What you type here is still sent, as a stranger's: the proxy keeps the email and the name, and leaves out the rest (an address, your vuid next to the email), since anyone could claim any email; the activity above says what it left out. So a newsletter signup makes a profile for that email, not tied to this visitor, and not shown here. Sign in (Account page) and the same forms write everything, tied to this vuid. This view reads the signed-in identity only, never by the vuid, which is no secret.</div>`
             : profile.state == 'error' ? `<div class="bad">${esc(profile.error)}</div>`
             : '<div class="hint">Looking it up…</div>'}</div>
-          <div class="hint">Read by the demo server with idcapture/server (getProfile by the signed-in email); the browser never calls the API. What this drawer shows is explained in docs/demo.md, and the proxy's answers in docs/proxy.md.</div></section>
+          <div class="hint">Read by the demo server with idcapture/server (getProfile by the signed-in email); the browser never calls the API. What this drawer shows: <a href="/docs/demo.md" target="_blank">docs/demo.md</a>; the proxy's answers: <a href="/docs/proxy.md#answers" target="_blank">docs/proxy.md</a>.</div></section>
 
         ${faults === null ? '' : `<section data-part="faults"><h4>Upstream faults (emulator)</h4><div class="buttons">
           ${[['off', 'None'], ['errors', '500s (half)'], ['throttle', '429 bursts'], ['slow', 'Latency 1.5–3 s']].map(([v, label]) => `<button data-action="faults" data-value="${v}" ${pressed(faults == v)}>${label}</button>`).join('')}
