@@ -70,7 +70,7 @@ test('the home page shows the storefront with the inspector open (screenshot und
   const page = await open(context, '/');
   const vuid = await page.evaluate(() => window.idcapture.vuid);
   await assert.doesNotReject(inspector(page, 'vuid').filter({ hasText: vuid }).waitFor());
-  await inspector(page, 'profile').getByText('Sign in to see your profile').waitFor();
+  await inspector(page, 'profile').getByText('You are not signed in').waitFor();
   assert.equal(await inspector(page, 'consent').textContent(), 'granted');
   assert.equal(await inspector(page, 'network').textContent(), 'online');
   await page.screenshot({ path: `${shots}demo-home.png` });
