@@ -1,8 +1,8 @@
 import typescript from '@rollup/plugin-typescript';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
-import { posix, resolve as resolvePath } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { basename, posix, resolve as resolvePath } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
 const ts = (options = {}) => typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts', 'demo/**/*.ts'], ...options });
@@ -76,6 +76,42 @@ const selfReference = () => ({
   resolveId: (id) => (id == 'idcapture/edge' ? resolvePath('src/edge/index.ts') : null),
 });
 
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+
+/**
+ * The pinned copy of the production tag: `dist/idcapture-<version>.js`, the same bytes under a name that never changes
+ * meaning, so a page can hold it to a Subresource Integrity hash. The hash is printed and kept in dist/integrity.json.
+ */
+const pinned = () => ({
+  name: 'pinned',
+  writeBundle({ file }, bundle) {
+    const code = bundle[basename(file)].code;
+    const integrity = `sha384-${createHash('sha384').update(code).digest('base64')}`;
+    writeFileSync(`dist/idcapture-${version}.js`, code);
+    writeFileSync('dist/integrity.json', `${JSON.stringify({ [`idcapture-${version}.js`]: integrity }, null, 2)}\n`);
+    console.log(`dist/idcapture-${version}.js integrity="${integrity}"`);
+  },
+});
+
+/**
+ * Declarations of the files a page loads rather than imports: the script tags (imported for their side effect only)
+ * and the consent adapters (the tag's; an app imports idcapture/consent). Type checkers resolving them find these.
+ */
+const pageFileDeclarations = () => ({
+  name: 'page-file-declarations',
+  generateBundle() {
+    this.emitFile({ type: 'asset', fileName: 'types/script-tag.d.ts', source: '// The script tag, for a page or a side-effect import: it starts the client on window.idcapture.\nexport {};\n' });
+    this.emitFile({
+      type: 'asset',
+      fileName: 'types/consent-adapter.d.ts',
+      source:
+        "import type { ConsentSource } from './src/consent/source.js';\n" +
+        "/** The script tag's consent source, made from the tag's data-* attributes; an app imports idcapture/consent. */\n" +
+        'declare const adapter: (data: DOMStringMap) => ConsentSource;\nexport default adapter;\n',
+    });
+  },
+});
+
 /** A script-tag file: one minified IIFE with idb-keyval inside. */
 const tag = (file, plugins = []) => ({
   input: 'src/script-tag.ts',
@@ -119,7 +155,7 @@ const adapter = (name) => ({
 
 export default [
   // The production tag, the artefact the size budget is about: short messages, no debug output.
-  tag('dist/idcapture.js', [terse()]),
+  tag('dist/idcapture.js', [terse(), pinned()]),
   // The debug tag, for a store that debugs: every message in full, and each decision logged with `data-debug`.
   tag('dist/idcapture.debug.js'),
   ...CONSENT_SOURCES.map(adapter),
@@ -138,7 +174,7 @@ export default [
     output: { dir: 'dist', format: 'es', chunkFileNames: 'chunks/[name].js' },
     external: (id) => /^(node:|idb-keyval$|ky$)/.test(id),
     // Declarations of src only: the demo is no part of the package.
-    plugins: [embedTag(), ts({ include: ['src/**/*.ts'], declaration: true, declarationDir: 'dist/types', rootDir: '.', outDir: 'dist' }), nodeDeclarations()],
+    plugins: [embedTag(), ts({ include: ['src/**/*.ts'], declaration: true, declarationDir: 'dist/types', rootDir: '.', outDir: 'dist' }), nodeDeclarations(), pageFileDeclarations()],
   },
   // The npm entry as an app's production build resolves it (the `production` export condition): the client with the
   // production tag's short messages and no debug output. Development builds and Node get dist/index.js, with all of it.

@@ -13,6 +13,8 @@ import { randomBytes } from 'node:crypto';
 
 const pages = fileURLToPath(new URL('./pages/', import.meta.url));
 const layout = fileURLToPath(new URL('./layout/', import.meta.url));
+/** The docs pages the demo and its inspector link to, served as text. */
+const docs = fileURLToPath(new URL('../docs/', import.meta.url));
 /**
  * The script tags, served from dist/: the production one, the debug one it names when a page sets data-debug, and the
  * consent sources' adapter files it loads from beside itself when a page sets data-consent-source.
@@ -21,7 +23,7 @@ const SOURCES = ['tcf', 'gcm', 'shopify', 'onetrust', 'cookiebot'];
 const bundles = new Map(
   ['/idcapture.js', '/idcapture.debug.js', ...SOURCES.map((name) => `/consent/${name}.js`)].map((path) => [path, fileURLToPath(new URL(`../dist${path}`, import.meta.url))]),
 );
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const TYPES = { '.md': 'text/plain; charset=utf-8', '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 const EMULATOR_KEY = 'example.apiKey';
 const EMULATOR_BASE = 'http://emulator.invalid/v3';
 
@@ -196,8 +198,9 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
   }
 
   async function file(req, res, path) {
-    const target = bundles.get(path) ?? normalize(join(pages, path == '/' ? 'index.html' : path));
-    if (!bundles.has(path) && !target.startsWith(pages)) return sendJson(res, 404, { error: 'not found' });
+    const doc = /^\/docs\/[\w-]+\.md$/.test(path) && join(docs, path.slice('/docs/'.length));
+    const target = bundles.get(path) ?? (doc || normalize(join(pages, path == '/' ? 'index.html' : path)));
+    if (!bundles.has(path) && !doc && !target.startsWith(pages)) return sendJson(res, 404, { error: 'not found' });
     try {
       const body = extname(target) == '.html' ? await withLayout(await readFile(target, 'utf8'), path) : await readFile(target);
       res.writeHead(200, { 'content-type': TYPES[extname(target)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });

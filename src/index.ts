@@ -8,3 +8,4 @@ export type { Identifiers, Attributes } from './client/upsert';
 export type { Upsert } from './client/queue';
 export type { FlushResult } from './client/delivery';
 export { IdCaptureError, ValidationError, HttpError } from './errors';
+export { VERSION } from './version';

@@ -10,6 +10,7 @@ import { resolveOptions, type ClientConfig, type IdCaptureOptions } from './opti
 import { pageClock, type PageClock } from './page-clock';
 import { openQueue, type Upsert } from './queue';
 import { VERBOSE } from '../verbose';
+import { VERSION } from '../version';
 import { createVisitorId } from './visitor-id';
 import { buildUpsert, covers, type Attributes, type Identifiers } from './upsert';
 
@@ -123,7 +124,7 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
     });
   }
   if (source) listenTo(source, consent, { signal, clock }, emit, report, log);
-  if (VERBOSE && resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}`);
+  if (VERBOSE && resolved.debug) log(`started: endpoint ${resolved.endpoint}, consent ${consent.state}, vuid ${visitor.vuid}, idcapture ${VERSION}`);
 
   /** Every method but `destroy` refuses to work on a destroyed client: README promises that later calls fail. */
   const alive = () => {

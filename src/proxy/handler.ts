@@ -122,6 +122,8 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     if (config.log) {
       const { reason, attributes, records, removed, reduced, verified, invalids, scope, upstreamStatus, attempts } = result;
       const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, removed, reduced, verified, scope, upstreamStatus, attempts };
+      // The refused origin says what allowedOrigins lacks (a dev server's, say); cut, as any header may be long.
+      if (reason == 'origin_not_allowed') Object.assign(entry, { origin: (origin ?? '(none)').slice(0, 100) });
       try {
         config.log({ ...entry, invalidRecords: invalids?.length });
       } catch {

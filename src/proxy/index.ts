@@ -10,3 +10,4 @@ export type { FetchLike } from './upstream';
 export type { CoalesceOptions } from './coalesce';
 export type { VerifyOptions, UnverifiedPolicy } from './verify';
 export { createVuidRestore, type ServerCookieOptions } from './server-cookie';
+export { routeHandlers, type RouteHandler } from './route-handlers';

@@ -15,6 +15,8 @@ export interface LogEntry {
   status: number;
   /** The reason code of the answer, e.g. `'accepted'`, `'origin_not_allowed'`, `'upstream_busy'`. */
   reason: Reason;
+  /** On `origin_not_allowed`: the refused `Origin` header (`'(none)'` when missing), at most 100 characters. */
+  origin?: string;
   latencyMs: number;
   /** Attribute names of a valid batch. */
   attributes?: string[];

@@ -70,7 +70,7 @@ test('the home page shows the storefront with the inspector open (screenshot und
   const page = await open(context, '/');
   const vuid = await page.evaluate(() => window.idcapture.vuid);
   await assert.doesNotReject(inspector(page, 'vuid').filter({ hasText: vuid }).waitFor());
-  await inspector(page, 'profile').getByText('Sign in to see your profile').waitFor();
+  await inspector(page, 'profile').getByText('You are not signed in').waitFor();
   assert.equal(await inspector(page, 'consent').textContent(), 'granted');
   assert.equal(await inspector(page, 'network').textContent(), 'online');
   await page.screenshot({ path: `${shots}demo-home.png` });
@@ -159,6 +159,38 @@ test('an anonymous checkout keeps the email and name, not the address (unverifie
     assert.ok(!request.replace(/\D/g, '').includes(CARD), `the card number was sent: ${request}`);
   }
   assert.ok(!JSON.stringify(await emulatorProfiles()).replace(/\D/g, '').includes(CARD));
+  // The inspector says what the proxy left out and why, and explains the anonymous path; the request the form's own
+  // navigation ended is not shown as a failure.
+  const activity = page.locator('#idc-inspector [data-part="activity"]');
+  await activity.getByText(/reduced: .*street1.*no valid identity token/).waitFor({ timeout: 15000 });
+  assert.doesNotMatch(await activity.innerText(), /no answer after/);
+  await inspector(page, 'anonymous').waitFor();
+  await context.close();
+});
+
+test('the demo serves the docs page it and its inspector link to, and nothing else of the repository', async () => {
+  const page = await fetch(`${demo.url}/docs/demo.md`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /^# The demo/);
+  for (const path of ['/docs/%2e%2e/package.json', '/docs/demo.md.bak', '/README.md']) assert.equal((await fetch(`${demo.url}${path}`)).status, 404, path);
+});
+
+test('the inspector fits a 390 px phone: its close button stays on screen; a new visit starts with it closed', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await open(context, '/');
+  const box = await page.locator('#idc-toggle').boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= 390 && box.y >= 0 && box.y + box.height <= 844, `the button at ${JSON.stringify(box)}`);
+  await page.click('#idc-toggle');
+  await page.waitForFunction(() => !document.querySelector('#idc-inspector.open'));
+  await page.click('#idc-toggle');
+  await page.locator('#idc-inspector.open').waitFor();
+  // Open in this tab's next pages; a new tab is a new visit.
+  await page.reload();
+  await page.locator('#idc-inspector.open').waitFor();
+  const other = await context.newPage();
+  await other.goto(`${demo.url}/`);
+  await other.waitForFunction(() => typeof window.idcapture?.on == 'function');
+  assert.equal(await other.locator('#idc-inspector.open').count(), 0);
   await context.close();
 });
 

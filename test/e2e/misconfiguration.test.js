@@ -4,6 +4,10 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { startE2e } from '../helpers/e2e.js';
+import { readFileSync } from 'node:fs';
+
+/** The version the debug tag reports, package.json's. */
+const { version: VERSION } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
 let e2e;
 before(async () => (e2e = await startE2e()));
@@ -104,7 +108,7 @@ test('with debug, a start-up line names the endpoint, consent and vuid (not the 
   const vuid = await page.evaluate(() => window.idc.vuid);
   const { text } = await logged((m) => m.text.startsWith('[idcapture] started'));
   // Without consent the queue is not opened, not even to count.
-  assert.equal(text, `[idcapture] started: endpoint /api/profiles, consent pending, vuid ${vuid}`);
+  assert.equal(text, `[idcapture] started: endpoint /api/profiles, consent pending, vuid ${vuid}, idcapture ${VERSION}`);
 
   await context.setOffline(true);
   await page.evaluate(() => window.idc.setConsent('granted'));

@@ -1,20 +1,22 @@
-// Each option's default is written once, in its entry point's `defaults` object; the README's option tables and the
-// `@default` lines of the options types are checked against it here, so neither can drift from the code.
+// Each option's default is written once, in its entry point's `defaults` object; the option tables of the docs (README.md
+// and docs/*.md, each table on the page of its entry point) and the `@default` lines of the options types are checked against it here, so neither can drift from the code.
 //
-// How a default is written, in a README table's default cell and after `@default`:
-// - a JS literal, in backticks in the README (`100`, `'reject'`, `{ name: 'vuid', maxAgeDays: 365 }`, `Date.now`),
-//   optionally followed by a note: ` (...)` in the README, ` (...)` or `, ...` after `@default`;
+// How a default is written, in a docs table's default cell and after `@default`:
+// - a JS literal, in backticks in the docs (`100`, `'reject'`, `{ name: 'vuid', maxAgeDays: 365 }`, `Date.now`),
+//   optionally followed by a note: ` (...)` in the docs, ` (...)` or `, ...` after `@default`;
 // - one of the fixed phrases below for a default the code computes (`the global fetch`);
-// - for an option without a default: `none` in the README, `undefined (...)` after `@default`;
-// - for a required option: `(required)` in the README, and no `@default` line.
+// - for an option without a default: `none` in the docs, `undefined (...)` after `@default`;
+// - for a required option: `(required)` in the docs, and no `@default` line.
 // Each table follows an `<!-- options: <entry point> -->` line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as internals from '../../dist/test/node-internals.js';
 
 const root = new URL('../../', import.meta.url);
 const read = (path) => readFileSync(new URL(path, root), 'utf8');
+/** README.md and every page of docs/: where option tables may be. */
+const PAGES = ['README.md', ...readdirSync(new URL('docs/', root)).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
 
 /** The entry points with an options table: the code's defaults, and the option interfaces whose members are rows. */
 const ENTRY_POINTS = {
@@ -32,11 +34,11 @@ const ENTRY_POINTS = {
   startEmulator: { defaults: internals.startEmulatorDefaults, types: [['emulator/server', 'StartOptions']] },
 };
 
-/** Option types documented by their `@default` lines only (the README shows them as one literal). */
+/** Option types documented by their `@default` lines only (the docs show them as one literal). */
 const NESTED = {
   coalesce: { defaults: internals.coalesceDefaults, types: [['proxy/coalesce', 'CoalesceOptions']] },
   serverCookie: { defaults: internals.serverCookieDefaults, types: [['proxy/server-cookie', 'ServerCookieOptions']] },
-  // The consent sources' options (the README's table of sources argues for each default).
+  // The consent sources' options (the docs table of sources argues for each default).
   tcf: { defaults: internals.tcfDefaults, types: [['consent/tcf', 'TcfOptions']] },
   gcm: { defaults: internals.gcmDefaults, types: [['consent/gcm', 'GcmOptions']] },
   onetrust: { defaults: internals.onetrustDefaults, types: [['consent/onetrust', 'OneTrustOptions']] },
@@ -148,39 +150,41 @@ function optionsOf(types) {
   return byName;
 }
 
-/** The README's option tables by entry point: `[option, default cell]` rows. */
+/** The option tables of the docs by entry point: `[option, default cell]` rows. */
 function readmeTables() {
-  const lines = read('README.md').split('\n');
   const tables = {};
-  for (const [i, line] of lines.entries()) {
-    const entry = line.match(/^<!-- options: (\w+) -->$/)?.[1];
-    if (!entry) continue;
-    assert.match(lines[i + 1], /^\| option \| default \| meaning \|$/, `the line after the ${entry} marker is its table's header`);
-    const rows = [];
-    for (let j = i + 3; lines[j]?.startsWith('|'); j++) {
-      const [, option, cell] = lines[j].split('|').map((s) => s.trim());
-      const name = option.match(/^`(\w+)`$/)?.[1];
-      assert.ok(name, `${entry}: the option cell ${option} holds one \`name\``);
-      rows.push([name, cell]);
+  for (const page of PAGES) {
+    const lines = read(page).split('\n');
+    for (const [i, line] of lines.entries()) {
+      const entry = line.match(/^<!-- options: (\w+) -->$/)?.[1];
+      if (!entry) continue;
+      assert.match(lines[i + 1], /^\| option \| default \| meaning \|$/, `${page}: the line after the ${entry} marker is its table's header`);
+      const rows = [];
+      for (let j = i + 3; lines[j]?.startsWith('|'); j++) {
+        const [, option, cell] = lines[j].split('|').map((s) => s.trim());
+        const name = option.match(/^`(\w+)`$/)?.[1];
+        assert.ok(name, `${entry}: the option cell ${option} holds one \`name\``);
+        rows.push([name, cell]);
+      }
+      assert.ok(!(entry in tables), `one table for ${entry}`);
+      tables[entry] = rows;
     }
-    assert.ok(!(entry in tables), `one table for ${entry}`);
-    tables[entry] = rows;
   }
   return tables;
 }
 
-test('every options table of the README is marked with its entry point, and every entry point has one', () => {
-  const headers = read('README.md').split('\n').filter((line) => /^\| option \| default \|/.test(line)).length;
+test('every options table of the docs is marked with its entry point, and every entry point has one', () => {
+  const headers = PAGES.flatMap((page) => read(page).split('\n')).filter((line) => /^\| option \| default \|/.test(line)).length;
   const tables = readmeTables();
   assert.equal(Object.keys(tables).length, headers, 'each options table follows an <!-- options: ... --> line');
   assert.deepEqual(Object.keys(tables).sort(), Object.keys(ENTRY_POINTS).sort());
 });
 
 for (const [entry, { defaults, types }] of Object.entries(ENTRY_POINTS)) {
-  test(`${entry}: the README's table has one row per option, each default as the code has it`, () => {
+  test(`${entry}: the docs' table has one row per option, each default as the code has it`, () => {
     const options = optionsOf(types);
     const rows = readmeTables()[entry];
-    assert.ok(rows, `the README has a table marked <!-- options: ${entry} -->`);
+    assert.ok(rows, `a page of docs/ has a table marked <!-- options: ${entry} -->`);
     assert.deepEqual(rows.map(([name]) => name).sort(), [...options.keys()].sort(), 'the rows are the options of the type');
     for (const [name, cell] of rows) agrees(readReadmeDefault(cell), name, { defaults, required: !options.get(name).optional });
   });

@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,10 +45,11 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Starts `node args` in the scratch project; resolves the first stdout line that matches `ready`. */
-async function start(args, ready) {
+/** Starts `node args` in the scratch project (with `extraEnv`); resolves the first stdout line that matches `ready`. */
+async function start(args, ready, extraEnv = {}) {
   const env = { ...process.env };
   delete env.ZAIUS_API_KEY;
+  Object.assign(env, extraEnv);
   const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
@@ -60,9 +62,19 @@ async function start(args, ready) {
   throw new Error(`${args.join(' ')} exited: ${out}`);
 }
 
+/** A TCP port free on loopback now, for an example that names a fixed one. */
+async function freePort() {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /** Every export path that declares types, e.g. `idcapture/proxy`: a new entry is checked without editing this test. */
 const typedExports = Object.entries(manifest.exports)
-  .filter(([, target]) => typeof target == 'object' && target.types)
+  // The script tags are side-effect imports: their declaration exports nothing.
+  .filter(([, target]) => typeof target == 'object' && target.types && !target.types.endsWith('/script-tag.d.ts'))
   .map(([path]) => `${manifest.name}${path.slice(1)}`);
 
 // Each entry's value exports must be typed, not `any`: a declaration whose own imports fail to resolve turns what it
@@ -141,18 +153,18 @@ export const typed: Typed<typeof entry> = true;
   await assert.rejects(typeCheck('untyped', source, { ...MODES.nodenext, skipLibCheck: true, types: [], lib: ['es2022'] }), /TS2322/);
 });
 
-test("README's Node proxy example runs as pasted beside the emulator, on createNodeServer, and reduces an unsigned record", async () => {
-  const readme = await readFile(join(root, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Node (`idcapture/proxy/node`)'));
+test("docs/proxy-node.md's example runs as pasted beside the emulator, on createNodeServer, and reduces an unsigned record", async () => {
+  const section = await readFile(join(root, 'docs/proxy-node.md'), 'utf8');
   const example = /```js\n([\s\S]*?)```/.exec(section)[1];
   const emulatorCommand = /`npx (idcapture-emulator [^`]*)`/.exec(section)[1].split(' ');
   // Free ports instead of the fixed ones a reader uses: other suites run beside this one.
   const args = emulatorCommand.slice(1).map((arg) => (arg == '8787' ? '0' : arg));
   const [, emulatorUrl] = await start([join('node_modules/.bin', emulatorCommand[0]), ...args], /listening on (\S+)\n/);
-  await writeFile(join(dir, 'proxy.mjs'), example.replace('http://127.0.0.1:8787/v3', emulatorUrl).replace('listen(8788,', 'listen(0,'));
+  const port = await freePort();
+  await writeFile(join(dir, 'proxy.mjs'), example.replace('http://127.0.0.1:8787/v3', emulatorUrl).replaceAll('8788', String(port)));
   const [, endpoint] = await start(['proxy.mjs'], /proxy on (\S+)\n/);
 
-  // What README's examples send: an email and the customer_id identifier, a first name.
+  // What the docs' examples send: an email and the customer_id identifier, a first name.
   const record = { attributes: { vuid: '0123456789abcdef0123456789abcdef', email: 'sample@test.com', customer_id: 'c-42', first_name: 'Johnny' } };
   const response = await fetch(endpoint, {
     method: 'POST',
@@ -167,6 +179,38 @@ test("README's Node proxy example runs as pasted beside the emulator, on createN
   assert.equal(stored.status, 200);
   const { attributes } = await stored.json();
   assert.deepEqual([attributes.first_name, attributes.customer_id, attributes.vuid], ['Johnny', undefined, undefined]);
+});
+
+test("README's five-line Node proxy runs as pasted, answers a preflight from its origin and refuses another", async () => {
+  const { marked } = await import('./docs-examples.js');
+  const { code } = marked('example', 'readme-node-proxy');
+  // A free port instead of 8788, said on stdout so the test can find it.
+  const script = code.replace('createNodeServer(handle).listen(8788);', "const server = createNodeServer(handle).listen(0, () => console.log(`port ${server.address().port}`));");
+  assert.notEqual(script, code, 'the example ends with createNodeServer(handle).listen(8788)');
+  await writeFile(join(dir, 'readme-proxy.mjs'), script);
+  const [, port] = await start(['readme-proxy.mjs'], /port (\d+)\n/, { ZAIUS_API_KEY: 'example.apiKey' });
+  const preflight = (origin) =>
+    fetch(`http://127.0.0.1:${port}/api/profiles`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+  const allowed = await preflight('https://shop.example');
+  assert.equal(allowed.status, 204);
+  assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://shop.example');
+  assert.equal((await preflight('http://localhost:5173')).status, 403);
+});
+
+test("ESM-only, as docs/recipes.md says: require() works only where Node can load ES modules so, the page's dynamic import everywhere", async () => {
+  const { marked } = await import('./docs-examples.js');
+  await writeFile(join(dir, 'require.cjs'), "console.log(typeof require('idcapture/proxy').createProxy);");
+  const required = await run(process.execPath, ['require.cjs'], { cwd: dir }).catch((error) => error);
+  if (process.features.require_module) assert.equal(required.stdout, 'function\n');
+  else assert.match(String(required.stderr), /ERR_REQUIRE_ESM/);
+  const { code } = marked('example', 'commonjs');
+  const port = await freePort();
+  const script = code.replace('listen(8788)', `listen(${port}, () => console.log('ready'))`);
+  assert.notEqual(script, code, 'the example listens on 8788');
+  await writeFile(join(dir, 'proxy.cjs'), script);
+  await start(['proxy.cjs'], /ready\n/, { ZAIUS_API_KEY: 'example.apiKey' });
+  const preflight = await fetch(`http://127.0.0.1:${port}/api/profiles`, { method: 'OPTIONS', headers: { origin: 'https://shop.example' } });
+  assert.equal(preflight.status, 204);
 });
 
 test('the tarball holds the license, every exported file, and neither the demo nor its types', () => {
@@ -201,4 +245,55 @@ test("a bundler keeps `import 'idcapture/idcapture.js'` (and the debug tag), pic
   assert.ok((await bundle(client, ['development'])).includes(fullText), 'development: every message');
   const dropped = await bundle("import 'idcapture'; import 'idcapture/proxy';");
   assert.equal(dropped.replace(/\/\*[\s\S]*?\*\//g, '').trim(), '', 'only comments are left');
+});
+
+/** Declarations of the frameworks the docs' examples import, which this repository does not install. */
+const FRAMEWORK_STUBS = `
+declare module 'express' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+  type Handler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
+  interface App { all(path: string, handler: Handler): void; use(handler: Handler): void }
+  export default function express(): App;
+}
+declare module 'vite' {
+  export function defineConfig<T>(config: T): T;
+}
+declare module 'react' {
+  type Context<T> = { Provider: unknown; value?: T };
+  export function useEffect(effect: () => void | (() => void), deps?: unknown[]): void;
+  export function useState<T>(initial: T): [T, (value: T) => void];
+  export function createContext<T>(value: T): Context<T>;
+  export function useContext<T>(context: Context<T>): T;
+  export function createElement(type: unknown, props: unknown, ...children: unknown[]): unknown;
+}
+declare module 'next/server' {
+  export type NextRequest = Request;
+  export class NextResponse extends Response { static next(): NextResponse }
+}
+`;
+
+test('every TypeScript and JavaScript example of README, CONTRIBUTING and docs/ type-checks against the packed package', async () => {
+  const { allBlocks } = await import('./docs-examples.js');
+  const blocks = allBlocks().filter((b) => b.lang == 'ts' || b.lang == 'js');
+  assert.ok(blocks.length >= 15, `${blocks.length} examples found`);
+  await writeFile(join(dir, 'framework-stubs.d.ts'), FRAMEWORK_STUBS);
+  const files = { ts: [], js: [] };
+  for (const block of blocks) {
+    // Each example is a module of its own (top-level await, names that repeat from page to page).
+    const name = `example-${block.page.replace(/\W/g, '_')}-${block.line}.${block.lang}`;
+    await writeFile(join(dir, name), `${block.prelude}\n${block.code}\nexport {};\n`);
+    files[block.lang].push(name);
+  }
+  const common = { target: 'es2022', lib: ['es2022', 'dom'], types: ['node'], module: 'esnext', moduleResolution: 'bundler', noEmit: true, skipLibCheck: true };
+  // TypeScript examples as a strict project has them; JavaScript ones as `// @ts-check` would in a plain Node script.
+  const configs = {
+    ts: { ...common, strict: true },
+    js: { ...common, allowJs: true, checkJs: true, strict: false },
+  };
+  const failures = [];
+  for (const [lang, names] of Object.entries(files)) {
+    await writeFile(join(dir, `examples-${lang}.tsconfig.json`), JSON.stringify({ compilerOptions: configs[lang], files: ['framework-stubs.d.ts', ...names] }));
+    await run(process.execPath, [tsc, '-p', `examples-${lang}.tsconfig.json`], { cwd: dir }).catch((error) => failures.push(`${error.stdout}${error.stderr}`));
+  }
+  assert.deepEqual(failures, [], `examples that do not type-check (example-<page>-<line of the fence>):\n${failures.join('\n')}`);
 });

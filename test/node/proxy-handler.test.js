@@ -73,6 +73,20 @@ describe('the pipeline, step by step', () => {
     assert.equal(response.headers.get('access-control-allow-origin'), 'https://anywhere.example');
     assert.equal((await send(open, valid({}, { origin: undefined }))).status, 202);
   });
+
+  test('a refused origin is named in the log entry, so the fix (allowedOrigins) is plain; other entries name none', async () => {
+    const handle = proxy();
+    logs.length = 0;
+    assert.equal((await send(handle, valid({}, { origin: 'http://localhost:5173' }))).status, 403);
+    assert.deepEqual([logs.at(-1).reason, logs.at(-1).origin], ['origin_not_allowed', 'http://localhost:5173']);
+    await send(handle, valid({}, { origin: undefined }));
+    assert.deepEqual([logs.at(-1).reason, logs.at(-1).origin], ['origin_not_allowed', '(none)']);
+    // A header of any length is cut, as a log line should be.
+    await send(handle, valid({}, { origin: `https://${'a'.repeat(500)}.example` }));
+    assert.equal(logs.at(-1).origin.length, 100);
+    await send(handle, valid());
+    assert.ok(!('origin' in logs.at(-1)));
+  });
 });
 
 describe('the upstream request', () => {

@@ -25,6 +25,20 @@
   const toEndpoint = (input) => new URL(input instanceof Request ? input.url : String(input), location.href).pathname == '/api/profiles';
   // The page's fetch, which the snippet looks up at each request: offline when switched so here, and each request to
   // the endpoint timed with its status for the activity list.
+  // A form that really submits takes the page away, and the browser aborts what this page still had in flight: no
+  // failure, the upserts stay queued and the next page sends them (its keepalive hand-off may already have).
+  let leaving = false;
+  addEventListener('submit', (event) => (leaving ||= !event.defaultPrevented));
+  addEventListener('pagehide', () => (leaving = true));
+  addEventListener('pageshow', () => (leaving = false));
+  /** What the proxy took out of an accepted batch, and why (docs/proxy.md, Answers; docs/verified-identity.md). */
+  const trimmed = async (response) => {
+    const detail = await response.clone().json().then((body) => body.detail ?? {}, () => ({}));
+    const parts = [];
+    if (detail.removed?.length) parts.push(`removed ${detail.removed.join(', ')} (not in the proxy's allowedAttributes)`);
+    if (detail.reduced?.length) parts.push(`reduced: ${detail.reduced.join(', ')} left out (no valid identity token: a stranger may not set an address, clear a field or tie a vuid to an email; sign in to write them)`);
+    return parts.join('; ');
+  };
   window.fetch = async (input, init) => {
     const timed = toEndpoint(input);
     const started = performance.now();
@@ -32,10 +46,14 @@
     try {
       if (simulatedOffline) throw new TypeError('Failed to fetch (offline, switched in the inspector)');
       const response = await realFetch(input, init);
-      if (timed) note(`POST /api/profiles → ${response.status} in ${took()}${init?.keepalive ? ' (keepalive)' : ''}`, response.ok ? 'ok' : 'bad');
+      if (timed) {
+        const what = response.ok ? await trimmed(response) : '';
+        note(`POST /api/profiles → ${response.status} in ${took()}${init?.keepalive ? ' (keepalive)' : ''}${what ? `: ${what}` : ''}`, !response.ok ? 'bad' : what ? 'warn' : 'ok');
+      }
       return response;
     } catch (error) {
-      if (timed) note(`POST /api/profiles → no answer after ${took()} (${simulatedOffline || !navigator.onLine ? 'offline' : 'network error'})`, 'bad');
+      if (timed && (leaving || error?.name == 'AbortError')) note(`POST /api/profiles → ended by the page's navigation after ${took()}: still queued, the next page sends it`);
+      else if (timed) note(`POST /api/profiles → no answer after ${took()} (${simulatedOffline || !navigator.onLine ? 'offline' : 'network error'})`, 'bad');
       throw error;
     }
   };
@@ -89,7 +107,8 @@
     document.documentElement.classList.toggle('idc-open', open);
     toggle.textContent = '';
     toggle.innerHTML = `<span class="dot"></span>${open ? 'Close inspector' : 'idcapture inspector'}`;
-    store.set(KEY.open, open);
+    // Kept for this tab's next pages, not across a new visit: sessionStorage.
+    sessionStorage.setItem(KEY.open, open);
     if (open) refreshProfile();
   };
   toggle.addEventListener('click', () => setOpen(!panel.classList.contains('open')));
@@ -141,10 +160,10 @@
           <div data-field="profile">${
             profile.state == 'found' ? `<pre>${pretty(profile.profile)}</pre>`
             : profile.state == 'none' ? '<div class="hint">No profile for this email yet.</div>'
-            : profile.state == 'anonymous' ? '<div class="hint">Sign in to see your profile (Account page): it is read for the signed-in identity only, never by the vuid, which is no secret.</div>'
+            : profile.state == 'anonymous' ? `<div class="hint" data-field="anonymous">You are not signed in. What you type here is still sent, as a stranger's: the proxy keeps the email and the name, and leaves out the rest (an address, your vuid next to the email), since anyone could claim any email; the activity above says what it left out. So a newsletter signup makes a profile for that email, not tied to this visitor, and not shown here. Sign in (Account page) and the same forms write everything, tied to this vuid. This view reads the signed-in identity only, never by the vuid, which is no secret.</div>`
             : profile.state == 'error' ? `<div class="bad">${esc(profile.error)}</div>`
             : '<div class="hint">Looking it up…</div>'}</div>
-          <div class="hint">Read by the demo server with idcapture/server (getProfile by the signed-in email); the browser never calls the API.</div></section>
+          <div class="hint">Read by the demo server with idcapture/server (getProfile by the signed-in email); the browser never calls the API. What this drawer shows: <a href="/docs/demo.md" target="_blank">docs/demo.md</a>; the proxy's answers: <a href="/docs/proxy.md#answers" target="_blank">docs/proxy.md</a>.</div></section>
 
         ${faults === null ? '' : `<section data-part="faults"><h4>Upstream faults (emulator)</h4><div class="buttons">
           ${[['off', 'None'], ['errors', '500s (half)'], ['throttle', '429 bursts'], ['slow', 'Latency 1.5–3 s']].map(([v, label]) => `<button data-action="faults" data-value="${v}" ${pressed(faults == v)}>${label}</button>`).join('')}
@@ -242,7 +261,7 @@
     return true;
   }
   if (!attach()) tag?.addEventListener('load', attach, { once: true });
-  setOpen(store.get(KEY.open, false), false);
+  setOpen(sessionStorage.getItem(KEY.open) == 'true', false);
   requestAnimationFrame(() => requestAnimationFrame(() => (panel.style.transition = toggle.style.transition = '')));
   render();
 })();
