@@ -121,6 +121,12 @@ export default [
   // The debug tag, for a store that debugs: every message in full, and each decision logged with `data-debug`.
   tag('dist/idcapture.debug.js'),
   ...CONSENT_SOURCES.map(adapter),
+  // The link follower the tag loads from beside itself when the address carries its link parameter (issue 26).
+  {
+    input: 'src/link-tag.ts',
+    output: { file: 'dist/link.js', format: 'es', plugins: [terser({ ecma: 2020, compress: { passes: 3, unsafe: true }, format: { comments: false } })] },
+    plugins: [terse(), ts({ declaration: false })],
+  },
   // The npm package: one ESM file per export path, dependencies left to the user's bundler, with declarations.
   {
     input: {

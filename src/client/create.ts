@@ -1,3 +1,4 @@
+import { startLinks } from './link';
 import { startCapture } from './capture';
 import { createConsent, type Consent, type ConsentState } from './consent';
 import type { ConsentSource, Feed, SourceContext } from '../consent/source';
@@ -181,4 +182,5 @@ export const createClient = (options: IdCaptureOptions, clock?: PageClock) => st
  * const idc = createIdCapture({ endpoint: '/api/profiles' });
  * await idc.identify({ email: 'sample@test.com' }, { first_name: 'Johnny' });
  */
-export const createIdCapture = (options: IdCaptureOptions): IdCapture => createClient(options).client;
+export const createIdCapture = (options: IdCaptureOptions): IdCapture =>
+  startLinks(createClient(options).client, options.linkParameter, options.debug);
