@@ -136,3 +136,47 @@ describe('links from emails', () => {
     deepEqual(await storedRecords(endpoint), []);
   });
 });
+
+/** Loads the production tag as a storefront does, with data-* attributes. */
+function loadTag(attributes) {
+  const script = document.createElement('script');
+  script.src = '/dist/idcapture.js';
+  for (const [k, v] of Object.entries(attributes)) script.setAttribute(k, v);
+  const loaded = new Promise((resolve, reject) => ((script.onload = resolve), (script.onerror = reject)));
+  document.head.append(script);
+  return loaded;
+}
+
+describe('links from emails: the script tag', () => {
+  afterEach(() => {
+    window.idcapture?.destroy?.();
+    delete window.idcapture;
+    history.replaceState(null, '', home);
+  });
+
+  it('loads dist/link.js beside itself, which cleans the address and queues the link', async () => {
+    await json('/__backend/reset', {});
+    const email = unique('tag');
+    const token = await sign({ email, link: '1' });
+    history.replaceState(null, '', `${home}?x=1&idc=${token}#top`);
+    const endpoint = `${api}/api/verified?run=${Math.random().toString(36).slice(2)}`;
+    const release = await holdQueue(endpoint);
+    await loadTag({ 'data-endpoint': endpoint, 'data-autocapture': 'false' });
+    const upsert = await new Promise((resolve) => window.idcapture.on('queued', ({ upsert }) => resolve(upsert)));
+    equal(location.href, `${location.origin}${home}?x=1#top`);
+    deepEqual(upsert.attributes, { vuid: window.idcapture.vuid, email });
+    release();
+    deepEqual(await window.idcapture.flush(), { sent: 1, pending: 0, dropped: 0 });
+  });
+
+  it('data-link-parameter="false" loads nothing and leaves the address alone', async () => {
+    history.replaceState(null, '', `${home}?idc=abc.def.ghi`);
+    const endpoint = `/unavailable/${Math.random().toString(36).slice(2)}`;
+    await loadTag({ 'data-endpoint': endpoint, 'data-autocapture': 'false', 'data-link-parameter': 'false' });
+    // The tag's check runs as it starts; loading dist/link.js would be the only asynchronous step, and it says no.
+    const link = await import('/dist/link.js');
+    equal(link.default(window.idcapture, { linkParameter: 'false' }), undefined);
+    equal(location.search, '?idc=abc.def.ghi');
+    deepEqual(await storedRecords(endpoint), []);
+  });
+});
