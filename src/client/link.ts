@@ -48,13 +48,11 @@ export interface LinkContext {
 }
 
 /**
- * Cleans the address bar of `parameter` and, for a readable, unexpired link token, sends one upsert that links the
- * vuid to the token's identifier; a page whose logged-in visitor is someone else keeps its identity. Resolves when
- * the upsert is queued (held, while consent is pending, like any capture); never rejects for a bad token.
+ * For a readable, unexpired link token (already taken out of the address, see `takeParameter`), sends one upsert that
+ * links the vuid to the token's identifier; a page whose signed-in visitor is someone else keeps its identity.
+ * Resolves when the upsert is queued (held, while consent is pending, like any capture); never rejects for a bad token.
  */
-export async function followLink(client: IdCapture, parameter: string, { pageToken, log = () => {}, now = Date.now }: LinkContext = {}): Promise<void> {
-  const token = takeParameter(parameter);
-  if (!token) return;
+export async function followLink(client: IdCapture, token: string, { pageToken, log = () => {}, now = Date.now }: LinkContext = {}): Promise<void> {
   const link = linkOf(token, Math.floor(now() / 1000));
   if (typeof link == 'string') return log(`link ignored: ${link}`);
   const [name, value] = link;
@@ -67,16 +65,21 @@ export async function followLink(client: IdCapture, parameter: string, { pageTok
 }
 
 /**
- * Follows a link for `createIdCapture` (the npm entry): `parameter` checked, the page's identity token watched through
+ * Links for `createIdCapture` (the npm entry): `parameter` checked and taken out of the address before the client
+ * starts; the returned function follows the link once the client exists, watching the page's identity token through
  * `setIdentityToken`, a failure logged, never thrown.
  */
-export function startLinks(client: IdCapture, parameter: unknown = LINK_PARAMETER, debug?: boolean): IdCapture {
-  if (parameter === false) return client;
-  if (typeof parameter != 'string' || !/^[\w.~-]+$/.test(parameter)) return fail('linkParameter', 'a query parameter name or false');
-  let pageToken: string | null = null;
-  const set = client.setIdentityToken;
-  client.setIdentityToken = (token) => set((pageToken = token));
-  const log = debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : undefined;
-  followLink(client, parameter, { pageToken: () => pageToken, log }).catch((error) => console.error('[idcapture]', error));
-  return client;
+export function linkFollower(parameter: unknown = LINK_PARAMETER, debug?: boolean): (client: IdCapture) => IdCapture {
+  if (parameter !== false && (typeof parameter != 'string' || !/^[\w.~-]+$/.test(parameter))) fail('linkParameter', 'a query parameter name or false');
+  // Server-side rendering has no address: creating the client fails there anyway.
+  const token = parameter && typeof location != 'undefined' ? takeParameter(parameter as string) : null;
+  return (client) => {
+    if (!token) return client;
+    let pageToken: string | null = null;
+    const set = client.setIdentityToken;
+    client.setIdentityToken = (value) => set((pageToken = value));
+    const log = debug ? (...args: unknown[]) => console.log('[idcapture]', ...args) : undefined;
+    followLink(client, token, { pageToken: () => pageToken, log }).catch((error) => console.error('[idcapture]', error));
+    return client;
+  };
 }
