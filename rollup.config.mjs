@@ -109,6 +109,14 @@ const pageFileDeclarations = () => ({
         "/** The script tag's consent source, made from the tag's data-* attributes; an app imports idcapture/consent. */\n" +
         'declare const adapter: (data: DOMStringMap) => ConsentSource;\nexport default adapter;\n',
     });
+    this.emitFile({
+      type: 'asset',
+      fileName: 'types/link-file.d.ts',
+      source:
+        "import type { IdCapture } from './src/client/create.js';\n" +
+        "/** The script tag's link follower: reads the tag's link parameter from the address, cleans it and sends the link. */\n" +
+        'declare const follow: (client: IdCapture, data: DOMStringMap) => Promise<void> | undefined;\nexport default follow;\n',
+    });
   },
 });
 
@@ -159,6 +167,12 @@ export default [
   // The debug tag, for a store that debugs: every message in full, and each decision logged with `data-debug`.
   tag('dist/idcapture.debug.js'),
   ...CONSENT_SOURCES.map(adapter),
+  // The link follower the tag loads from beside itself when the address carries its link parameter (issue 26).
+  {
+    input: 'src/link-tag.ts',
+    output: { file: 'dist/link.js', format: 'es', plugins: [terser({ ecma: 2020, compress: { passes: 3, unsafe: true }, format: { comments: false } })] },
+    plugins: [terse(), ts({ declaration: false })],
+  },
   // The npm package: one ESM file per export path, dependencies left to the user's bundler, with declarations.
   {
     input: {
@@ -172,7 +186,7 @@ export default [
       consent: 'src/consent/index.ts',
     },
     output: { dir: 'dist', format: 'es', chunkFileNames: 'chunks/[name].js' },
-    external: (id) => /^(node:|idb-keyval$|ky$)/.test(id),
+    external: (id) => /^(node:|idb-keyval$|ky$|jose$)/.test(id),
     // Declarations of src only: the demo is no part of the package.
     plugins: [embedTag(), ts({ include: ['src/**/*.ts'], declaration: true, declarationDir: 'dist/types', rootDir: '.', outDir: 'dist' }), nodeDeclarations(), pageFileDeclarations()],
   },
@@ -203,7 +217,7 @@ export default [
   {
     input: 'test/node/internals.js',
     output: { file: 'dist/test/node-internals.js', format: 'es' },
-    external: (id) => /^(node:|idb-keyval$|ky$)/.test(id),
+    external: (id) => /^(node:|idb-keyval$|ky$|jose$)/.test(id),
     plugins: [ts({ declaration: false })],
   },
   // The example Cloudflare Worker, self-contained so workerd (and wrangler) can load it as is.

@@ -164,7 +164,7 @@ export async function startDemo({ port = 8080, host = '127.0.0.1', apiKey, apiUr
       try {
         const token = await signIdentity({ email, vuid: visitorVuid(req), expiresIn: 3600 }, { secret: identitySecret });
         // The email as signed (normalised by the profile rules), from the token's claims.
-        const signed = JSON.parse(Buffer.from(token.split('.')[0], 'base64url')).email;
+        const signed = JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).email;
         const id = randomBytes(16).toString('hex');
         sessions.set(id, signed);
         if (sessions.size > 1000) sessions.delete(sessions.keys().next().value);

@@ -1,3 +1,4 @@
+import { linkFollower } from './link';
 import { startCapture } from './capture';
 import { createConsent, type Consent, type ConsentState } from './consent';
 import type { ConsentSource, Feed, SourceContext } from '../consent/source';
@@ -182,4 +183,8 @@ export const createClient = (options: IdCaptureOptions, clock?: PageClock) => st
  * const idc = createIdCapture({ endpoint: '/api/profiles' });
  * await idc.identify({ email: 'sample@test.com' }, { first_name: 'Johnny' });
  */
-export const createIdCapture = (options: IdCaptureOptions): IdCapture => createClient(options).client;
+export function createIdCapture(options: IdCaptureOptions): IdCapture {
+  // A link token leaves the address bar before the client starts, so no code the client's start runs can read it.
+  const follow = linkFollower(options?.linkParameter, options?.debug);
+  return follow(createClient(options).client);
+}

@@ -66,6 +66,12 @@ export interface IdCaptureOptions {
    * @default false
    */
   debug?: boolean;
+  /**
+   * The query parameter that carries a signed link token from an email (`signIdentity(..., { link: true })`): taken
+   * out of the address bar on landing, and the vuid linked to the identifier it names; `false` turns links off.
+   * @default 'idc'
+   */
+  linkParameter?: string | false;
 }
 
 /** The defaults of IdCaptureOptions, written once (keep the `@default` lines above in step). */
@@ -165,7 +171,7 @@ export function checkNames(options: object, known: readonly string[], within = '
  * script tag sets only a few options, from its data-* attributes, and checks those itself: see script-tag.ts.)
  */
 export function resolveOptions(options: IdCaptureOptions): ClientConfig {
-  if (typeof options == 'object') checkNames(options, ['endpoint', 'consentSource', ...Object.keys(defaults)]);
+  if (typeof options == 'object') checkNames(options, ['endpoint', 'consentSource', 'linkParameter', ...Object.keys(defaults)]);
   const endpoint = checkEndpoint(options?.endpoint);
   const consent = checkConsent(options.consent ?? defaults.consent);
   if (typeof options.cookie == 'object' && options.cookie) checkNames(options.cookie, ['name', 'domain', 'maxAgeDays'], 'cookie.');

@@ -36,10 +36,10 @@ export function buildUpsert(vuid: string, identifiers: unknown, attributes: unkn
   return { attributes: merged };
 }
 
-/** The claims part of an identity token, read but not checked: the signature is the proxy's to check. */
+/** The payload of an identity token (a JWT), read but not checked: the signature is the proxy's to check. */
 function claimsOf(token: string): Record<string, unknown> | undefined {
   try {
-    const bytes = Uint8Array.from(atob(token.split('.')[0].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    const bytes = Uint8Array.from(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     // Unreadable: covers nothing.

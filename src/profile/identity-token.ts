@@ -1,52 +1,45 @@
 /**
  * The identity token: a site's back end vouches for the identifiers of a logged-in customer (and, optionally, the
- * visitor's vuid) with an HMAC-SHA256 over them, so the proxy can tell a signed identity from a typed one. Written
- * once for `signIdentity` (idcapture/server) and the proxy's `verify`; WebCrypto only, so Node and edge runtimes alike.
+ * visitor's vuid), so the proxy can tell a signed identity from a typed one. A standard compact JWS (a JWT, HS256), so
+ * any back end's JWT library can make one; signed and verified here with `jose` (WebCrypto: Node and edge alike).
  *
- * Format: `base64url(JSON claims) "." base64url(HMAC-SHA256(secret, "idcapture-identity-v1." + first part))`.
- * The claims are the identifier values, normalised, `iat` and `exp` (Unix seconds). The fixed prefix keeps a MAC made with
- * the same secret for some other purpose from ever passing as an identity token.
+ * Claims: the identifier values, normalised (`email`, `phone`, `customer_id`, `vuid`, ...), `iat` and `exp` (Unix
+ * seconds), and `aud`: `idcapture-identity` for an identity token, `idcapture-link` for a link token (which may only
+ * link a vuid to its one identifier). The audience keeps a JWT the same secret signs for another purpose, and a link
+ * token, from ever passing as an identity token. Exact spec: docs/identity-token.md.
  */
-import { VUID, checkField, isIdentifier, isObject, normalizeIdentifier, normalizeVuid } from './rules';
+import { SignJWT, errors, jwtVerify } from 'jose';
+import { checkField, isIdentifier, isObject, normalizeIdentifier, normalizeVuid, VUID } from './rules';
 
 /** The identifiers a token may name. */
 type IdentityClaims = Record<string, string>;
 
-/**
- * What a valid token says: the identifiers (vuid included when bound), when it was issued (absent from tokens signed
- * before issue 22) and when it expires, in Unix seconds.
- */
+/** What a token is for: a full identity, or a link from an email (the vuid to one identifier, nothing else). */
+export type TokenUse = 'identity' | 'link';
+
+/** The `aud` claim of each use. */
+export const AUDIENCE: Readonly<Record<TokenUse, string>> = { identity: 'idcapture-identity', link: 'idcapture-link' };
+
+/** What a valid token says: its use, the identifiers (vuid included when bound), when it was issued and expires. */
 export interface VerifiedIdentity {
+  use: TokenUse;
   ids: IdentityClaims;
   iat?: number;
   exp: number;
 }
 
-const DOMAIN = 'idcapture-identity-v1.';
+/** Registered JWT claims a foreign signer may add; none of them is an identifier. */
+const REGISTERED = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']);
 
 /** Shorter secrets are refused: an HMAC key is only as strong as its length and randomness. */
 const MIN_SECRET_LENGTH = 32;
-
-const encoder = new TextEncoder();
-
-const toBase64Url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return;
-  try {
-    return Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-  } catch {
-    return;
-  }
-}
 
 /** Imports the secret once per signer or verifier; the key object can only sign and verify. */
 export function importSecret(secret: string, owner: string): Promise<CryptoKey> {
   if (typeof secret != 'string' || secret.length < MIN_SECRET_LENGTH) {
     throw new RangeError(`${owner}: the identity secret must be a string of at least ${MIN_SECRET_LENGTH} characters`);
   }
-  return crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  return crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
 
 /**
@@ -69,37 +62,56 @@ export function checkClaims(identity: Record<string, unknown>): IdentityClaims |
   return ids;
 }
 
-/** Signs checked claims (see `checkClaims`), issued at `iat` and good until `exp` (Unix seconds). */
-export async function sign(key: CryptoKey, ids: IdentityClaims, iat: number, exp: number): Promise<string> {
-  const claims = toBase64Url(encoder.encode(JSON.stringify({ ...ids, iat, exp })));
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(DOMAIN + claims)));
-  return `${claims}.${toBase64Url(mac)}`;
+/** Signs checked claims (see `checkClaims`) for `use`, issued at `iat` and good until `exp` (Unix seconds). */
+export function sign(key: CryptoKey, ids: IdentityClaims, iat: number, exp: number, use: TokenUse = 'identity'): Promise<string> {
+  return new SignJWT(ids).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setAudience(AUDIENCE[use]).setIssuedAt(iat).setExpirationTime(exp).sign(key);
 }
 
 /** Why a token was refused, in the words the proxy answers with. */
-export type TokenProblem = 'malformed' | 'bad signature' | 'expired' | 'revoked';
+export type TokenProblem = 'malformed' | 'bad signature' | 'expired' | 'revoked' | 'old format' | 'not for idcapture';
+
+/** A token of the format before 0.2 (`claims.mac`, no JOSE header): refused with its own reason, never guessed at. */
+const isOldFormat = (token: string) => token.split('.').length == 2;
 
 /**
- * The identity a token carries, or why it is refused. The MAC is checked by `crypto.subtle.verify` (constant time)
- * before the claims are parsed, so nothing an attacker wrote is interpreted unless the site signed it.
+ * The identity a token carries, or why it is refused. `jose` checks the signature (HS256 only) before the claims are
+ * read, so nothing an attacker wrote is interpreted unless the site signed it; then `exp` and the audience.
  */
 export async function verifyToken(key: CryptoKey, token: unknown, nowS: number): Promise<VerifiedIdentity | TokenProblem> {
   if (typeof token != 'string' || token.length > 4096) return 'malformed';
-  const [claims, mac, extra] = token.split('.');
-  const macBytes = mac === undefined || extra !== undefined ? undefined : fromBase64Url(mac);
-  if (!claims || !macBytes || macBytes.length != 32) return 'malformed';
-  if (!(await crypto.subtle.verify('HMAC', key, macBytes, encoder.encode(DOMAIN + claims)))) return 'bad signature';
-  let parsed: unknown;
+  if (isOldFormat(token)) return 'old format';
+  let payload: Record<string, unknown>;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(fromBase64Url(claims)));
-  } catch {
-    return 'malformed';
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: ['HS256'],
+      audience: [AUDIENCE.identity, AUDIENCE.link],
+      requiredClaims: ['exp'],
+      currentDate: new Date(nowS * 1000),
+    }));
+  } catch (error) {
+    return problemOf(error);
   }
-  if (!isObject(parsed)) return 'malformed';
-  const { exp, iat, ...ids } = parsed;
-  if (typeof exp != 'number' || (iat !== undefined && typeof iat != 'number')) return 'malformed';
-  if (!Object.values(ids).every((v) => typeof v == 'string')) return 'malformed';
-  if (typeof ids.vuid == 'string' && !VUID.test(ids.vuid)) return 'malformed';
-  if (exp <= nowS) return 'expired';
-  return { ids: ids as IdentityClaims, iat, exp };
+  return identityOf(payload);
+}
+
+function problemOf(error: unknown): TokenProblem {
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
+  if (error instanceof errors.JWTExpired) return 'expired';
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim == 'aud') return 'not for idcapture';
+  return 'malformed';
+}
+
+/** The identifiers and use of verified claims: every claim but the registered ones must be an identifier string. */
+function identityOf(payload: Record<string, unknown>): VerifiedIdentity | TokenProblem {
+  const { exp, iat, aud } = payload;
+  if (!isObject(payload) || typeof exp != 'number' || (iat !== undefined && typeof iat != 'number')) return 'malformed';
+  const ids: IdentityClaims = {};
+  for (const [name, value] of Object.entries(payload)) {
+    if (REGISTERED.has(name)) continue;
+    if (!isIdentifier(name) || typeof value != 'string') return 'malformed';
+    ids[name] = value;
+  }
+  if (ids.vuid !== undefined && !VUID.test(ids.vuid)) return 'malformed';
+  const use: TokenUse = aud == AUDIENCE.link || (Array.isArray(aud) && aud.includes(AUDIENCE.link)) ? 'link' : 'identity';
+  return { use, ids, iat, exp };
 }

@@ -68,6 +68,13 @@ const policyNames = optionNames<UnverifiedPolicy>()({}, ['attributes', 'linkVuid
 
 const isString = (value: unknown): value is string => typeof value == 'string';
 
+/** How a refused token is described where the bare reason would not say what to do. */
+const PROBLEMS: Partial<Record<TokenProblem, string>> = {
+  'bad signature': "not signed with this site's secret",
+  'old format': 'in the format before 0.2 (claims.mac): sign a JWT (HS256) instead, see docs/identity-token.md',
+  'not for idcapture': 'not for idcapture (its aud claim is not idcapture-identity or idcapture-link)',
+};
+
 /** Said once, when a proxy is created with `verify: false`. */
 const OPT_OUT_WARNING =
   'idcapture/proxy: verify: false lets anyone who can reach the proxy overwrite, clear or merge any profile by naming ' +
@@ -137,7 +144,8 @@ const highConfidence = (name: string, value: unknown) => name != 'vuid' && isIde
  * replayed for another, nor pair a second customer's phone with the first's email), and its vuid the bound one.
  */
 function vouched(record: CheckedRecord, identity: VerifiedIdentity | TokenProblem, linkVuid: boolean, reduced: Set<string>): CheckedRecord | string {
-  if (typeof identity == 'string') return `identity token is ${identity == 'bad signature' ? 'not signed with this site\'s secret' : identity}`;
+  if (typeof identity == 'string') return `identity token is ${PROBLEMS[identity] ?? identity}`;
+  if (identity.use == 'link') return linked(record, identity);
   const { vuid, ...attributes } = record.attributes;
   for (const [name, value] of Object.entries(attributes)) {
     if (highConfidence(name, value) && identity.ids[name] !== value) return `${name} is not the one the identity token names`;
@@ -148,6 +156,17 @@ function vouched(record: CheckedRecord, identity: VerifiedIdentity | TokenProble
   if (linkVuid) return record;
   reduced.add('vuid');
   return { attributes };
+}
+
+/**
+ * A record with a link token (from an email link) may only link its vuid to the one identifier the token names: no
+ * attribute, no clear, no second identifier. Anything more is refused, not reduced, as the client never sends more.
+ */
+function linked(record: CheckedRecord, identity: VerifiedIdentity): CheckedRecord | string {
+  const names = Object.keys(record.attributes);
+  const [name, ...more] = Object.keys(identity.ids);
+  const ok = !more.length && names.length == 2 && record.attributes.vuid != null && record.attributes.vuid !== '' && record.attributes[name] === identity.ids[name];
+  return ok ? record : 'a link token only links the vuid to the identifier it names';
 }
 
 /** An unverified record cut down to the policy: see `VerifyOptions.unverified`. */

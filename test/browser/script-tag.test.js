@@ -223,7 +223,8 @@ describe('script tag', () => {
   it('data-identity-token sets the token the tag sends with the upserts it covers', async () => {
     const endpoint = '/unavailable/script-tag-token';
     const claims = btoa(JSON.stringify({ email: 'member@test.com', exp: 4102444800 })).replace(/=+$/, '');
-    const token = `${claims}.${'A'.repeat(43)}`;
+    // A JWT's shape (header.payload.mac): the tag reads the payload, the proxy alone checks the MAC.
+    const token = `${btoa('{"alg":"HS256","typ":"JWT"}').replace(/=+$/, '')}.${claims}.${'A'.repeat(43)}`;
     await loadTag({ 'data-endpoint': endpoint, 'data-autocapture': 'false', 'data-identity-token': token });
     window.idcapture.push(['identify', { email: 'member@test.com' }], ['identify', { email: 'guest@test.com' }]);
     await new Promise((resolve) => window.idcapture.on('queued', ({ upsert }) => upsert.attributes.email == 'guest@test.com' && resolve()));

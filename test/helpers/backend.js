@@ -56,8 +56,16 @@ export async function startBackend({ origin, emulator: emulatorOptions = {} }) {
       running.emulator.reset();
       running.emulator.setFaults({});
     },
-    /** What a site's back end does for a logged-in visitor: an identity token for the '/api/verified' proxy. */
-    sign: (identity) => signIdentity({ expiresIn: 600, ...identity }, { secret: IDENTITY_SECRET }),
+    /**
+     * What a site's back end does for a logged-in visitor: an identity token for the '/api/verified' proxy; from query
+     * strings, `link: '1'` makes a link token (issue 26), `issuedAgo` (seconds) one issued that long before now, and
+     * `foreign: '1'` one signed with another site's secret.
+     */
+    sign: ({ link, issuedAgo = 0, foreign, expiresIn = 600, ...identity }) =>
+      signIdentity(
+        { expiresIn: +expiresIn, ...identity },
+        { secret: foreign ? `another-${IDENTITY_SECRET}` : IDENTITY_SECRET, link: link == '1', now: () => Date.now() - issuedAgo * 1000 },
+      ),
     close: () => running.close(),
   };
 }

@@ -1,7 +1,11 @@
 // The defaults of every entry point, for test/node/defaults-documented.test.js to check the README and the `@default`
 // lines against: rollup builds this file into dist/test/node-internals.js, which is never packed (package.json
 // "files"). Never import it from src.
-export { defaults as clientDefaults } from '../../src/client/options';
+import { defaults as clientOptionDefaults } from '../../src/client/options';
+import { LINK_PARAMETER } from '../../src/client/link-parameter';
+// The link parameter's default lives beside the script tag's check of it (src/client/link-parameter.ts), out of the
+// defaults object the tag spreads: the tag carries only the name.
+export const clientDefaults = { ...clientOptionDefaults, linkParameter: LINK_PARAMETER };
 export { defaults as proxyDefaults } from '../../src/proxy/options';
 export { serverCookieDefaults } from '../../src/proxy/server-cookie';
 export { edgeDefaults } from '../../src/edge/options';

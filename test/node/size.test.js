@@ -14,8 +14,11 @@ import terser from '@rollup/plugin-terser';
 // event without the identity token, 12 B); issue 23, 145 B (data-consent-source: the tag imports the named source's
 // adapter file from beside itself, consent follows its answers, the 'consent' event; the adapters live in
 // dist/consent/). Together 307 B (brotli does not add up exactly), less the 26 B the shorter email rule gave back.
+// Issue 26, 43 B: the tag looks for the link parameter in location.search and imports dist/link.js from beside itself
+// when it is there (37 B); the rest is brotli's context after the identity token's claims moved to the JWT's second part.
+// All four measure 333 B together.
 const BUDGET = 8192;
-const CEILING = BUDGET - 1200 + 281;
+const CEILING = BUDGET - 1200 + 333;
 const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const read = (file) => readFileSync(new URL(`../../dist/${file}`, import.meta.url), 'utf8');
 
