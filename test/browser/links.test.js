@@ -52,6 +52,8 @@ describe('links from emails', () => {
     clients.forEach((c) => c.destroy());
     clients = [];
     history.replaceState(null, '', home);
+    // The consent a test granted is remembered for the origin: the next test file starts from nothing.
+    localStorage.clear();
   });
 
   it('a valid link token leaves the address bar at once and links the vuid to its email, nothing else', async () => {
@@ -152,6 +154,7 @@ describe('links from emails: the script tag', () => {
     window.idcapture?.destroy?.();
     delete window.idcapture;
     history.replaceState(null, '', home);
+    localStorage.clear();
   });
 
   it('loads dist/link.js beside itself, which cleans the address and queues the link', async () => {

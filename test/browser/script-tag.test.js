@@ -28,6 +28,8 @@ function form(id, email) {
 }
 
 describe('script tag', () => {
+  // A consent remembered by an earlier test file would win over data-consent.
+  before(() => localStorage.clear());
   afterEach(() => {
     window.idcapture?.destroy?.();
     delete window.idcapture;
