@@ -14,6 +14,7 @@ import { createBatchPump } from './batch-pump';
 import { retryAfterSeconds, type Forwarded } from './batch-answers';
 import { identityKeys } from './identity-keys';
 import { createUpstream, type FetchLike } from './upstream';
+import type { SharedStore } from './shared/store';
 
 /** How browser batches are merged. */
 export interface CoalesceOptions {
@@ -60,6 +61,8 @@ interface CoalescerOptions extends CoalesceSettings {
   timeoutMs: number;
   /** Time of the pace, the wait for more records and the deadlines. Default `systemClock`. */
   clock?: Clock;
+  /** Redis, for one pace across processes. */
+  shared?: SharedStore;
 }
 
 /** What is held in memory: records waiting for a batch plus records in flight. */

@@ -121,7 +121,8 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     }
     if (config.log) {
       const { reason, attributes, records, removed, reduced, verified, invalids, scope, upstreamStatus, attempts } = result;
-      const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, removed, reduced, verified, scope, upstreamStatus, attempts };
+      const shared = config.shared && (config.shared.down ? ('fallback' as const) : ('redis' as const));
+      const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, removed, reduced, verified, scope, upstreamStatus, attempts, shared };
       try {
         config.log({ ...entry, invalidRecords: invalids?.length });
       } catch {

@@ -8,5 +8,6 @@ export type { RateLimiter, RateLimits, Limit } from './rate-limit';
 export type { Reason } from './answers';
 export type { FetchLike } from './upstream';
 export type { CoalesceOptions } from './coalesce';
+export type { SharedOptions, RedisLike } from './shared/store';
 export type { VerifyOptions, UnverifiedPolicy } from './verify';
 export { createVuidRestore, type ServerCookieOptions } from './server-cookie';

@@ -7,14 +7,15 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { count } from './quick.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const KEY = 'example.apiKey';
 const ORIGIN = 'https://shop.example';
 const PATH = '/api/profiles';
-const SECONDS = 3;
+const SECONDS = count(3, 1);
 const CONNECTIONS = 10;
-const SEQUENTIAL = 1000;
+const SEQUENTIAL = count(1000, 20);
 const BODY = JSON.stringify([{ attributes: { vuid: '0123456789abcdef0123456789abcdef', email: 'bench@test.com', first_name: 'Bench' } }]);
 
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
@@ -108,7 +109,7 @@ export async function bench() {
     servers.push(passthrough, proxy);
     const targets = { [`upstream direct (${upstream.kind})`]: `${upstream.url}/profiles`, 'bare node:http pass-through': `${passthrough.url}${PATH}`, 'proxy, Node adapter': `${proxy.url}${PATH}` };
     // Warm both paths (JIT, keep-alive pools) before the clock matters.
-    for (const url of Object.values(targets)) await autocannon({ url, method: 'POST', connections: 2, amount: 200, headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-api-key': KEY }, body: BODY });
+    for (const url of Object.values(targets)) await autocannon({ url, method: 'POST', connections: 2, amount: count(200, 10), headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-api-key': KEY }, body: BODY });
     const rows = [];
     const figures = {};
     for (const [name, url] of Object.entries(targets)) {

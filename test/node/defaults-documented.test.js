@@ -36,6 +36,7 @@ const ENTRY_POINTS = {
 const NESTED = {
   coalesce: { defaults: internals.coalesceDefaults, types: [['proxy/coalesce', 'CoalesceOptions']] },
   serverCookie: { defaults: internals.serverCookieDefaults, types: [['proxy/server-cookie', 'ServerCookieOptions']] },
+  shared: { defaults: internals.sharedDefaults, types: [['proxy/shared/store', 'SharedOptions']] },
   // The consent sources' options (the README's table of sources argues for each default).
   tcf: { defaults: internals.tcfDefaults, types: [['consent/tcf', 'TcfOptions']] },
   gcm: { defaults: internals.gcmDefaults, types: [['consent/gcm', 'GcmOptions']] },

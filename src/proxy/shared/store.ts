@@ -1,0 +1,163 @@
+/**
+ * The connection to Redis that makes several proxy processes one: each call runs one Lua script atomically (so
+ * processes never race on a budget), within `timeoutMs`. A call that fails or is late marks Redis down for `retryMs`:
+ * meanwhile every call answers `undefined` at once and the caller uses its own local fallback; the first call after
+ * that tries Redis again. One warning per outage, one line when it is over.
+ */
+import { timer, type Clock } from '../../upstream/clock';
+import { optionChecks, optionNames } from '../../options/checks';
+
+/** What the proxy needs of a Redis client: `evalsha` and `eval` as ioredis has them. */
+export interface RedisLike {
+  evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+}
+
+/** Pace and budgets shared by every proxy process through one Redis. */
+export interface SharedOptions {
+  /**
+   * A `redis://` URL (the proxy then loads the optional peer dependency `ioredis`), or a client you created (ioredis,
+   * or anything with its `evalsha` and `eval`). Required.
+   */
+  redis: string | RedisLike;
+  /**
+   * Processes sharing the account: while Redis is unreachable each paces alone at `upstreamRps / expectedInstances`.
+   * @default 2
+   */
+  expectedInstances?: number;
+  /**
+   * A Redis call slower than this counts as Redis down, in ms.
+   * @default 250
+   */
+  timeoutMs?: number;
+  /**
+   * While Redis is down, how often it is tried again, in ms.
+   * @default 1000
+   */
+  retryMs?: number;
+  /**
+   * Start of every key the proxy writes: one prefix per API key (account) sharing a Redis.
+   * @default 'idcapture'
+   */
+  prefix?: string;
+}
+
+/** Every default, in one place. */
+export const defaults = { expectedInstances: 2, timeoutMs: 250, retryMs: 1000, prefix: 'idcapture' } as const;
+
+const names = optionNames<SharedOptions>()(defaults, ['redis']);
+const check = optionChecks('idcapture/proxy');
+
+/** A Lua script and its SHA-1, so it is sent whole only once per Redis (after a restart, once again). */
+export interface Script {
+  source: string;
+  sha: Promise<string>;
+}
+
+export interface SharedStore {
+  /** The script's answer, or `undefined` when Redis is down or slow (use the local fallback). Never rejects. */
+  run(script: Script, keys: string[], args: (string | number)[]): Promise<unknown>;
+  /** True while Redis is taken as down: the `shared: 'fallback'` of the log. */
+  readonly down: boolean;
+  /** `upstreamRps` is divided by this while down. */
+  readonly expectedInstances: number;
+  /** `name` under the prefix. */
+  key(name: string): string;
+}
+
+/** The script with its SHA-1 in hex, from Web Crypto (no Node module: this file is bundled wherever the proxy is). */
+export function script(source: string): Script {
+  const sha = crypto.subtle.digest('SHA-1', new TextEncoder().encode(source));
+  return { source, sha: sha.then((digest) => [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')) };
+}
+
+/**
+ * ioredis from a URL, loaded only here and only when asked: the name is not a literal, so no bundler (the browser's,
+ * a Worker's) follows it. Fails fast while disconnected (no offline queue), reconnects on its own.
+ */
+async function connect(url: string, retryMs: number): Promise<RedisLike> {
+  const name = 'ioredis';
+  let Redis: new (url: string, options: object) => RedisLike & { on(event: string, fn: (e: unknown) => void): void };
+  try {
+    Redis = (await import(name)).default;
+  } catch {
+    throw new Error('idcapture/proxy: shared.redis is a URL but the ioredis package is not installed (npm install ioredis)');
+  }
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (times: number) => Math.min(times * 100, retryMs),
+  });
+  // Errors are answered by the fallback, one warning per outage: the client's own event would only repeat them.
+  client.on('error', () => {});
+  await new Promise<void>((resolve) => client.on('ready', () => resolve()));
+  return client;
+}
+
+const timeout = (clock: Clock, ms: number) => {
+  let stop = () => {};
+  const late = new Promise<never>((_, reject) => (stop = timer(clock, ms, () => reject(new Error(`no answer within ${ms} ms`)))));
+  return { late, stop };
+};
+
+export function resolveShared(option: SharedOptions | undefined, clock: Clock, warn = console.warn): SharedStore | undefined {
+  if (option === undefined) return;
+  if (typeof option != 'object' || !option) return check.fail('shared', '{ redis, expectedInstances?, timeoutMs?, retryMs?, prefix? }');
+  check.known(option, names, 'shared');
+  const { redis } = option;
+  const isClient = typeof redis == 'object' && !!redis && typeof redis.evalsha == 'function' && typeof redis.eval == 'function';
+  if (!isClient && !(typeof redis == 'string' && /^rediss?:\/\//.test(redis))) check.fail('shared.redis', 'a redis:// URL or a Redis client');
+  const given = { ...defaults, ...option };
+  const expectedInstances = check.whole('shared.expectedInstances', given.expectedInstances);
+  const timeoutMs = check.whole('shared.timeoutMs', given.timeoutMs);
+  const retryMs = check.whole('shared.retryMs', given.retryMs);
+  if (typeof given.prefix != 'string' || !given.prefix) check.fail('shared.prefix', 'a non-empty string');
+  const client = isClient ? Promise.resolve(redis as RedisLike) : connect(redis as string, retryMs);
+  return createStore(client, { expectedInstances, timeoutMs, retryMs, prefix: given.prefix }, clock, warn);
+}
+
+function createStore(client: Promise<RedisLike>, settings: Required<Omit<SharedOptions, 'redis'>>, clock: Clock, warn: (message: string) => void): SharedStore {
+  let down = false;
+  let retryAt = -Infinity;
+  client.catch(() => {});
+  const fail = (error: unknown) => {
+    retryAt = clock.now() + settings.retryMs;
+    if (down) return undefined;
+    down = true;
+    const rps = `upstreamRps / ${settings.expectedInstances}`;
+    warn(`idcapture/proxy: Redis unavailable (${error instanceof Error ? error.message : String(error)}): pacing at ${rps} and counting budgets in this process until it answers again`);
+    return undefined;
+  };
+  const call = async (c: RedisLike, s: Script, keys: string[], args: (string | number)[]) => {
+    try {
+      return await c.evalsha(await s.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      // A Redis that restarted has forgotten its scripts: send this one whole, once.
+      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+      return c.eval(s.source, keys.length, ...keys, ...args);
+    }
+  };
+  return {
+    get down() {
+      return down;
+    },
+    expectedInstances: settings.expectedInstances,
+    key: (name) => `${settings.prefix}:${name}`,
+    async run(s, keys, args) {
+      if (down && clock.now() < retryAt) return undefined;
+      const { late, stop } = timeout(clock, settings.timeoutMs);
+      try {
+        const answer = await Promise.race([client.then((c) => call(c, s, keys, args)), late]);
+        if (down) {
+          down = false;
+          warn('idcapture/proxy: Redis answers again: pace and budgets are shared again');
+        }
+        return answer;
+      } catch (error) {
+        return fail(error);
+      } finally {
+        stop();
+      }
+    },
+  };
+}
