@@ -6,6 +6,7 @@ import { respond, ANSWERS, type Outcome } from './answers';
 import { readBody, TOO_LARGE } from '../http/read-body';
 import { originAllowed } from './cors';
 import { resolveOptions, type LogEntry, type ProxyConfig, type ProxyOptions } from './options';
+import type { Connect } from './shared/store';
 import { overLimit, PEEK } from './rate-limit';
 import { createCoalescer, type Coalescer } from './coalesce';
 import { validateBatch } from './validate';
@@ -96,10 +97,11 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
 
 /**
  * Creates the proxy handler. Options are checked here, so a missing key or origin list throws at start-up.
- * The handler never throws: every failure is an answer from the fixed table.
+ * The handler never throws: every failure is an answer from the fixed table. `connect` opens a `shared.redis` URL
+ * (idcapture/proxy passes it; the edge does not, so its Worker bundle holds no way to Redis).
  */
-export function createProxy(options: ProxyOptions): ProxyHandler {
-  const config = resolveOptions(options);
+export function createProxy(options: ProxyOptions, connect?: Connect): ProxyHandler {
+  const config = resolveOptions(options, connect);
   const coalescer = createCoalescer({ ...config, ...config.coalesce });
   const { serverCookie: cookie } = config;
   const methods = cookie ? 'POST, DELETE' : 'POST';

@@ -9,7 +9,7 @@ import type { FetchLike } from './upstream';
 import { createVerifier, type VerifyOptions } from './verify';
 import { optionChecks, optionNames } from '../options/checks';
 import { resolveServerCookie, type ServerCookieOptions } from './server-cookie';
-import { resolveShared, type SharedOptions } from './shared/store';
+import { resolveShared, type Connect, type SharedOptions } from './shared/store';
 
 /** What the `log` hook receives for each request: never an email, a body, an IP or the key. */
 export interface LogEntry {
@@ -211,7 +211,7 @@ function resolveTrustProxyHeader(header: unknown) {
 export type ProxyConfig = ReturnType<typeof resolveOptions>;
 
 /** Fills in defaults and checks every option once, so a bad configuration fails at start-up, not at the first visitor. */
-export function resolveOptions(options: ProxyOptions) {
+export function resolveOptions(options: ProxyOptions, connect?: Connect) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture/proxy: createProxy needs { apiKey, allowedOrigins }');
   check.known(options, proxyOptionNames);
   // The key's value is never echoed, not even in this message.
@@ -221,7 +221,7 @@ export function resolveOptions(options: ProxyOptions) {
   const allowed = resolveAttributes(options.allowedAttributes ?? defaults.allowedAttributes);
   const clock = options.clock ?? defaults.clock;
   if (typeof clock?.now != 'function' || typeof clock.sleep != 'function') check.fail('clock', '{ now(), sleep(ms) }');
-  const shared = resolveShared(options.shared, clock);
+  const shared = resolveShared(options.shared, clock, connect);
   return {
     apiKey: options.apiKey,
     url: resolveUpstream(options.upstream ?? defaults.upstream),

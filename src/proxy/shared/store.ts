@@ -71,36 +71,16 @@ export function script(source: string): Script {
   return { source, sha: sha.then((digest) => [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')) };
 }
 
-/**
- * ioredis from a URL, loaded only here and only when asked: the name is not a literal, so no bundler (the browser's,
- * a Worker's) follows it. Fails fast while disconnected (no offline queue), reconnects on its own.
- */
-async function connect(url: string, retryMs: number): Promise<RedisLike> {
-  const name = 'ioredis';
-  let Redis: new (url: string, options: object) => RedisLike & { on(event: string, fn: (e: unknown) => void): void };
-  try {
-    Redis = (await import(name)).default;
-  } catch {
-    throw new Error('idcapture/proxy: shared.redis is a URL but the ioredis package is not installed (npm install ioredis)');
-  }
-  const client = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (times: number) => Math.min(times * 100, retryMs),
-  });
-  // Errors are answered by the fallback, one warning per outage: the client's own event would only repeat them.
-  client.on('error', () => {});
-  await new Promise<void>((resolve) => client.on('ready', () => resolve()));
-  return client;
-}
-
 const timeout = (clock: Clock, ms: number) => {
   let stop = () => {};
   const late = new Promise<never>((_, reject) => (stop = timer(clock, ms, () => reject(new Error(`no answer within ${ms} ms`)))));
   return { late, stop };
 };
 
-export function resolveShared(option: SharedOptions | undefined, clock: Clock, warn = console.warn): SharedStore | undefined {
+/** Opens a client for a `redis://` URL (src/proxy/shared/connect.ts: Node's entry only, never a Worker's). */
+export type Connect = (url: string, retryMs: number) => Promise<RedisLike>;
+
+export function resolveShared(option: SharedOptions | undefined, clock: Clock, connect?: Connect, warn = console.warn): SharedStore | undefined {
   if (option === undefined) return;
   if (typeof option != 'object' || !option) return check.fail('shared', '{ redis, expectedInstances?, timeoutMs?, retryMs?, prefix? }');
   check.known(option, names, 'shared');
@@ -112,7 +92,8 @@ export function resolveShared(option: SharedOptions | undefined, clock: Clock, w
   const timeoutMs = check.whole('shared.timeoutMs', given.timeoutMs);
   const retryMs = check.whole('shared.retryMs', given.retryMs);
   if (typeof given.prefix != 'string' || !given.prefix) check.fail('shared.prefix', 'a non-empty string');
-  const client = isClient ? Promise.resolve(redis as RedisLike) : connect(redis as string, retryMs);
+  if (!isClient && !connect) check.fail('shared.redis', 'a Redis client here (a URL is opened by idcapture/proxy)');
+  const client = isClient ? Promise.resolve(redis as RedisLike) : connect!(redis as string, retryMs);
   return createStore(client, { expectedInstances, timeoutMs, retryMs, prefix: given.prefix }, clock, warn);
 }
 
