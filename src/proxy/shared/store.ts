@@ -100,11 +100,16 @@ export function resolveShared(option: SharedOptions | undefined, clock: Clock, c
 function createStore(client: Promise<RedisLike>, settings: Required<Omit<SharedOptions, 'redis'>>, clock: Clock, warn: (message: string) => void): SharedStore {
   let down = false;
   let retryAt = -Infinity;
+  // Only a call started since the last change of state may change it: calls still in flight when Redis went away (or
+  // came back) would otherwise flip it back and forth, a warning each time.
+  let epoch = 0;
   client.catch(() => {});
-  const fail = (error: unknown) => {
+  const fail = (error: unknown, since: number) => {
+    if (since != epoch) return undefined;
     retryAt = clock.now() + settings.retryMs;
     if (down) return undefined;
     down = true;
+    epoch++;
     const rps = `upstreamRps / ${settings.expectedInstances}`;
     warn(`idcapture/proxy: Redis unavailable (${error instanceof Error ? error.message : String(error)}): pacing at ${rps} and counting budgets in this process until it answers again`);
     return undefined;
@@ -126,16 +131,18 @@ function createStore(client: Promise<RedisLike>, settings: Required<Omit<SharedO
     key: (name) => `${settings.prefix}:${name}`,
     async run(s, keys, args) {
       if (down && clock.now() < retryAt) return undefined;
+      const since = epoch;
       const { late, stop } = timeout(clock, settings.timeoutMs);
       try {
         const answer = await Promise.race([client.then((c) => call(c, s, keys, args)), late]);
-        if (down) {
+        if (down && since == epoch) {
           down = false;
+          epoch++;
           warn('idcapture/proxy: Redis answers again: pace and budgets are shared again');
         }
         return answer;
       } catch (error) {
-        return fail(error);
+        return fail(error, since);
       } finally {
         stop();
       }
