@@ -92,7 +92,7 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
     if (retryAfterS) return { reason: 'rate_limited', scope: 'global', retryAfterS, ...facts };
   }
   // 7–8. Forward the validated records (the upstream body is rebuilt from them), and map the upstream's answer.
-  return { ...facts, ...(await coalescer.submit(records, ip)) };
+  return { ...facts, ...(await coalescer.submit(records, ip, bytes instanceof Uint8Array ? bytes.byteLength : undefined)) };
 }
 
 /**
