@@ -48,10 +48,11 @@ export const defaults = { expectedInstances: 2, timeoutMs: 250, retryMs: 1000, p
 const names = optionNames<SharedOptions>()(defaults, ['redis']);
 const check = optionChecks('idcapture/proxy');
 
-/** A Lua script and its SHA-1, so it is sent whole only once per Redis (after a restart, once again). */
+/** A Lua script, called by its SHA-1 so it is sent whole only once per Redis (after a restart, once again). */
 export interface Script {
   source: string;
-  sha: Promise<string>;
+  /** Worked out at the first call, not at load: a Worker may not use crypto at start-up, and only Node calls it. */
+  sha?: Promise<string>;
 }
 
 export interface SharedStore {
@@ -65,10 +66,14 @@ export interface SharedStore {
   key(name: string): string;
 }
 
-/** The script with its SHA-1 in hex, from Web Crypto (no Node module: this file is bundled wherever the proxy is). */
-export function script(source: string): Script {
-  const sha = crypto.subtle.digest('SHA-1', new TextEncoder().encode(source));
-  return { source, sha: sha.then((digest) => [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')) };
+export const script = (source: string): Script => ({ source });
+
+/** The script's SHA-1 in hex, from Web Crypto (no Node module: this file is bundled wherever the proxy is). */
+function shaOf(s: Script): Promise<string> {
+  s.sha ??= crypto.subtle
+    .digest('SHA-1', new TextEncoder().encode(s.source))
+    .then((digest) => [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join(''));
+  return s.sha;
 }
 
 const timeout = (clock: Clock, ms: number) => {
@@ -116,7 +121,7 @@ function createStore(client: Promise<RedisLike>, settings: Required<Omit<SharedO
   };
   const call = async (c: RedisLike, s: Script, keys: string[], args: (string | number)[]) => {
     try {
-      return await c.evalsha(await s.sha, keys.length, ...keys, ...args);
+      return await c.evalsha(await shaOf(s), keys.length, ...keys, ...args);
     } catch (error) {
       // A Redis that restarted has forgotten its scripts: send this one whole, once.
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
