@@ -50,6 +50,8 @@ export interface EdgeConfig {
 export function resolveEdgeOptions(options: EdgeOptions): EdgeConfig {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture/edge: createEdge needs { apiKey, allowedOrigins }');
   check.known(options, [...OWN, ...proxyOptionNames]);
+  // A Worker cannot open Redis's TCP connection; the Durable Object writer is the edge's one budget.
+  if (options.shared !== undefined) check.fail('shared', 'left out on the edge (its writer, a Durable Object, already paces for every isolate)');
   const { inject = edgeDefaults.inject, scriptPath = edgeDefaults.scriptPath, writer = edgeDefaults.writer, ...proxy } = options;
   if (typeof scriptPath != 'string' || !/^\/[^?#]*$/.test(scriptPath)) check.fail('scriptPath', "a path starting with '/'");
   if (typeof writer != 'string' || !writer) check.fail('writer', 'a binding name');

@@ -14,6 +14,7 @@ import { createBatchPump } from './batch-pump';
 import { retryAfterSeconds, type Forwarded } from './batch-answers';
 import { identityKeys } from './identity-keys';
 import { createUpstream, type FetchLike } from './upstream';
+import type { SharedStore } from './shared/store';
 
 /** How browser batches are merged. */
 export interface CoalesceOptions {
@@ -60,6 +61,8 @@ interface CoalescerOptions extends CoalesceSettings {
   timeoutMs: number;
   /** Time of the pace, the wait for more records and the deadlines. Default `systemClock`. */
   clock?: Clock;
+  /** Redis, for one pace across processes. */
+  shared?: SharedStore;
 }
 
 /** What is held in memory: records waiting for a batch plus records in flight. */
@@ -157,9 +160,11 @@ export function createCoalescer(options: CoalescerOptions) {
     /**
      * Queues a validated browser batch and resolves with its answer once the upstream request carrying it is
      * answered, or `upstream_busy` at once when the backlog is full (for everyone, or for this IP's fair share).
+     * `bodyBytes`, the size of the body the records came in, bounds what they take upstream (the records are the
+     * body's, checked, some attributes perhaps removed), so they need not be serialized again to be measured.
      */
-    submit(records: CheckedRecord[], ip = ''): Promise<Forwarded> {
-      const bytes = records.reduce((sum, r) => sum + encoder.encode(JSON.stringify(r)).length + 1, 0);
+    submit(records: CheckedRecord[], ip = '', bodyBytes?: number): Promise<Forwarded> {
+      const bytes = bodyBytes ?? records.reduce((sum, r) => sum + encoder.encode(JSON.stringify(r)).length + 1, 0);
       if (!backlog.admit(ip, records.length, bytes)) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds() });
       return new Promise((answer) => {
         const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, stopTimer: () => {} };

@@ -6,6 +6,7 @@ import { respond, ANSWERS, type Outcome } from './answers';
 import { readBody, TOO_LARGE } from '../http/read-body';
 import { originAllowed } from './cors';
 import { resolveOptions, type LogEntry, type ProxyConfig, type ProxyOptions } from './options';
+import type { Connect } from './shared/store';
 import { overLimit, PEEK } from './rate-limit';
 import { createCoalescer, type Coalescer } from './coalesce';
 import { validateBatch } from './validate';
@@ -91,15 +92,16 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
     if (retryAfterS) return { reason: 'rate_limited', scope: 'global', retryAfterS, ...facts };
   }
   // 7–8. Forward the validated records (the upstream body is rebuilt from them), and map the upstream's answer.
-  return { ...facts, ...(await coalescer.submit(records, ip)) };
+  return { ...facts, ...(await coalescer.submit(records, ip, bytes instanceof Uint8Array ? bytes.byteLength : undefined)) };
 }
 
 /**
  * Creates the proxy handler. Options are checked here, so a missing key or origin list throws at start-up.
- * The handler never throws: every failure is an answer from the fixed table.
+ * The handler never throws: every failure is an answer from the fixed table. `connect` opens a `shared.redis` URL
+ * (idcapture/proxy passes it; the edge does not, so its Worker bundle holds no way to Redis).
  */
-export function createProxy(options: ProxyOptions): ProxyHandler {
-  const config = resolveOptions(options);
+export function createProxy(options: ProxyOptions, connect?: Connect): ProxyHandler {
+  const config = resolveOptions(options, connect);
   const coalescer = createCoalescer({ ...config, ...config.coalesce });
   const { serverCookie: cookie } = config;
   const methods = cookie ? 'POST, DELETE' : 'POST';
@@ -121,7 +123,8 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     }
     if (config.log) {
       const { reason, attributes, records, removed, reduced, verified, invalids, scope, upstreamStatus, attempts } = result;
-      const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, removed, reduced, verified, scope, upstreamStatus, attempts };
+      const shared = config.shared && (config.shared.down ? ('fallback' as const) : ('redis' as const));
+      const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, removed, reduced, verified, scope, upstreamStatus, attempts, shared };
       // The refused origin says what allowedOrigins lacks (a dev server's, say); cut, as any header may be long.
       if (reason == 'origin_not_allowed') Object.assign(entry, { origin: (origin ?? '(none)').slice(0, 100) });
       try {

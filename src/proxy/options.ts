@@ -9,6 +9,7 @@ import type { FetchLike } from './upstream';
 import { createVerifier, type VerifyOptions } from './verify';
 import { optionChecks, optionNames } from '../options/checks';
 import { resolveServerCookie, type ServerCookieOptions } from './server-cookie';
+import { resolveShared, type Connect, type SharedOptions } from './shared/store';
 
 /** What the `log` hook receives for each request: never an email, a body, an IP or the key. */
 export interface LogEntry {
@@ -39,6 +40,11 @@ export interface LogEntry {
   upstreamStatus?: number;
   /** Upstream requests made for the batch that carried it (1, 2 after a retry), when it was sent. */
   attempts?: number;
+  /**
+   * With the `shared` option: `'redis'` when pace and budgets were shared, `'fallback'` when Redis was down or slow
+   * and this process counted alone (the metric to alert on).
+   */
+  shared?: 'redis' | 'fallback';
 }
 
 /** Options of `createProxy`. `apiKey` and `allowedOrigins` are required. */
@@ -134,6 +140,13 @@ export interface ProxyOptions {
    * @default false
    */
   serverCookie?: ServerCookieOptions | boolean;
+  /**
+   * One pace and one set of budgets for every process of the account, through Redis: `{ redis: url | client,
+   * expectedInstances?, timeoutMs?, retryMs?, prefix? }` (see `SharedOptions`). Node only (not in a Worker: use the
+   * Durable Object there).
+   * @default undefined (each process paces and counts alone)
+   */
+  shared?: SharedOptions;
 }
 
 /** Every default, in one place (the README's table is checked against it). */
@@ -158,7 +171,7 @@ export const defaults = {
 } as const;
 
 /** Every option's name: a misspelt one would otherwise leave its option at the default without a word. */
-export const proxyOptionNames = optionNames<ProxyOptions>()(defaults, ['apiKey', 'allowedOrigins', 'log', 'verify']);
+export const proxyOptionNames = optionNames<ProxyOptions>()(defaults, ['apiKey', 'allowedOrigins', 'log', 'verify', 'shared']);
 
 /** Most upstream requests per second a proxy may be told to start. */
 const MAX_UPSTREAM_RPS = 1000;
@@ -200,7 +213,7 @@ function resolveTrustProxyHeader(header: unknown) {
 export type ProxyConfig = ReturnType<typeof resolveOptions>;
 
 /** Fills in defaults and checks every option once, so a bad configuration fails at start-up, not at the first visitor. */
-export function resolveOptions(options: ProxyOptions) {
+export function resolveOptions(options: ProxyOptions, connect?: Connect) {
   if (typeof options != 'object' || !options) throw new TypeError('idcapture/proxy: createProxy needs { apiKey, allowedOrigins }');
   check.known(options, proxyOptionNames);
   // The key's value is never echoed, not even in this message.
@@ -210,6 +223,7 @@ export function resolveOptions(options: ProxyOptions) {
   const allowed = resolveAttributes(options.allowedAttributes ?? defaults.allowedAttributes);
   const clock = options.clock ?? defaults.clock;
   if (typeof clock?.now != 'function' || typeof clock.sleep != 'function') check.fail('clock', '{ now(), sleep(ms) }');
+  const shared = resolveShared(options.shared, clock, connect);
   return {
     apiKey: options.apiKey,
     url: resolveUpstream(options.upstream ?? defaults.upstream),
@@ -219,7 +233,7 @@ export function resolveOptions(options: ProxyOptions) {
     verify: createVerifier(options.verify, allowed),
     maxBodyBytes: check.whole('maxBodyBytes', options.maxBodyBytes ?? defaults.maxBodyBytes),
     maxBatch: check.whole('maxBatch', options.maxBatch ?? defaults.maxBatch, 1, UPSTREAM_MAX_BATCH),
-    limiters: resolveLimiters(options.rateLimit, defaults.rateLimit, () => clock.now()),
+    limiters: resolveLimiters(options.rateLimit, defaults.rateLimit, () => clock.now(), shared),
     timeoutMs: check.whole('timeoutMs', options.timeoutMs ?? defaults.timeoutMs),
     fetch: check.fn('fetch', options.fetch) ?? defaults.fetch,
     log: check.fn('log', options.log),
@@ -228,5 +242,6 @@ export function resolveOptions(options: ProxyOptions) {
     upstreamRps: check.above('upstreamRps', options.upstreamRps ?? defaults.upstreamRps, 0, MAX_UPSTREAM_RPS),
     clock,
     serverCookie: resolveServerCookie(options.serverCookie ?? defaults.serverCookie, 'idcapture/proxy'),
+    shared,
   };
 }

@@ -3,6 +3,8 @@
  * straight in) and the in-memory default.
  */
 import { optionChecks, optionNames } from '../options/checks';
+import type { SharedStore } from './shared/store';
+import { sharedWindow, type SharedWindow } from './shared/limiter';
 
 /**
  * Decides whether one more request under `key` may go ahead: called once per request and budget, so it counts
@@ -16,7 +18,8 @@ export interface RateLimiter {
 type CountingLimiter = { limit(options: { key: string; cost: number }): Promise<{ success: boolean; retryAfterS?: number }> };
 
 /**
- * At most `limit` records per `period` seconds for each key, counted in memory (per process or isolate). A request
+ * At most `limit` records per `period` seconds for each key, counted in memory (per process or isolate), or in Redis
+ * for every process with the proxy's `shared` option. A request
  * costs its records (at least one, so refused junk pays too); one larger than `limit` costs a whole empty window, so
  * a visitor's backlog is slowed, never stuck.
  */
@@ -90,7 +93,7 @@ interface Window {
  * the upstream's ceiling, at the price of one entry per admitted request (so at most `limit` per key). The Map's
  * insertion order doubles as recency order, so the first key is the one to forget when the map is full.
  */
-function memoryLimiter({ limit, period, maxKeys = 10_000 }: Limit, now = Date.now): RateLimiter {
+function memoryLimiter({ limit, period, maxKeys = 10_000 }: Limit, now = Date.now, shared?: SharedWindow): RateLimiter {
   const windowMs = period * 1000;
   const windows = new Map<string, Window>();
   const limiter: CountingLimiter = {
@@ -98,6 +101,9 @@ function memoryLimiter({ limit, period, maxKeys = 10_000 }: Limit, now = Date.no
       const key = boundedKey(options.key);
       // 0 only asks (see `PEEK`); more than the budget costs the whole budget, so it passes once the window is empty.
       const cost = options.cost === PEEK ? 0 : Math.min(limit, Math.max(1, Math.ceil(Number(options.cost) || 1)));
+      // Counted in Redis when it answers; this process's window only while it does not.
+      const answer = shared && (await shared(key, cost));
+      if (answer) return answer;
       const t = now();
       let w = windows.get(key);
       if (w) windows.delete(key);
@@ -158,9 +164,9 @@ const checkLimit = (name: string, value: Limit): Limit => {
 
 /**
  * Turns the `rateLimit` option into one limiter per budget, once, so the request path only calls them. The in-memory
- * limiters count time with `now`.
+ * limiters count time with `now`, and with a `shared` store count in Redis first.
  */
-export function resolveLimiters(option: RateLimits | RateLimiter | false | undefined, defaults: RateLimits, now = Date.now): Limiters {
+export function resolveLimiters(option: RateLimits | RateLimiter | false | undefined, defaults: RateLimits, now = Date.now, shared?: SharedStore): Limiters {
   if (option === false) return {};
   // One limiter for everything: the scopes stay apart through the key prefixes.
   if (isLimiter(option)) return { ip: option, vuid: option, global: option };
@@ -174,7 +180,10 @@ export function resolveLimiters(option: RateLimits | RateLimiter | false | undef
     const value = merged[scope];
     if (value === false) continue;
     if (isLimiter(value)) limiters[scope] = value;
-    else if (typeof value == 'object' && value) limiters[scope] = memoryLimiter(checkLimit(scope, value), now);
+    else if (typeof value == 'object' && value) {
+      const limit = checkLimit(scope, value);
+      limiters[scope] = memoryLimiter(limit, now, shared && sharedWindow(shared, limit.limit, limit.period));
+    }
     else throw new TypeError(`idcapture/proxy: option rateLimit.${scope} must be limits, a RateLimiter or false`);
   }
   return limiters;

@@ -5,6 +5,8 @@
  */
 import { timer, type Clock } from '../upstream/clock';
 import { createPacer } from '../upstream/pacer';
+import { createSharedPacer } from './shared/pacer';
+import type { SharedStore } from './shared/store';
 import { createTransport } from '../upstream/transport';
 import { createUpsertSender } from '../upstream/upsert-sender';
 import type { CheckedRecord } from '../profile/batch';
@@ -25,6 +27,8 @@ interface UpstreamOptions {
   /** Records in one upstream request. */
   maxRecords: number;
   clock: Clock;
+  /** Redis, for one pace across processes. */
+  shared?: SharedStore;
 }
 
 /** Only 502–504 and network errors are retried inline, once; a 429 holds the pace and is answered 503 + Retry-After. */
@@ -40,7 +44,8 @@ const aborted = (signal: AbortSignal) =>
   new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
 
 export function createUpstream(options: UpstreamOptions) {
-  const pacer = createPacer(options.upstreamRps, options.clock);
+  const { shared, upstreamRps, clock } = options;
+  const pacer = shared ? createSharedPacer(shared, upstreamRps, clock) : createPacer(upstreamRps, clock);
   const transport = createTransport({
     apiKey: options.apiKey,
     // The proxy's `fetch` takes a URL and an init, the transport's a Request: rebuilt with only what ky set.

@@ -7,8 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { startE2e } from '../helpers/e2e.js';
+import { count } from './quick.js';
 
-const SUBMITS = 500;
+const SUBMITS = count(500, 5);
 
 export async function bench() {
   const e2e = await startE2e();

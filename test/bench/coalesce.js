@@ -6,13 +6,14 @@
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { count } from './quick.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const KEY = 'example.apiKey';
 const ORIGIN = 'https://shop.example';
 const PATH = '/api/profiles';
-const SECONDS = 10;
-const BROWSERS = 1000;
+const SECONDS = count(10, 1);
+const BROWSERS = count(1000, 20);
 
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
 

@@ -2,8 +2,9 @@
 // wall time and duplicates, once against a healthy API and once with 20% of upstream answers 5xx.
 import { pathToFileURL } from 'node:url';
 import { startE2e, until } from '../helpers/e2e.js';
+import { count } from './quick.js';
 
-const N = 10_000;
+const N = count(10_000, 50);
 
 async function drain(e2e, faults) {
   e2e.backend.reset();

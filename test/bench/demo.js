@@ -2,9 +2,10 @@
 // newcomer would see it, npm included. Five runs; the median and the slowest.
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { count } from './quick.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const RUNS = 5;
+const RUNS = count(5, 1);
 
 /** One start: ms until GET / answers 200, then Ctrl-C to the whole process group (npm and node, as a terminal does). */
 function once() {

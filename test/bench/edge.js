@@ -7,9 +7,10 @@ import { Miniflare } from 'miniflare';
 import { selectedEngines, webkit } from '../browsers.js';
 import { launch } from '../helpers/drivers.js';
 import { grantAndIdentify, startStores, stored, vuidAfterReload, wipeScriptStorage } from '../helpers/stores.js';
+import { count } from './quick.js';
 
-const PAGES = 400;
-const VISITORS = 5;
+const PAGES = count(400, 4);
+const VISITORS = count(5, 1);
 /** A storefront page of a realistic size (about 30 KB of HTML), with a <head> to inject into. */
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>Store</title></head><body>${'<div class="product"><h2>Item</h2><p>A fine thing to buy, described at length for the bench.</p></div>'.repeat(300)}</body></html>`;
 

@@ -3,10 +3,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { count } from './quick.js';
 
 const CLI = fileURLToPath(new URL('../../dist/emulator-cli.js', import.meta.url));
 const KEY = 'example.apiKey';
-const SECONDS = 3;
+const SECONDS = count(3, 1);
 const CONNECTIONS = 4;
 const BATCH = 500;
 

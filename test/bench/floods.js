@@ -12,14 +12,15 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { count } from './quick.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const KEY = 'example.apiKey';
 const ORIGIN = 'https://shop.example';
-const FLOOD_S = 6;
+const FLOOD_S = count(6, 1);
 const FLOODERS = 20;
 const SLOW_ADDRESSES = 32;
-const SLOW_PER_ADDRESS = 32;
+const SLOW_PER_ADDRESS = count(32, 2);
 const BYSTANDER = '127.0.9.9';
 
 async function serve(rateLimit) {

@@ -11,17 +11,18 @@ import * as puppeteer from 'puppeteer-core';
 import { firefoxLaunchOptions } from '../browsers.js';
 import { startStaticServer } from '../helpers/static-server.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { count } from './quick.js';
 
-const ROUNDS = 3;
+const ROUNDS = count(3, 1);
 const CASES = [
   {
-    n: 1000,
+    n: count(1000, 10),
     mode: 'sequential',
     name: '1,000 identify() durable, one after another',
     references: { set: 'idb-keyval set loop, one after another', requests: 'bare loop of the requests an ordered add makes' },
   },
-  { n: 1000, mode: 'concurrent', name: '1,000 identify() durable, all started at once', references: { set: 'idb-keyval set loop, all started at once' } },
-  { n: 10_000, mode: 'burst', name: '10,000 identify() durable, all started at once', references: { setMany: 'one idb-keyval setMany of the 10,000' } },
+  { n: count(1000, 10), mode: 'concurrent', name: '1,000 identify() durable, all started at once', references: { set: 'idb-keyval set loop, all started at once' } },
+  { n: count(10_000, 10), mode: 'burst', name: '10,000 identify() durable, all started at once', references: { setMany: 'one idb-keyval setMany of the 10,000' } },
 ];
 
 /** Runs in the page: the median milliseconds of ours and of each floor, after checking every upsert was stored. */

@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { launchBrowser } from '../helpers/browser.js';
 import { buildReferences, REFERENCES } from './bundles.js';
+import { count } from './quick.js';
 
-const LOADS = 7;
-const SUBMITS = 100;
+const LOADS = count(7, 1);
+const SUBMITS = count(100, 5);
 
 const page = (script) => `<!doctype html><meta charset="utf-8"><title>init</title>
 <script>window.longTasks = []; new PerformanceObserver((l) => longTasks.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask', buffered: true });</script>

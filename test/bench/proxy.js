@@ -2,20 +2,28 @@
 // the same upstream, measured side by side in one run on loopback, rate limit off, bounded. The upstream is the
 // emulator (rate limit off), or a trivial 202 server where the emulator is not built. Each server runs in its own
 // process, so the load generator (autocannon) and the servers do not share a thread.
+// Also (issue 24): two-record POSTs through the proxy with the pace opened (upstreamRps 1000, coalescing) against a bare
+// node:http JSON echo (read, parse, serialize, answer 202), the floor of any Node JSON endpoint, in the same run.
 // Run alone with `node test/bench/proxy.js`, or through `npm run bench`.
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { count } from './quick.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const KEY = 'example.apiKey';
 const ORIGIN = 'https://shop.example';
 const PATH = '/api/profiles';
-const SECONDS = 3;
+const SECONDS = count(3, 1);
 const CONNECTIONS = 10;
-const SEQUENTIAL = 1000;
+const SEQUENTIAL = count(1000, 20);
+const OPEN_CONNECTIONS = count(200, 4);
 const BODY = JSON.stringify([{ attributes: { vuid: '0123456789abcdef0123456789abcdef', email: 'bench@test.com', first_name: 'Bench' } }]);
+const TWO = JSON.stringify([
+  { attributes: { vuid: '0123456789abcdef0123456789abcdef', email: 'bench@test.com', first_name: 'Bench' } },
+  { attributes: { vuid: '0123456789abcdef0123456789abcde0', email: 'bench2@test.com', first_name: 'Bench' } },
+]);
 
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
 
@@ -41,10 +49,29 @@ const roles = {
     });
     return { url: await listen(server) };
   },
+  // The floor of a Node JSON endpoint: read the body, parse it, serialize an answer.
+  async echo() {
+    const server = http.createServer(async (req, res) => {
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      const records = JSON.parse(Buffer.concat(chunks).toString());
+      res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 202, records: records.length }));
+    });
+    return { url: await listen(server) };
+  },
+  async proxyOpen(upstream) {
+    const { createProxy } = await import('../../dist/proxy.js');
+    const { toNodeListener } = await import('../../dist/proxy-node.js');
+    const handle = createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream, rateLimit: false, verify: false, upstreamRps: 1000 });
+    return { url: await listen(http.createServer(toNodeListener(handle))) };
+  },
   async proxy(upstream) {
     const { createProxy } = await import('../../dist/proxy.js');
     const { toNodeListener } = await import('../../dist/proxy-node.js');
-    const handle = createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream, rateLimit: false, verify: false }); // transport only, as before issue 22
+    // Transport only, as before issue 22, with the pace opened and no merge wait (what waits when a slot comes is
+    // merged, nothing waits for more), so the sequential latency is the hop's, not the 8/s pace's (125 ms a request,
+    // which made this part take minutes) nor the 50 ms merge wait's.
+    const handle = createProxy({ apiKey: KEY, allowedOrigins: [ORIGIN], upstream, rateLimit: false, verify: false, coalesce: { maxWaitMs: 0 }, upstreamRps: 1000 });
     return { url: await listen(http.createServer(toNodeListener(handle))) };
   },
 };
@@ -57,14 +84,14 @@ function start(role, ...args) {
   });
 }
 
-async function load(url, { headers = {}, expect = 202 } = {}) {
+async function load(url, { headers = {}, expect = 202, body = BODY, connections = CONNECTIONS } = {}) {
   const result = await autocannon({
     url,
     method: 'POST',
-    connections: CONNECTIONS,
+    connections,
     duration: SECONDS,
     headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-api-key': KEY, ...headers },
-    body: BODY,
+    body,
   });
   const expected = expect == 202 ? result['2xx'] : result.non2xx;
   if (result.errors || expected < result.requests.total) {
@@ -108,7 +135,7 @@ export async function bench() {
     servers.push(passthrough, proxy);
     const targets = { [`upstream direct (${upstream.kind})`]: `${upstream.url}/profiles`, 'bare node:http pass-through': `${passthrough.url}${PATH}`, 'proxy, Node adapter': `${proxy.url}${PATH}` };
     // Warm both paths (JIT, keep-alive pools) before the clock matters.
-    for (const url of Object.values(targets)) await autocannon({ url, method: 'POST', connections: 2, amount: 200, headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-api-key': KEY }, body: BODY });
+    for (const url of Object.values(targets)) await autocannon({ url, method: 'POST', connections: 2, amount: count(200, 10), headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-api-key': KEY }, body: BODY });
     const rows = [];
     const figures = {};
     for (const [name, url] of Object.entries(targets)) {
@@ -128,6 +155,15 @@ export async function bench() {
       { name: 'proxy: latency p99', value: +ms(ours.alone.p99), unit: 'ms', reference: 'bare node:http pass-through', referenceValue: +ms(bare.alone.p99), ratio: ours.alone.p99 / bare.alone.p99 },
       { name: 'proxy vs pass-through: added latency p50 / p99', value: `${ms(ours.alone.p50 - bare.alone.p50)} / ${ms(ours.alone.p99 - bare.alone.p99)}`, unit: 'ms' },
     );
+    const echo = await start('echo');
+    const open = await start('proxyOpen', upstream.url);
+    servers.push(echo, open);
+    for (const url of [echo.url, `${open.url}${PATH}`]) await autocannon({ url, method: 'POST', connections: 2, amount: count(200, 10), headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: TWO });
+    // Many connections: a coalescing proxy answers when the upstream has applied the batch (a wait of up to maxWaitMs
+    // plus the upstream call), so a few connections would measure that wait, not what the proxy can do.
+    const floor = await load(echo.url, { body: TWO, connections: OPEN_CONNECTIONS });
+    const opened = await load(`${open.url}${PATH}`, { body: TWO, connections: OPEN_CONNECTIONS });
+    rows.push({ name: `proxy, pace opened (upstreamRps 1000): two-record requests/s (${OPEN_CONNECTIONS} connections, ${SECONDS} s)`, value: opened.rps, unit: 'req/s', reference: 'bare node:http JSON echo', referenceValue: floor.rps, ratio: opened.rps / floor.rps });
     const refused = await load(`${proxy.url}${PATH}`, { headers: { origin: 'https://evil.example' }, expect: 403 });
     rows.push({ name: 'proxy refusing (403, no upstream call): requests/s', value: refused.rps, unit: 'req/s' });
     return rows;

@@ -1,9 +1,17 @@
 // `npm run bench`: runs every benchmark in this folder, one after another, and prints one table; each figure with a
 // reference measured in the same run shows it and the ratio (ours / reference). The same rows, with each part's wall
 // time, are written to bench-results/ (git-ignored) as bench-<time>.json and latest.json.
+// The whole run is meant to end within WHOLE_BUDGET_S on a 2-core machine. BENCH_QUICK=1 (`.ci/run` does so) runs every
+// part with token counts and fails when a part takes longer than QUICK_PART_BUDGET_S: a part whose cost stops scaling
+// with its counts (as verify.js once waited on the default pace, 86 minutes) is caught there, not in a bench nobody
+// finishes.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, constants } from 'node:zlib';
 import { cpus } from 'node:os';
+import { QUICK } from './quick.js';
+
+const WHOLE_BUDGET_S = 360;
+const QUICK_PART_BUDGET_S = 45;
 
 const here = new URL('.', import.meta.url);
 const bundle = readFileSync(new URL('../../dist/idcapture.js', here));
@@ -19,7 +27,7 @@ const rows = [
 /** The slot for issue 13's coalescing bench: it runs when test/bench/coalesce.js exists, and says so when not. */
 const COALESCE = 'coalesce.js';
 const order = ['bundles.js', 'mainthread.js', 'capture.js', 'identify.js', 'delivery.js', 'proxy.js', COALESCE];
-const files = readdirSync(here).filter((f) => f.endsWith('.js') && f !== 'run.js');
+const files = readdirSync(here).filter((f) => f.endsWith('.js') && f !== 'run.js' && f !== 'quick.js');
 files.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
 const parts = {};
 const started = Date.now();
@@ -49,7 +57,18 @@ console.table(
   })),
 );
 console.log(`parts (s): ${Object.entries(parts).map(([name, s]) => `${name} ${s.toFixed(0)}`).join(', ')}; whole ${totalS.toFixed(0)} s`);
+if (QUICK) {
+  const slow = Object.entries(parts).filter(([, s]) => s > QUICK_PART_BUDGET_S);
+  if (slow.length) {
+    console.error(`bench (quick): ${slow.map(([name, s]) => `${name} took ${s.toFixed(0)} s`).join(', ')}; each part must end within ${QUICK_PART_BUDGET_S} s with BENCH_QUICK=1`);
+    process.exitCode = 1;
+  }
+  console.log('BENCH_QUICK=1: token counts, the figures above mean nothing; nothing written to bench-results/');
+} else if (totalS > WHOLE_BUDGET_S) {
+  console.error(`bench: the whole run took ${totalS.toFixed(0)} s, past its ${WHOLE_BUDGET_S} s budget: see the parts above`);
+}
 
+if (QUICK) process.exit();
 const out = new URL('../../bench-results/', here);
 mkdirSync(out, { recursive: true });
 const report = JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, totalS, parts, rows }, null, 2);

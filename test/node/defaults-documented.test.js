@@ -38,12 +38,16 @@ const ENTRY_POINTS = {
 const NESTED = {
   coalesce: { defaults: internals.coalesceDefaults, types: [['proxy/coalesce', 'CoalesceOptions']] },
   serverCookie: { defaults: internals.serverCookieDefaults, types: [['proxy/server-cookie', 'ServerCookieOptions']] },
+  shared: { defaults: internals.sharedDefaults, types: [['proxy/shared/store', 'SharedOptions']] },
   // The consent sources' options (the docs table of sources argues for each default).
   tcf: { defaults: internals.tcfDefaults, types: [['consent/tcf', 'TcfOptions']] },
   gcm: { defaults: internals.gcmDefaults, types: [['consent/gcm', 'GcmOptions']] },
   onetrust: { defaults: internals.onetrustDefaults, types: [['consent/onetrust', 'OneTrustOptions']] },
   cookiebot: { defaults: internals.cookiebotDefaults, types: [['consent/cookiebot', 'CookiebotOptions']] },
 };
+
+/** The tables the docs must have: one per entry point, and `shared`'s own on its page (docs/proxy-shared.md). */
+const TABLES = { ...ENTRY_POINTS, shared: NESTED.shared };
 
 /** The phrases for computed defaults, each with what the code's default must then be. */
 const PHRASES = {
@@ -177,10 +181,10 @@ test('every options table of the docs is marked with its entry point, and every 
   const headers = PAGES.flatMap((page) => read(page).split('\n')).filter((line) => /^\| option \| default \|/.test(line)).length;
   const tables = readmeTables();
   assert.equal(Object.keys(tables).length, headers, 'each options table follows an <!-- options: ... --> line');
-  assert.deepEqual(Object.keys(tables).sort(), Object.keys(ENTRY_POINTS).sort());
+  assert.deepEqual(Object.keys(tables).sort(), Object.keys(TABLES).sort());
 });
 
-for (const [entry, { defaults, types }] of Object.entries(ENTRY_POINTS)) {
+for (const [entry, { defaults, types }] of Object.entries(TABLES)) {
   test(`${entry}: the docs' table has one row per option, each default as the code has it`, () => {
     const options = optionsOf(types);
     const rows = readmeTables()[entry];

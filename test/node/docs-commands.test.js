@@ -96,8 +96,6 @@ test("every script tag of the docs names the tag's files and only attributes the
 
 /** GitHub's anchor of a heading. */
 const slug = (heading) => heading.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-');
-/** Pages other work adds to docs/, linked to before they land. */
-const COMING = ['docs/proxy-shared.md'];
 
 test('every relative link of the docs reaches a page and a heading that exist', async () => {
   const { PAGES } = await import('./docs-examples.js');
@@ -112,7 +110,6 @@ test('every relative link of the docs reaches a page and a heading that exist', 
     const text = readFileSync(join(root, page), 'utf8');
     for (const [, target, anchor] of text.matchAll(/\]\((?!https?:)([^)#\s]*)(?:#([\w-]+))?\)/g)) {
       const file = target ? normalize(join(dirname(page), target)) : page;
-      if (COMING.includes(file)) continue;
       if (!existsSync(join(root, file))) broken.push(`${page}: ${target}`);
       else if (anchor && file.endsWith('.md') && !anchors(file).has(anchor)) broken.push(`${page}: ${target}#${anchor}`);
     }

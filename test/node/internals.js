@@ -10,6 +10,7 @@ export { defaults as proxyDefaults } from '../../src/proxy/options';
 export { serverCookieDefaults } from '../../src/proxy/server-cookie';
 export { edgeDefaults } from '../../src/edge/options';
 export { defaults as coalesceDefaults } from '../../src/proxy/coalesce';
+export { defaults as sharedDefaults } from '../../src/proxy/shared/store';
 export { defaults as nodeServerDefaults } from '../../src/proxy/node-server';
 export { defaults as serverClientDefaults } from '../../src/server/options';
 export { defaults as emulatorDefaults } from '../../src/emulator/options';

@@ -21,3 +21,17 @@ test('the Node adapters are where node:http is, so the check above can see it', 
   assert.deepEqual(await nodeImportsOf(`export { startEmulator } from '${dist('emulator.js')}';`), ['node:http']);
   assert.deepEqual(await nodeImportsOf(`export { createNodeServer } from '${dist('proxy-node.js')}';`), ['node:http']);
 });
+
+// Issue 24: ioredis is an optional peer dependency that only idcapture/proxy loads, by a name no bundler follows, and
+// only for a `shared.redis` URL. The edge (a Worker) and the browser files hold no import of it at all, nor the
+// dynamic import by name (workerd refuses a bundle with one: the tag's own import of a consent file is a string inside
+// the embedded tag, not the Worker's code).
+test('ioredis and the dynamic import that loads it are in dist/proxy.js only, never in the edge, the Worker or a browser file', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const read = (path) => readFileSync(dist(path), 'utf8');
+  const files = ['edge.js', 'edge/worker.js', 'idcapture.js', 'idcapture.debug.js', 'index.js', 'index.production.js', 'server.js', ...readdirSync(dist('chunks')).map((f) => `chunks/${f}`)];
+  for (const file of files) {
+    assert.doesNotMatch(read(file), /ioredis|\bimport\(name\)/, file);
+  }
+  assert.match(read('proxy.js'), /const name = 'ioredis';\s*\n?\s*let Redis;\s*\n?\s*try \{\s*\n?\s*Redis = \(await import\(name\)\)/);
+});
