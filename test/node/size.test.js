@@ -14,8 +14,9 @@ import terser from '@rollup/plugin-terser';
 // event without the identity token, 12 B); issue 23, 145 B (data-consent-source: the tag imports the named source's
 // adapter file from beside itself, consent follows its answers, the 'consent' event; the adapters live in
 // dist/consent/). Together 307 B (brotli does not add up exactly), less the 26 B the shorter email rule gave back.
+// The chaos fix, 55 B: an unload hand-off never carries an older copy of what a flush has on the wire.
 const BUDGET = 8192;
-const CEILING = BUDGET - 1200 + 281;
+const CEILING = BUDGET - 1200 + 281 + 55;
 const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const read = (file) => readFileSync(new URL(`../../dist/${file}`, import.meta.url), 'utf8');
 
