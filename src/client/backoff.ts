@@ -36,14 +36,22 @@ export function createBackoff(endpoint: string, { now, random }: Pick<PageClock,
 }
 
 /**
- * The newest queue id known to have left the queue, shared by the origin's tabs: an unload hand-off skips records
- * up to it, so a late resend cannot undo a newer update another tab delivered.
+ * The newest queue id an unload hand-off must skip, shared by the origin's tabs: records that left the queue, and
+ * those another tab's flush has on the wire, so a late resend cannot undo a newer update that tab delivers.
  */
 export function createWatermark(endpoint: string) {
   const key = `idcapture-acked:${endpoint}`;
+  const wire = `idcapture-wire:${endpoint}`;
+  /** This tab's flush is on the wire: its own hand-off resends that batch, as the page's leaving aborts the flush. */
+  let mine = false;
   return {
-    read: () => readShared(key),
+    read: () => Math.max(readShared(key), mine ? 0 : readShared(wire)),
     /** Everything up to `id` has left the queue. */
     raise: (id: number) => writeShared(key, Math.max(id, readShared(key))),
+    /** This tab's flush has the records up to `id` on the wire; 0 once it has its answer, or none. */
+    sending(id: number) {
+      mine = !!id;
+      writeShared(wire, id);
+    },
   };
 }

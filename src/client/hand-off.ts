@@ -29,6 +29,13 @@ export function createSnapshot() {
         snapshot.push(record);
       }
     },
+    /**
+     * `batch`, the oldest of the queue as just read, goes on the wire: it becomes the snapshot. A hand-off of an older
+     * snapshot, sent as the page leaves, could reach the proxy after it and undo the newer updates it carries.
+     */
+    sending(batch: QueueRecord[]) {
+      snapshot = [...batch];
+    },
     /** These records were acknowledged or refused: an unload does not resend them. */
     forget(ids: number[]) {
       snapshot = snapshot.filter((r) => !ids.includes(r.id));

@@ -99,7 +99,11 @@ export function createSender(
         }
         const [batch, body] = fit(await queue.oldest(limit));
         if (!batch.length) return;
+        snapshot.sending(batch);
+        // In memory, ids restart with the page: they say nothing to the other tabs.
+        if (!queue.inMemory()) watermark.sending(batch[batch.length - 1].id);
         const answer = await post(options, batch, body, false, diagnosis.answered);
+        watermark.sending(0);
         if (answer.kind == 'retry' || answer.kind == 'refused') return answer;
         if (answer.kind == 'split') limit = answer.size;
         else await acknowledge(answer, batch, result);

@@ -181,6 +181,111 @@ if (selectedEngines().includes('chromium')) describe('chromium', () => {
     await context.close();
   });
 
+  /**
+   * A page of the npm build whose client runs on a clock of its own that never moves (it flushes only when told) and
+   * posts through `window.posts`: each post is noted (keepalive or not, the records' `first_name`s) and held until the
+   * test calls its `release()`, so the test decides in which order the requests reach the proxy.
+   */
+  async function openHeldClient(context) {
+    const page = await context.newPage();
+    await page.goto(e2e.url('/test/e2e/pages/module.html'));
+    await page.evaluate(async () => {
+      await window.ready;
+      const { createClient } = await import('/dist/test/internals.js');
+      const { manualClock } = await import('/test/browser/clock.js');
+      window.posts = [];
+      const held = (input, init) =>
+        new Promise((resolve) => {
+          const release = () => {
+            const answer = fetch(input, init);
+            resolve(answer);
+            return answer.then(() => {}, () => {});
+          };
+          window.posts.push({ keepalive: !!init.keepalive, names: JSON.parse(init.body).map((u) => u.attributes.first_name), release });
+        });
+      window.idc = createClient({ endpoint: '/api/profiles', fetch: held }, manualClock()).client;
+    });
+    return page;
+  }
+
+  /** The `first_name` of `email` in the emulator, once nothing is pending there. */
+  const firstNameOf = (email) => e2e.backend.emulator.profiles().find((p) => (p.emails ?? []).includes(email))?.first_name;
+
+  test('a tab that leaves mid-flush hands off at least what its flush has on the wire, so a late hand-off cannot undo it', async () => {
+    const context = await e2e.browser.newContext();
+    await cacheForOffline(context);
+    const a = await openHeldClient(context);
+    // Offline, A queues v1 for P and a record of Q, and its flush notes both as what it would hand off on leaving.
+    await context.setOffline(true);
+    await a.evaluate(async () => {
+      await window.idc.identify({ email: 'p@wire.test' }, { first_name: 'v1' });
+      await window.idc.identify({ email: 'q@wire.test' }, { first_name: 'q1' });
+    });
+    assert.deepEqual(await a.evaluate(() => window.idc.flush()), { sent: 0, pending: 2, dropped: 0 });
+    // Another tab queues P's newer value: A's note of the queue no longer holds all of it.
+    const c = await openHeldClient(context);
+    await c.evaluate(() => window.idc.identify({ email: 'p@wire.test' }, { first_name: 'v2' }));
+    await context.setOffline(false);
+    await Promise.all([a, c].map((page) => page.waitForFunction(() => navigator.onLine)));
+    // A's flush takes the whole queue, v1, q1, v2, onto the wire; A leaves while it is there (a tab closed mid-flush).
+    await a.evaluate(() => void (window.flushed = window.idc.flush()));
+    await a.waitForFunction(() => window.posts.length == 1);
+    const posts = await a.evaluate(() => {
+      dispatchEvent(new PageTransitionEvent('pagehide'));
+      return window.posts.map(({ keepalive, names }) => ({ keepalive, names }));
+    });
+    assert.deepEqual(posts[0], { keepalive: false, names: ['v1', 'q1', 'v2'] });
+    // The flush reaches the proxy first, the hand-off after it: P's last write must still be v2.
+    await a.evaluate(async () => {
+      await window.posts[0].release();
+      await window.flushed;
+      await Promise.all(window.posts.slice(1).map((post) => post.release()));
+    });
+    await until(() => e2e.backend.emulator.stats().pending === 0 && firstNameOf('p@wire.test') !== undefined, 'P to arrive');
+    assert.equal(firstNameOf('p@wire.test'), 'v2');
+    assert.deepEqual(posts.slice(1), [{ keepalive: true, names: ['v1', 'q1', 'v2'] }], 'the hand-off carries the flush it follows, whole');
+    await context.close();
+  });
+
+  test('a tab that leaves while another tab flushes does not hand off what that flush has on the wire', async () => {
+    const context = await e2e.browser.newContext();
+    await cacheForOffline(context);
+    const a = await openHeldClient(context);
+    await context.setOffline(true);
+    await a.evaluate(async () => {
+      await window.idc.identify({ email: 'p@other.test' }, { first_name: 'v1' });
+      await window.idc.identify({ email: 'q@other.test' }, { first_name: 'q1' });
+    });
+    // A's note of what it would hand off on leaving: v1 and q1.
+    assert.deepEqual(await a.evaluate(() => window.idc.flush()), { sent: 0, pending: 2, dropped: 0 });
+    const b = await openHeldClient(context);
+    await b.evaluate(() => window.idc.identify({ email: 'p@other.test' }, { first_name: 'v2' }));
+    await context.setOffline(false);
+    await Promise.all([a, b].map((page) => page.waitForFunction(() => navigator.onLine)));
+    // B's flush puts v1, q1, v2 on the wire; A learns of it through localStorage (in order, as in the test above).
+    await b.evaluate(() => void (window.flushed = window.idc.flush()));
+    await b.waitForFunction(() => window.posts.length == 1);
+    await a.evaluate(() => {
+      window.afterB = new Promise((resolve) => addEventListener('storage', (e) => e.key == 'test-after-b' && resolve()));
+    });
+    await b.evaluate(() => localStorage.setItem('test-after-b', '1'));
+    await a.evaluate(() => window.afterB);
+    // A leaves: were it to hand off v1 and q1, and were that to land after B's flush, P would be back to v1.
+    const handedOff = await a.evaluate(() => {
+      dispatchEvent(new PageTransitionEvent('pagehide'));
+      return window.posts.map(({ names }) => names);
+    });
+    await b.evaluate(async () => {
+      await window.posts[0].release();
+      await window.flushed;
+    });
+    await a.evaluate(() => Promise.all(window.posts.map((post) => post.release())));
+    await until(() => e2e.backend.emulator.stats().pending === 0 && firstNameOf('p@other.test') !== undefined, 'P to arrive');
+    assert.equal(firstNameOf('p@other.test'), 'v2');
+    assert.deepEqual(handedOff, [], 'no hand-off of what B has on the wire');
+    await context.close();
+  });
+
   test('with IndexedDB unavailable, the unload hand-off still sends what this page queued', async () => {
     const context = await e2e.browser.newContext();
     // An earlier page, with IndexedDB, delivered records 1 to 3: memory ids start again at 1 and must not be held to

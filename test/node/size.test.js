@@ -16,9 +16,10 @@ import terser from '@rollup/plugin-terser';
 // dist/consent/). Together 307 B (brotli does not add up exactly), less the 26 B the shorter email rule gave back.
 // Issue 26, 43 B: the tag looks for the link parameter in location.search and imports dist/link.js from beside itself
 // when it is there (37 B); the rest is brotli's context after the identity token's claims moved to the JWT's second part.
-// All four measure 333 B together.
+// The chaos fix, 55 B: an unload hand-off never carries an older copy of what a flush has on the wire.
+// All five measure 384 B together.
 const BUDGET = 8192;
-const CEILING = BUDGET - 1200 + 333;
+const CEILING = BUDGET - 1200 + 384;
 const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const read = (file) => readFileSync(new URL(`../../dist/${file}`, import.meta.url), 'utf8');
 
