@@ -8,20 +8,15 @@ import { once } from 'node:events';
 import { createProxy } from '../../dist/proxy.js';
 import { toNodeListener } from '../../dist/proxy-node.js';
 import { startUpstream } from './helpers/proxy-upstream.js';
+import { useLoopback } from './helpers/loopback.js';
 import { keyWatch, API_KEY } from './helpers/proxy-key-watch.js';
 import { cases, checkAnswer, headersOf, ORIGIN, PATH, VUID } from './helpers/proxy-cases.js';
 
 const watch = keyWatch();
 let upstream;
-const servers = [];
-
+const { serve: listen, servers } = useLoopback();
 /** Serves `handle` through the adapter on 127.0.0.1; returns the base URL. */
-async function serve(handle, options) {
-  const server = http.createServer(toNodeListener(handle, options));
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
-  return `http://127.0.0.1:${server.address().port}`;
-}
+const serve = (handle, options) => listen(toNodeListener(handle, options));
 
 // The pipeline over HTTP pins transport, not identity: records are forwarded as sent (verify: false).
 const proxy = (options = {}) =>
@@ -30,13 +25,7 @@ const proxy = (options = {}) =>
 before(async () => {
   upstream = await startUpstream();
 });
-after(async () => {
-  for (const server of servers) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-  await upstream.close();
-});
+after(() => upstream.close());
 
 const valid = JSON.stringify([{ attributes: { vuid: VUID, email: 'sample@test.com' } }]);
 

@@ -2,36 +2,23 @@
 // `vuidRestore` middleware in a Connect-style chain, and `createVuidRestore` for a Fetch-API request (Next.js).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { createProxy, createVuidRestore } from '../../dist/proxy.js';
 import { toNodeListener, vuidRestore } from '../../dist/proxy-node.js';
 import { startUpstream } from './helpers/proxy-upstream.js';
 import { ORIGIN, PATH } from './helpers/proxy-cases.js';
+import { useLoopback } from './helpers/loopback.js';
 
 const VALUE = '3fdb5249-4fc3-4060-b87a-680be86aeb57%7C1568394081239';
 const VUID = '3fdb52494fc34060b87a680be86aeb57';
 const AGE = 'Max-Age=34560000';
 let upstream;
-const servers = [];
-
-async function serve(listener) {
-  const server = http.createServer(listener);
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
-  return `http://127.0.0.1:${server.address().port}`;
-}
+const { serve } = useLoopback();
 const proxy = (options) => createProxy({ apiKey: 'example.apiKey', allowedOrigins: [ORIGIN], upstream: upstream.url, rateLimit: false, ...options });
 
 before(async () => {
   upstream = await startUpstream();
 });
-after(async () => {
-  for (const server of servers) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-  await upstream.close();
-});
+after(() => upstream.close());
 
 const post = (base, cookie, vuid = VUID) =>
   fetch(`${base}${PATH}`, {
