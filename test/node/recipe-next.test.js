@@ -92,8 +92,8 @@ before(
     const offline = await offlineNamespace();
     const [command, ...args] = [...(offline ?? []), process.execPath, next, 'build'];
     const started = Date.now();
-    build = await startCommand(command, args, { cwd: dir, env: { ...env, ZAIUS_API_KEY: 'build.placeholder' }, timeoutMs: 300_000 }).done;
-    build = { output: build, seconds: (Date.now() - started) / 1000, offline: !!offline };
+    const output = await startCommand(command, args, { cwd: dir, env: { ...env, ZAIUS_API_KEY: 'build.placeholder' }, timeoutMs: 300_000 }).done;
+    build = { output, seconds: (Date.now() - started) / 1000, offline: !!offline };
     server = startCommand(process.execPath, [next, 'start', '--hostname', '127.0.0.1', '--port', String(port)], {
       cwd: dir,
       env: { ...env, ZAIUS_API_KEY: API_KEY },
