@@ -51,26 +51,48 @@ test('a token signed by Python\'s PyJWT is accepted and writes what it vouches f
   assert.equal((await profile(server.url, 'email=ann@shop.test')).street1, '1 Python Way');
 });
 
-test('the Python example of docs/identity-token.md, run as written, makes a token the proxy accepts', async (t) => {
-  const [block] = allBlocks().filter((b) => b.page == 'docs/identity-token.md' && b.lang == 'python');
-  // The example's inputs (the customer's email, the vuid cookie's value) given, its token printed.
-  const script = `import sys\nemail, vuid = sys.argv[1], sys.argv[2]\n${block.code}\nprint(token)`;
+/**
+ * Runs the docs/identity-token.md example in `lang` (`script(code)` wraps it: the example's inputs, the
+ * customer's email with stray spaces and case and the vuid cookie's value, given, its token printed) and posts the
+ * token as the proxy gets it; skips where the language or its JWT library is not installed (`missing`).
+ */
+async function runDocsExample(t, { lang, command: [command, flag], script, missing, street }) {
+  const [block] = allBlocks().filter((b) => b.page == 'docs/identity-token.md' && b.lang == lang);
   let token;
   try {
-    token = execFileSync('python3', ['-c', script, ' Ann@Shop.test ', V], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IDCAPTURE_IDENTITY_SECRET: SECRET } }).trim();
+    const options = { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IDCAPTURE_IDENTITY_SECRET: SECRET } };
+    token = execFileSync(command, [flag, script(block.code), ' Ann@Shop.test ', V], options).trim();
   } catch (error) {
-    if (error.code == 'ENOENT' || /No module named .jwt/.test(error.stderr)) return t.skip('skipped: python3 with PyJWT is not installed');
+    if (error.code == 'ENOENT' || missing.test(error.stderr)) return t.skip(`skipped: ${command} with the example's JWT library is not installed`);
     throw error;
   }
   // The example signs with the real clock, so the proxy checks it with the real clock too.
   const handle = createProxy({ apiKey: 'example.apiKey', allowedOrigins: [ORIGIN], upstream: server.url, rateLimit: false, verify: { secret: SECRET } });
   const response = await handle(
-    new Request(`http://proxy.test${PATH}`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: JSON.stringify([{ attributes: { email: 'ann@shop.test', vuid: V, street1: '3 Docs Lane' }, token }]) }),
+    new Request(`http://proxy.test${PATH}`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: JSON.stringify([{ attributes: { email: 'ann@shop.test', vuid: V, street1: street }, token }]) }),
     { clientIp: '203.0.113.67' },
   );
   assert.equal(response.status, 202);
-  assert.equal((await profile(server.url, 'email=ann@shop.test')).street1, '3 Docs Lane');
-});
+  assert.equal((await profile(server.url, 'email=ann@shop.test')).street1, street);
+}
+
+test('the Python example of docs/identity-token.md, run as written, makes a token the proxy accepts', (t) =>
+  runDocsExample(t, {
+    lang: 'python',
+    command: ['python3', '-c'],
+    script: (code) => `import sys\nemail, vuid = sys.argv[1], sys.argv[2]\n${code}\nprint(token)`,
+    missing: /No module named .jwt/,
+    street: '3 Docs Lane',
+  }));
+
+test('the Ruby example of docs/identity-token.md (ruby-jwt), run as written, makes a token the proxy accepts', (t) =>
+  runDocsExample(t, {
+    lang: 'ruby',
+    command: ['ruby', '-e'],
+    script: (code) => `email, vuid = ARGV\n${code}\nputs token`,
+    missing: /cannot load such file -- jwt/,
+    street: '4 Ruby Row',
+  }));
 
 test('a token signed by jsonwebtoken (Node, independent of jose) is accepted', async () => {
   const token = jsonwebtoken.sign(claims, SECRET, { algorithm: 'HS256' });

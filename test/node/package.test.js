@@ -247,7 +247,8 @@ test("a bundler keeps `import 'idcapture/idcapture.js'` (and the debug tag), pic
   assert.equal(dropped.replace(/\/\*[\s\S]*?\*\//g, '').trim(), '', 'only comments are left');
 });
 
-/** Declarations of the frameworks the docs' examples import, which this repository does not install. */
+/** Declarations of the frameworks the docs' examples import that this repository does not install (React's and Next's
+ * types are its devDependencies, linked into the scratch project for the examples). */
 const FRAMEWORK_STUBS = `
 declare module 'express' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -258,18 +259,6 @@ declare module 'express' {
 declare module 'vite' {
   export function defineConfig<T>(config: T): T;
 }
-declare module 'react' {
-  type Context<T> = { Provider: unknown; value?: T };
-  export function useEffect(effect: () => void | (() => void), deps?: unknown[]): void;
-  export function useState<T>(initial: T): [T, (value: T) => void];
-  export function createContext<T>(value: T): Context<T>;
-  export function useContext<T>(context: Context<T>): T;
-  export function createElement(type: unknown, props: unknown, ...children: unknown[]): unknown;
-}
-declare module 'next/server' {
-  export type NextRequest = Request;
-  export class NextResponse extends Response { static next(): NextResponse }
-}
 `;
 
 test('every TypeScript and JavaScript example of README, CONTRIBUTING and docs/ type-checks against the packed package', async () => {
@@ -277,6 +266,8 @@ test('every TypeScript and JavaScript example of README, CONTRIBUTING and docs/ 
   const blocks = allBlocks().filter((b) => b.lang == 'ts' || b.lang == 'js');
   assert.ok(blocks.length >= 15, `${blocks.length} examples found`);
   await writeFile(join(dir, 'framework-stubs.d.ts'), FRAMEWORK_STUBS);
+  const frameworks = ['next', 'react', '@types/react'].map((name) => join(modules, name));
+  await run('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--no-save', ...frameworks], { cwd: dir });
   const files = { ts: [], js: [] };
   for (const block of blocks) {
     // Each example is a module of its own (top-level await, names that repeat from page to page).
