@@ -53,3 +53,33 @@ if cost > 0 then
 end
 return {1, 0}
 `);
+
+/**
+ * Newest write wins, for one record: KEYS one hash per identity (attribute → capture ms), ARGV the record's capture ms,
+ * the keys' lifetime in ms (`maxAgeDays`: an older record is refused, so an older time can never win) and its
+ * attribute names. Answers the names some identity knows a later capture of; records the capture of the others under
+ * every identity.
+ */
+export const NEWEST = script(`
+local at = tonumber(ARGV[1])
+local names = {unpack(ARGV, 3)}
+local newest = {}
+for _, key in ipairs(KEYS) do
+  local times = redis.call('HMGET', key, unpack(names))
+  for i = 1, #names do
+    local t = tonumber(times[i])
+    if t and (not newest[i] or t > newest[i]) then newest[i] = t end
+  end
+end
+local older, kept = {}, {}
+for i = 1, #names do
+  if newest[i] and newest[i] > at then older[#older + 1] = names[i] else kept[#kept + 1] = names[i] end
+end
+if #kept > 0 then
+  for _, key in ipairs(KEYS) do
+    for _, name in ipairs(kept) do redis.call('HSET', key, name, ARGV[1]) end
+    redis.call('PEXPIRE', key, ARGV[2])
+  end
+end
+return older
+`);
