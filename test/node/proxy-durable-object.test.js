@@ -2,6 +2,9 @@
 // two Worker instances send to one writer object, which coalesces and paces into the real emulator (10 requests/s on).
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { startEmulator } from '../../dist/emulator.js';
 import { ORIGIN, PATH } from './helpers/proxy-cases.js';
@@ -36,11 +39,12 @@ after(async () => {
   await running?.close();
 });
 
+/** POSTs `records`, each attributes alone or, as `{ attributes, age }`, with the age the client gives it. */
 const send = (w, records, ip) =>
   w.fetch(PATH, {
     method: 'POST',
     headers: { origin: ORIGIN, 'content-type': 'application/json', 'cf-connecting-ip': ip },
-    body: JSON.stringify(records.map((attributes) => ({ attributes }))),
+    body: JSON.stringify(records.map((record) => ('attributes' in record ? record : { attributes: record }))),
   });
 
 const emails = () => new Set(running.emulator.profiles().flatMap((p) => p.emails ?? []));
@@ -69,4 +73,33 @@ test('preflights stay in the Worker; a POST reaches the writer and the emulator 
   assert.equal(preflight.status, 204);
   for (const [i, w] of workers.entries()) assert.equal((await send(w, [{ email: `one${i}@test.com` }], '192.0.2.1')).status, 202);
   assert.ok(emails().has('one0@test.com') && emails().has('one1@test.com'));
+});
+
+test("newest write wins in the writer's storage: the phone's older first_name, arriving later through the other Worker and after the writer restarted, is taken out; its newer field lands", async () => {
+  // A writer whose storage outlives it: a Miniflare of its own persisting Durable Objects to a directory, started
+  // again on the same directory, as an evicted object starts again on its storage. (Records are unverified here, so
+  // the conflicting field is one an unverified record may set: first_name.)
+  const persist = mkdtempSync(join(tmpdir(), 'idcapture-do-'));
+  const start = async () => {
+    const own = new Miniflare({ host: '127.0.0.1', port: 0, durableObjectsPersist: persist, workers: [worker('a'), worker('b')] });
+    await own.ready;
+    return { own, at: (name) => ({ fetch: (path, init) => own.dispatchFetch(`http://${name}.shop.example${path}`, init) }) };
+  };
+  try {
+    let { own, at } = await start();
+    const email = 'two-devices@test.com';
+    const laptop = await send(at('a'), [{ attributes: { email, first_name: 'Laptop' }, age: 0 }], '192.0.2.10');
+    assert.equal(laptop.status, 202);
+    await own.dispose();
+    ({ own, at } = await start());
+    const phone = await send(at('b'), [{ attributes: { email, first_name: 'Phone', last_name: 'Newer' }, age: 3_600_000 }], '192.0.2.11');
+    assert.equal(phone.status, 202);
+    assert.deepEqual((await phone.json()).detail.stale, ['first_name']);
+    await own.dispose();
+    const profile = running.emulator.profiles().find((p) => p.emails?.includes(email));
+    assert.equal(profile.first_name, 'Laptop');
+    assert.equal(profile.last_name, 'Newer');
+  } finally {
+    rmSync(persist, { recursive: true, force: true });
+  }
 });
