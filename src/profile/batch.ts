@@ -51,7 +51,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /** The problems of a record's envelope (its keys, not its attributes), in key order. */
 function envelopeProblems(record: Record<string, unknown>, tokens: boolean): Problem[] {
   const problems: Problem[] = Object.keys(record)
-    .filter((key) => key != 'attributes' && !(tokens && key == 'token'))
+    .filter((key) => key != 'attributes' && !(tokens && (key == 'token' || key == 'age')))
     .map((field) => ({ field, reason: STRAY_KEY }));
   if (!('attributes' in record)) problems.push({ field: 'attributes', reason: MISSING });
   else if (!isObject(record.attributes)) problems.push({ field: 'attributes', reason: NOT_AN_OBJECT });
