@@ -37,10 +37,15 @@ export const setWriterOptions = (options: (env: unknown) => ProxyOptions) => voi
  */
 export class ProfileWriter {
   private readonly handle: ProxyHandler;
+  private times?: ReturnType<typeof createStorageCaptureTimes>;
   constructor(state: { storage: DurableStorage }, env: unknown) {
     if (!writerOptions) throw new TypeError('idcapture/edge: ProfileWriter runs in a Worker that calls createEdge');
-    const times = (maxAgeMs: number) => createStorageCaptureTimes(state.storage, () => Date.now(), maxAgeMs);
+    const times = (maxAgeMs: number) => (this.times = createStorageCaptureTimes(state.storage, () => Date.now(), maxAgeMs));
     this.handle = createProxy({ ...writerOptions(env), trustProxyHeader: CLIENT_IP }, undefined, times);
+  }
+  /** The object's alarm: forgets the capture times of identities not written for `maxAgeDays`. */
+  async alarm(): Promise<void> {
+    await this.times?.sweep();
   }
   /** The proxy's answer to a request the edge forwarded. */
   fetch(request: Request): Promise<Response> {

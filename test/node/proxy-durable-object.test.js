@@ -5,9 +5,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rollup } from 'rollup';
+import resolve from '@rollup/plugin-node-resolve';
 import { Miniflare } from 'miniflare';
 import { startEmulator } from '../../dist/emulator.js';
 import { ORIGIN, PATH } from './helpers/proxy-cases.js';
+import { until } from '../helpers/e2e.js';
 
 const KEY = 'example.apiKey';
 let running;
@@ -101,5 +104,33 @@ test("newest write wins in the writer's storage: the phone's older first_name, a
     assert.equal(profile.last_name, 'Newer');
   } finally {
     rmSync(persist, { recursive: true, force: true });
+  }
+});
+
+test("the writer's alarm forgets the capture times of identities not written for maxAgeDays: its storage does not grow without end", async () => {
+  // maxAgeDays of two seconds: the alarm the first write plans fires on workerd's own clock, polled for, not slept on.
+  const bundle = await rollup({ input: new URL('./helpers/sweep-worker.js', import.meta.url).pathname, plugins: [resolve({ browser: true })] });
+  const { output } = await bundle.generate({ format: 'es' });
+  const own = new Miniflare({
+    host: '127.0.0.1',
+    port: 0,
+    modules: true,
+    script: output[0].code,
+    compatibilityDate: '2026-04-01',
+    bindings: { ZAIUS_API_KEY: KEY, ALLOWED_ORIGINS: ORIGIN, UPSTREAM: running.url, MAX_AGE_DAYS: String(2 / 86_400) },
+    durableObjects: { PROFILE_WRITER: 'Writer' },
+  });
+  try {
+    const at = { fetch: (path, init) => own.dispatchFetch(`http://shop.example${path}`, init) };
+    const stored = async () => (await at.fetch('/__stored')).json();
+    const startedAt = Date.now();
+    assert.equal((await send(at, [{ email: 'sweep@test.com', first_name: 'Sam' }], '192.0.2.20')).status, 202);
+    const planned = await stored();
+    assert.equal(planned.entries, 1);
+    assert.ok(planned.alarm >= startedAt + 2000 && planned.alarm <= Date.now() + 2000, `alarm at +${planned.alarm - startedAt} ms`);
+    const swept = await until(async () => ((s) => s.entries == 0 && s)(await stored()), 'the entry swept');
+    assert.equal(swept.alarm, null, 'nothing left: no further sweep planned');
+  } finally {
+    await own.dispose();
   }
 });
