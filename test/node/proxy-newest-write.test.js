@@ -70,6 +70,14 @@ test("a record's age is read and never forwarded; a bad age names the record", a
     { event: 1, message: 'age is not a whole number of milliseconds, at least 0' },
   ]);
   assert.equal(forwarded.length, 1, 'nothing of a refused batch is sent');
+  // The profiles API (the emulator, as the real one) knows no age: it is the proxy's key alone.
+  const direct = await fetch(`${server.url}/profiles`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': 'example.apiKey' },
+    body: JSON.stringify([{ attributes: { email: address }, age: 5 }]),
+  });
+  assert.equal(direct.status, 400);
+  assert.match(JSON.stringify(await direct.json()), /Unknown field `age`/);
 });
 
 test('maxAgeDays bounds a record\'s age: older is refused as expired, the client drops it; the option is checked', async () => {
