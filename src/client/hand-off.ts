@@ -51,7 +51,7 @@ export function createSnapshot() {
      * with their ages at `now`. Id 0 matches no queued record, so an answer to the unstored ones removes nothing.
      */
     send(unstored: Capture[], due: (r: QueueRecord) => boolean, batchSize: number, now: number, post: (batch: QueueRecord[], body: string) => void) {
-      let records = [...unstored.map((c) => ({ id: 0, ...c })), ...snapshot.filter(due)];
+      let records = [...unstored, ...snapshot.filter(due)];
       let budgetBytes = MAX_BODY_BYTES;
       while (records.length) {
         const [batch, body] = fit(records.slice(0, batchSize), now, budgetBytes);

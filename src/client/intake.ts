@@ -67,7 +67,7 @@ export function createIntake(options: IntakeOptions, visitor: VisitorId, queued:
     if (VERBOSE) log(`consent ${consent.state}: not queued`, capture.upsert);
   };
   // Dated as it is made, not as it is stored: one held for consent, or left unstored by a page, keeps its age.
-  const stamp = (upsert: Upsert): Capture => ({ upsert, at: options.clock.now() });
+  const stamp = (upsert: Upsert): Capture => ({ id: 0, upsert, at: options.clock.now() });
 
   consent.on((state) => {
     // A grant queues what an earlier page left unstored, then what waited in memory; a denial purges both, and the

@@ -19,8 +19,8 @@ export interface QueueRecord {
   at: number;
 }
 
-/** An upsert on its way into the queue, with its capture time. */
-export type Capture = Omit<QueueRecord, 'id'>;
+/** An upsert on its way into the queue, with its capture time: id 0 matches no stored record. */
+export type Capture = QueueRecord & { id: 0 };
 
 /** What `add` did: the stored record, the record it replaced (now gone), what `max` pushed out, the size. */
 export interface Added {
