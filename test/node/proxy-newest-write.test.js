@@ -172,6 +172,18 @@ test('one upstream request carries its records in capture order, whatever order 
   assert.equal(profileOf(address).city, 'Newer');
 });
 
+test("a browser request's own records keep their order: its queue, not its clock, orders what one browser wrote", async () => {
+  // Two tabs of one browser date their captures a few milliseconds apart in either order; the queue decides.
+  forwarded.length = 0;
+  const address = email();
+  const answer = await send(proxy(), [
+    { attributes: { vuid: PHONE, email: address, city: 'First' }, age: 10 },
+    { attributes: { vuid: PHONE, email: address, zip: '0150' }, age: 30 },
+  ]);
+  assert.equal(answer.status, 202);
+  assert.deepEqual(forwarded[0].map((r) => Object.keys(r.attributes).at(-1)), ['city', 'zip']);
+});
+
 /** A proxy process of its own on the shared Redis: its own connection, as a process has. */
 function sharedProxy(prefix, options = {}) {
   const c = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(n * 100, 100) });
