@@ -194,8 +194,15 @@ export default [
   // production tag's short messages and no debug output. Development builds and Node get dist/index.js, with all of it.
   {
     input: 'src/index.ts',
-    // A consent source named by `consentSource` stays the module beside this one, loaded only when named.
-    output: { file: 'dist/index.production.js', format: 'es', paths: { [CONSENT_MODULE]: './consent.production.js' } },
+    // A consent source named by `consentSource` stays the module beside this one, loaded only when named; the link
+    // follower is a chunk of its own, loaded only on landing from a link.
+    output: {
+      dir: 'dist',
+      entryFileNames: 'index.production.js',
+      chunkFileNames: 'chunks/[name].production.js',
+      format: 'es',
+      paths: { [CONSENT_MODULE]: './consent.production.js' },
+    },
     external: ['idb-keyval', CONSENT_MODULE],
     plugins: [terse(), ts({ declaration: false })],
   },
@@ -209,7 +216,7 @@ export default [
   // backoff), for test/browser to import beside the public build.
   {
     input: 'test/browser/internals.js',
-    output: { file: 'dist/test/internals.js', format: 'es', paths: { [CONSENT_MODULE]: '../consent.js' } },
+    output: { file: 'dist/test/internals.js', format: 'es', inlineDynamicImports: true, paths: { [CONSENT_MODULE]: '../consent.js' } },
     external: ['idb-keyval', CONSENT_MODULE],
     plugins: [ts({ declaration: false })],
   },

@@ -1,7 +1,8 @@
 // dist/link.js: the script tag loads it from beside itself when the page's query may carry its link parameter
 // (`data-link-parameter`, default `idc`), so the tag carries none of the link code.
 import type { IdCapture } from './client/create';
-import { followLink, takeParameter } from './client/link';
+import { takeParameter } from './client/link';
+import { followLink } from './client/link-follow';
 import { LINK_PARAMETER } from './client/link-parameter';
 
 export default (client: IdCapture, data: DOMStringMap): Promise<void> | undefined => {

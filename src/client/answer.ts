@@ -27,12 +27,16 @@ export type Failure =
 const encoder = new TextEncoder();
 export const byteLength = (text: string) => encoder.encode(text).length;
 
-/** The oldest records whose JSON array stays within `maxBytes` (always at least one), and that array. */
-export function fit(records: QueueRecord[], maxBytes = MAX_BODY_BYTES): [QueueRecord[], string] {
+/**
+ * The oldest records whose JSON array stays within `maxBytes` (always at least one), and that array, each upsert with
+ * its `age` at `now`: the ms since its capture by the same clock, never below 0 (a clock set back). The proxy dates the
+ * capture as its own receive time less the age, so the browser clock's skew cancels out.
+ */
+export function fit(records: QueueRecord[], now: number, maxBytes = MAX_BODY_BYTES): [QueueRecord[], string] {
   let bytes = 2;
   const parts: string[] = [];
   for (const record of records) {
-    const part = JSON.stringify(record.upsert);
+    const part = JSON.stringify({ ...record.upsert, age: Math.max(0, now - record.at) });
     bytes += byteLength(part) + 1;
     if (parts.length && bytes > maxBytes) break;
     parts.push(part);

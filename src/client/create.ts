@@ -9,7 +9,7 @@ import type { IdCaptureEvents } from './events';
 import { createIntake } from './intake';
 import { resolveOptions, type ClientConfig, type IdCaptureOptions } from './options';
 import { pageClock, type PageClock } from './page-clock';
-import { openQueue, type Upsert } from './queue';
+import { openQueue, type Capture, type Upsert } from './queue';
 import { VERBOSE } from '../verbose';
 import { VERSION } from '../version';
 import { createVisitorId } from './visitor-id';
@@ -104,7 +104,7 @@ export function startClient(resolved: ClientConfig, clock: PageClock = pageClock
   const forget = twinForgetter(resolved);
   consent.on((state) => state == 'denied' && forget());
   // What delivery and the intake share; `storing` holds the captures on their way into IndexedDB.
-  const shared = { ...resolved, queue, consent, storing: new Set<Upsert>(), emit, log, report, clock, signal };
+  const shared = { ...resolved, queue, consent, storing: new Set<Capture>(), emit, log, report, clock, signal };
   const delivery = createDelivery(shared);
   const intake = createIntake(shared, visitor, delivery.queued);
   let token: string | undefined;

@@ -6,7 +6,7 @@ import type { IdCaptureEvents } from './events';
 import { createSnapshot, watchPage } from './hand-off';
 import type { PageClock } from './page-clock';
 import { createPlanner } from './planner';
-import type { Added, Queue, Upsert } from './queue';
+import type { Added, Capture, Queue } from './queue';
 import { createSender } from './send';
 import { withTabLock } from './tab-lock';
 
@@ -16,19 +16,20 @@ export interface FlushResult {
   sent: number;
   /** Upserts still queued afterwards. */
   pending: number;
-  /** Upserts the endpoint named invalid, now removed. */
+  /** Upserts removed unsent: named invalid by the endpoint, or older than `maxAgeDays`. */
   dropped: number;
 }
 
 interface DeliveryOptions {
   endpoint: string;
   batchSize: number;
+  maxAgeDays: number;
   flushInterval: number;
   fetch: typeof fetch;
   queue: Queue;
   consent: Consent;
   /** Upserts on their way into the queue, which a page that leaves now would lose: the unload hand-off sends them first. */
-  storing: Set<Upsert>;
+  storing: Set<Capture>;
   emit: <K extends keyof IdCaptureEvents>(type: K, detail: IdCaptureEvents[K]) => void;
   log: (...args: unknown[]) => void;
   clock: PageClock;

@@ -14,7 +14,10 @@ export interface IdCaptureEvents {
   sent: { count: number };
   /** Delivery failed for now (`status` absent on a network error) and is tried again in `delay` ms. */
   retry: { delay: number; status?: number };
-  /** An upsert left the queue unsent: `reason` says why (`'maxQueueSize'`, or the endpoint's message). */
+  /**
+   * An upsert left the queue unsent: `reason` says why (`'maxQueueSize'`; `'expired'`, older than `maxAgeDays`; or the
+   * endpoint's message).
+   */
   drop: { upsert: Upsert; reason: string };
   /**
    * The consent source answered: `answer` says which and what (`'tcf useractioncomplete'`, `'gcm update'`,

@@ -1,5 +1,5 @@
 import { byteLength, fit, MAX_BODY_BYTES } from './answer';
-import type { Added, QueueRecord, Upsert } from './queue';
+import type { Added, Capture, QueueRecord } from './queue';
 
 /**
  * What a page that goes away hands to keepalive requests, which outlive it: unload handlers cannot wait for IndexedDB,
@@ -46,15 +46,15 @@ export function createSnapshot() {
       snapshot = [];
     },
     /**
-     * Posts `unstored` (captures on their way into the queue, which the page would lose), then the snapshot past
-     * `delivered` (the newest id known to have left the queue), in batches of at most `batchSize`, within the browser's
-     * keepalive budget, to `post`. Id 0 matches no queued record, so an answer to the unstored ones removes nothing.
+     * Posts `unstored` (captures on their way into the queue, which the page would lose), then the records of the
+     * snapshot that `due` accepts, in batches of at most `batchSize`, within the browser's keepalive budget, to `post`,
+     * with their ages at `now`. Id 0 matches no queued record, so an answer to the unstored ones removes nothing.
      */
-    send(unstored: Upsert[], delivered: number, batchSize: number, post: (batch: QueueRecord[], body: string) => void) {
-      let records = [...unstored.map((upsert) => ({ id: 0, upsert, at: 0 })), ...snapshot.filter((r) => r.id > delivered)];
+    send(unstored: Capture[], due: (r: QueueRecord) => boolean, batchSize: number, now: number, post: (batch: QueueRecord[], body: string) => void) {
+      let records = [...unstored, ...snapshot.filter(due)];
       let budgetBytes = MAX_BODY_BYTES;
       while (records.length) {
-        const [batch, body] = fit(records.slice(0, batchSize), budgetBytes);
+        const [batch, body] = fit(records.slice(0, batchSize), now, budgetBytes);
         if ((budgetBytes -= byteLength(body)) < 0) return;
         records = records.slice(batch.length);
         post(batch, body);

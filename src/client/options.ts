@@ -57,6 +57,12 @@ export interface IdCaptureOptions {
    */
   maxQueueSize?: number;
   /**
+   * Most days an upsert waits to be sent: an older one (a device offline for weeks) is dropped unsent with a 'drop'
+   * event (`reason: 'expired'`), as it could undo what the visitor has changed since on another device.
+   * @default 30
+   */
+  maxAgeDays?: number;
+  /**
    * The vuid cookie, or `false` to keep the vuid in localStorage only.
    * @default { name: 'vuid', maxAgeDays: 365 }
    */
@@ -84,6 +90,7 @@ export const defaults = {
   // Bound late so a page that replaces fetch after load (tests, service-worker shims) is honoured.
   fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
   maxQueueSize: 1000,
+  maxAgeDays: 30,
   cookie: { name: 'vuid', maxAgeDays: 365 },
   debug: false,
 };
@@ -99,6 +106,7 @@ export interface ClientConfig {
   flushInterval: number;
   fetch: typeof fetch;
   maxQueueSize: number;
+  maxAgeDays: number;
   cookie: (typeof defaults.cookie & CookieOptions) | false;
   debug: boolean;
 }
@@ -193,6 +201,7 @@ export function resolveOptions(options: IdCaptureOptions): ClientConfig {
     batchSize: whole('batchSize', options.batchSize ?? defaults.batchSize),
     flushInterval: whole('flushInterval', options.flushInterval ?? defaults.flushInterval),
     maxQueueSize: whole('maxQueueSize', options.maxQueueSize ?? defaults.maxQueueSize),
+    maxAgeDays: positive('maxAgeDays', options.maxAgeDays ?? defaults.maxAgeDays),
     fetch: (typeof options.fetch == 'function' && options.fetch) || (options.fetch === undefined ? defaults.fetch : fail('fetch', 'a function')),
     consentSource: checkSource(options.consentSource),
     cookie,

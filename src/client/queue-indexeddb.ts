@@ -45,7 +45,7 @@ export function indexedDbQueue(store: UseStore): QueueStore {
     });
 
   return {
-    add(upsert, max) {
+    add(upsert, max, at) {
       if (!joining) {
         joining = [];
         stored = append(joining);
@@ -53,7 +53,7 @@ export function indexedDbQueue(store: UseStore): QueueStore {
         // opens a transaction of its own).
         stored.catch(() => (joining = undefined));
       }
-      const i = joining.push({ upsert, max }) - 1;
+      const i = joining.push({ upsert, max, at }) - 1;
       return stored.then((added) => added[i]);
     },
     oldest: (n) => store('readonly', (os) => request(os.getAll(numbered(), n))),

@@ -6,8 +6,8 @@ export function memoryQueue(): QueueStore {
   let records: QueueRecord[] = [];
   let seq = 0;
   return {
-    async add(upsert, max) {
-      const [added] = appendAll([{ upsert, max }], records, 0, seq);
+    async add(upsert, max, at) {
+      const [added] = appendAll([{ upsert, max, at }], records, 0, seq);
       seq = added.record.id;
       return added;
     },

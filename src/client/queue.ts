@@ -19,7 +19,10 @@ export interface QueueRecord {
   at: number;
 }
 
-/** What `add` did: the stored record, the record it was merged into (now gone), what `max` pushed out, the size. */
+/** An upsert on its way into the queue, with its capture time: id 0 matches no stored record. */
+export type Capture = QueueRecord & { id: 0 };
+
+/** What `add` did: the stored record, the record it replaced (now gone), what `max` pushed out, the size. */
 export interface Added {
   record: QueueRecord;
   replaced?: number;
@@ -29,8 +32,12 @@ export interface Added {
 
 /** The durable queue the delivery layer drains. Records leave it only through `remove`, after acknowledgement. */
 export interface Queue {
-  /** Appends, merging with the newest record when both name the same identifiers, and keeps at most `max`. */
-  add(upsert: Upsert, max: number): Promise<Added>;
+  /**
+   * Appends `upsert`, captured at `at` (epoch ms), and keeps at most `max`. It replaces the newest record when it
+   * supersedes it: the same identifiers and token, and every attribute that record has. Otherwise it is a record of its
+   * own, so each value keeps its own capture time.
+   */
+  add(upsert: Upsert, max: number, at: number): Promise<Added>;
   /** The `n` oldest records, oldest first. */
   oldest(n: number): Promise<QueueRecord[]>;
   remove(ids: number[]): Promise<void>;

@@ -5,7 +5,7 @@ import type { createDiagnosis } from './diagnosis';
 import type { IdCaptureEvents } from './events';
 import type { createSnapshot } from './hand-off';
 import type { PageClock } from './page-clock';
-import type { Queue, QueueRecord, Upsert } from './queue';
+import type { Capture, Queue, QueueRecord } from './queue';
 import { VERBOSE } from '../verbose';
 
 /** A request unanswered this long is abandoned, so a hung server cannot hold the queue's lock. */
@@ -14,6 +14,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 interface SenderOptions {
   endpoint: string;
   batchSize: number;
+  maxAgeDays: number;
   fetch: typeof fetch;
   queue: Queue;
   emit: <K extends keyof IdCaptureEvents>(type: K, detail: IdCaptureEvents[K]) => void;
@@ -55,7 +56,10 @@ export function createSender(
   diagnosis: ReturnType<typeof createDiagnosis>,
 ) {
   const { endpoint, batchSize, queue, emit, log } = options;
+  const { now } = options.clock;
   const watermark = createWatermark(endpoint);
+  /** Whether `record` was captured more than maxAgeDays ago: sent now, it could undo what was written since elsewhere. */
+  const expired = (record: QueueRecord) => record.at < now() - options.maxAgeDays * 864e5;
 
   /**
    * Deletes what `answer` acknowledges ('sent') or refuses by name ('drop'), and says so; other answers change nothing.
@@ -97,7 +101,15 @@ export function createSender(
           if (VERBOSE) log('offline: sending waits for the network');
           return;
         }
-        const [batch, body] = fit(await queue.oldest(limit));
+        const oldest = await queue.oldest(limit);
+        // Expired records leave first, unsent, wherever they are (one held for consent or left by a page can be older
+        // than those queued before it); the rest is read again.
+        const reasons = new Map(oldest.filter(expired).map((r) => [r, 'expired']));
+        if (reasons.size) {
+          await acknowledge({ kind: 'drop', reasons }, oldest, result);
+          continue;
+        }
+        const [batch, body] = fit(oldest, now());
         if (!batch.length) return;
         snapshot.sending(batch);
         // In memory, ids restart with the page: they say nothing to the other tabs.
@@ -111,12 +123,13 @@ export function createSender(
     },
     /**
      * Hands `unstored` and the snapshot to keepalive requests, which outlive the page. Records another tab has since
-     * delivered are left out, so a late resend cannot undo a newer update of the same profile. The records stay
-     * queued; an answer that arrives while the page lives settles them as usual.
+     * delivered are left out, so a late resend cannot undo a newer update of the same profile, and so are expired
+     * ones. The records stay queued; an answer that arrives while the page lives settles them as usual.
      */
-    handOff(unstored: Upsert[]) {
+    handOff(unstored: Capture[]) {
       // In memory, ids restart with the page: no watermark applies.
-      snapshot.send(unstored, queue.inMemory() ? 0 : watermark.read(), batchSize, (batch, body) =>
+      const delivered = queue.inMemory() ? 0 : watermark.read();
+      snapshot.send(unstored, (r) => r.id > delivered && !expired(r), batchSize, now(), (batch, body) =>
         post(options, batch, body, true, diagnosis.answered)
           .then((answer) => acknowledge(answer, batch))
           .catch(() => {}),

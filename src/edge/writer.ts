@@ -5,6 +5,7 @@
  */
 import { createProxy, type ProxyHandler } from '../proxy/handler';
 import type { ProxyOptions } from '../proxy/options';
+import { createStorageCaptureTimes, type DurableStorage } from './capture-times';
 
 /** The Worker passes the client IP to the object in this header, always overwriting what the client sent. */
 export const CLIENT_IP = 'x-idcapture-client-ip';
@@ -31,13 +32,20 @@ export const setWriterOptions = (options: (env: unknown) => ProxyOptions) => voi
 
 /**
  * The Durable Object class: export it from your Worker (`export { ProfileWriter } from 'idcapture/edge'`) and bind
- * it (see README, `idcapture/edge`). It runs with the options given to `createEdge` in the same Worker.
+ * it (see README, `idcapture/edge`). It runs with the options given to `createEdge` in the same Worker, and keeps the
+ * capture time of the newest write per identity and attribute in its storage, so the newest write wins.
  */
 export class ProfileWriter {
   private readonly handle: ProxyHandler;
-  constructor(_state: unknown, env: unknown) {
+  private times?: ReturnType<typeof createStorageCaptureTimes>;
+  constructor(state: { storage: DurableStorage }, env: unknown) {
     if (!writerOptions) throw new TypeError('idcapture/edge: ProfileWriter runs in a Worker that calls createEdge');
-    this.handle = createProxy({ ...writerOptions(env), trustProxyHeader: CLIENT_IP });
+    const times = (maxAgeMs: number) => (this.times = createStorageCaptureTimes(state.storage, () => Date.now(), maxAgeMs));
+    this.handle = createProxy({ ...writerOptions(env), trustProxyHeader: CLIENT_IP }, undefined, times);
+  }
+  /** The object's alarm: forgets the capture times of identities not written for `maxAgeDays`. */
+  async alarm(): Promise<void> {
+    await this.times?.sweep();
   }
   /** The proxy's answer to a request the edge forwarded. */
   fetch(request: Request): Promise<Response> {

@@ -40,14 +40,17 @@ export interface Outcome {
   removed?: string[];
   /** Attribute names taken out of unverified records by the `verify.unverified` policy. */
   reduced?: string[];
+  /** Attribute names taken out of records because a write captured later was already forwarded for their identity. */
+  stale?: string[];
 }
 
 /** Said beside `detail.removed`, so the answer explains itself to whoever reads it in the network panel. */
 const REMOVED = 'Attributes not in allowedAttributes were removed from the records; the rest was forwarded.';
 const REDUCED = 'Records without a valid identity token were reduced to what unverified records may set; the rest was forwarded.';
+const STALE = 'Attributes captured before a newer write of the same profile were removed (the newest write wins); the rest was forwarded.';
 
 /** Builds the response for `outcome`. `origin` is the allowed origin to echo, or null for none. */
-export function respond({ reason, retryAfterS, invalids, removed, reduced }: Outcome, origin: string | null, methods: string): Response {
+export function respond({ reason, retryAfterS, invalids, removed, reduced, stale }: Outcome, origin: string | null, methods: string): Response {
   const { status, title, message } = ANSWERS[reason];
   // Vary on every answer of the route: a cache must not hand one origin's answer (with its CORS headers) to another.
   const headers: Record<string, string> = { vary: 'Origin', 'cache-control': 'no-store', ...corsHeaders(origin) };
@@ -60,8 +63,8 @@ export function respond({ reason, retryAfterS, invalids, removed, reduced }: Out
   const detail =
     reason != 'accepted'
       ? { reason, message, invalids, removed }
-      : removed || reduced
-        ? { reason, message: [removed && REMOVED, reduced && REDUCED].filter(Boolean).join(' '), removed, reduced }
+      : removed || reduced || stale
+        ? { reason, message: [removed && REMOVED, reduced && REDUCED, stale && STALE].filter(Boolean).join(' '), removed, reduced, stale }
         : undefined;
   return new Response(JSON.stringify({ title, status, timestamp: new Date().toISOString(), detail }), { status, headers });
 }

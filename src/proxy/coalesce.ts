@@ -75,6 +75,8 @@ interface Backlog {
 
 interface Entry {
   records: CheckedRecord[];
+  /** Each record's capture time, by index: the upstream request carries its records in capture order. */
+  capturedAt: readonly number[];
   bytes: number;
   /** The identities its records write to (`identityKeys`). */
   keys: string[];
@@ -162,12 +164,13 @@ export function createCoalescer(options: CoalescerOptions) {
      * answered, or `upstream_busy` at once when the backlog is full (for everyone, or for this IP's fair share).
      * `bodyBytes`, the size of the body the records came in, bounds what they take upstream (the records are the
      * body's, checked, some attributes perhaps removed), so they need not be serialized again to be measured.
+     * `capturedAt`: each record's capture time on the proxy's clock (default: now, as for a record without an age).
      */
-    submit(records: CheckedRecord[], ip = '', bodyBytes?: number): Promise<Forwarded> {
+    submit(records: CheckedRecord[], ip = '', bodyBytes?: number, capturedAt = records.map(() => clock.now())): Promise<Forwarded> {
       const bytes = bodyBytes ?? records.reduce((sum, r) => sum + encoder.encode(JSON.stringify(r)).length + 1, 0);
       if (!backlog.admit(ip, records.length, bytes)) return Promise.resolve({ reason: 'upstream_busy', retryAfterS: backlogSeconds() });
       return new Promise((answer) => {
-        const entry: Entry = { records, bytes, keys: identityKeys(records), ip, answer, answered: false, stopTimer: () => {} };
+        const entry: Entry = { records, capturedAt, bytes, keys: identityKeys(records), ip, answer, answered: false, stopTimer: () => {} };
         // A browser is answered 504 at its deadline even if its records still wait: its memory goes with the answer.
         entry.stopTimer = timer(clock, options.timeoutMs, () => settle(entry, { reason: 'upstream_timeout' }));
         pump.add(entry);

@@ -10,6 +10,7 @@ import type { Connect } from './shared/store';
 import { overLimit, PEEK } from './rate-limit';
 import { createCoalescer, type Coalescer } from './coalesce';
 import { validateBatch } from './validate';
+import { keepNewest, type CaptureTimes } from './newest-write';
 import { clearCookie, cookieRequest, restoreCookie, twinCookie, withCookies } from './server-cookie';
 
 /** What the runtime adapter knows about the request beyond the request itself. */
@@ -56,10 +57,12 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
   if (retryAfterS) return { reason: 'rate_limited', scope: 'ip', retryAfterS };
   // 5–6. Size, then parse and validate. A refused body costs one record, so junk pays too.
   const bytes = await readBody(request, config.maxBodyBytes);
+  // Capture times on the proxy's clock: the browser's own clock cancels out of its records' ages.
+  const receivedAt = config.clock.now();
   const batch =
     bytes === TOO_LARGE ? { reason: 'payload_too_large' as const }
     : !bytes ? { reason: 'unreadable_body' as const }
-    : validateBatch(bytes, config.maxBatch, config.allowed);
+    : validateBatch(bytes, config);
   if (!('records' in batch)) return (await pay(1), batch);
   const { removed } = batch;
   // 6, continued. Identity: signed records checked against their token, the others reduced by the policy.
@@ -91,17 +94,23 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
     retryAfterS = await overLimit(limiters.global, 'global');
     if (retryAfterS) return { reason: 'rate_limited', scope: 'global', retryAfterS, ...facts };
   }
-  // 7–8. Forward the validated records (the upstream body is rebuilt from them), and map the upstream's answer.
-  return { ...facts, ...(await coalescer.submit(records, ip, bytes instanceof Uint8Array ? bytes.byteLength : undefined)) };
+  // 7. Newest write wins: last, so only what will be forwarded records its capture time.
+  const capturedAt = batch.ages.map((age) => receivedAt - age);
+  const stale = await keepNewest(records, capturedAt, config.captureTimes);
+  // 8. Forward the validated records (the upstream body is rebuilt from them), and map the upstream's answer.
+  const size = bytes instanceof Uint8Array ? bytes.byteLength : undefined;
+  return { ...facts, stale: stale.length ? stale : undefined, ...(await coalescer.submit(records, ip, size, capturedAt)) };
 }
 
 /**
  * Creates the proxy handler. Options are checked here, so a missing key or origin list throws at start-up.
  * The handler never throws: every failure is an answer from the fixed table. `connect` opens a `shared.redis` URL
- * (idcapture/proxy passes it; the edge does not, so its Worker bundle holds no way to Redis).
+ * (idcapture/proxy passes it; the edge does not, so its Worker bundle holds no way to Redis). `captureTimes` replaces
+ * where capture times are kept (the edge's writer object: its durable storage), given `maxAgeDays` in ms.
  */
-export function createProxy(options: ProxyOptions, connect?: Connect): ProxyHandler {
-  const config = resolveOptions(options, connect);
+export function createProxy(options: ProxyOptions, connect?: Connect, captureTimes?: (maxAgeMs: number) => CaptureTimes): ProxyHandler {
+  const resolved = resolveOptions(options, connect);
+  const config = captureTimes ? { ...resolved, captureTimes: captureTimes(resolved.maxAgeMs) } : resolved;
   const coalescer = createCoalescer({ ...config, ...config.coalesce });
   const { serverCookie: cookie } = config;
   const methods = cookie ? 'POST, DELETE' : 'POST';
@@ -122,9 +131,9 @@ export function createProxy(options: ProxyOptions, connect?: Connect): ProxyHand
       response = withCookies(response, [set, reason == 'accepted' ? twinCookie(cookie, seen, vuids ?? []) : undefined]);
     }
     if (config.log) {
-      const { reason, attributes, records, removed, reduced, verified, invalids, scope, upstreamStatus, attempts } = result;
+      const { reason, attributes, records, removed, reduced, stale, verified, invalids, scope, upstreamStatus, attempts } = result;
       const shared = config.shared && (config.shared.down ? ('fallback' as const) : ('redis' as const));
-      const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, removed, reduced, verified, scope, upstreamStatus, attempts, shared };
+      const entry = { status: ANSWERS[reason].status, reason, latencyMs: Date.now() - started, attributes, records, removed, reduced, stale, verified, scope, upstreamStatus, attempts, shared };
       // The refused origin says what allowedOrigins lacks (a dev server's, say); cut, as any header may be long.
       if (reason == 'origin_not_allowed') Object.assign(entry, { origin: (origin ?? '(none)').slice(0, 100) });
       try {

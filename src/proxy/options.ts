@@ -10,6 +10,8 @@ import { createVerifier, type VerifyOptions } from './verify';
 import { optionChecks, optionNames } from '../options/checks';
 import { resolveServerCookie, type ServerCookieOptions } from './server-cookie';
 import { resolveShared, type Connect, type SharedOptions } from './shared/store';
+import { createMemoryCaptureTimes } from './newest-write';
+import { createSharedCaptureTimes } from './shared/capture-times';
 
 /** What the `log` hook receives for each request: never an email, a body, an IP or the key. */
 export interface LogEntry {
@@ -32,6 +34,11 @@ export interface LogEntry {
   reduced?: string[];
   /** Records that carried a valid identity token. */
   verified?: number;
+  /**
+   * Attribute names taken out of records because a write captured later had already been forwarded for the same
+   * identity (names only): the newest write wins by capture time, not arrival.
+   */
+  stale?: string[];
   /** Bad records in a refused batch. */
   invalidRecords?: number;
   /** Which budget refused a `rate_limited` request. */
@@ -127,7 +134,15 @@ export interface ProxyOptions {
    */
   verify?: VerifyOptions | false;
   /**
-   * Time of the in-memory budgets, the coalescing wait, the pace and the deadlines (`timeoutMs`), as
+   * Oldest record accepted, in days from its capture (the client's `age` on it, corrected for the browser's clock):
+   * an older one is refused as invalid (`record expired`), and the client drops it. Capture times are remembered this
+   * long to keep the newest write per attribute (see docs/links-and-order.md).
+   * @default 30
+   */
+  maxAgeDays?: number;
+  /**
+   * Time of the in-memory budgets, the coalescing wait, the pace and the deadlines (`timeoutMs`), and the proxy's
+   * receive time that capture times are reckoned from, as
    * `{ now(), sleep(ms, signal?) }`, for tests that move time themselves.
    * @default `Date.now` and `setTimeout`
    */
@@ -166,12 +181,17 @@ export const defaults = {
   trustProxyHeader: false,
   coalesce: coalesceDefaults,
   upstreamRps: 8,
+  maxAgeDays: 30,
   clock: systemClock,
   serverCookie: false,
 } as const;
 
 /** Every option's name: a misspelt one would otherwise leave its option at the default without a word. */
 export const proxyOptionNames = optionNames<ProxyOptions>()(defaults, ['apiKey', 'allowedOrigins', 'log', 'verify', 'shared']);
+
+/** Longest `maxAgeDays` (ten years): capture times are remembered this long. */
+const MAX_AGE_DAYS = 3650;
+const DAY_MS = 86_400_000;
 
 /** Most upstream requests per second a proxy may be told to start. */
 const MAX_UPSTREAM_RPS = 1000;
@@ -224,6 +244,8 @@ export function resolveOptions(options: ProxyOptions, connect?: Connect) {
   const clock = options.clock ?? defaults.clock;
   if (typeof clock?.now != 'function' || typeof clock.sleep != 'function') check.fail('clock', '{ now(), sleep(ms) }');
   const shared = resolveShared(options.shared, clock, connect);
+  const maxAgeMs = check.above('maxAgeDays', options.maxAgeDays ?? defaults.maxAgeDays, 0, MAX_AGE_DAYS) * DAY_MS;
+  const local = createMemoryCaptureTimes(clock, maxAgeMs);
   return {
     apiKey: options.apiKey,
     url: resolveUpstream(options.upstream ?? defaults.upstream),
@@ -240,6 +262,9 @@ export function resolveOptions(options: ProxyOptions, connect?: Connect) {
     trustProxyHeader: resolveTrustProxyHeader(options.trustProxyHeader ?? defaults.trustProxyHeader),
     coalesce: resolveCoalesce(options.coalesce ?? defaults.coalesce),
     upstreamRps: check.above('upstreamRps', options.upstreamRps ?? defaults.upstreamRps, 0, MAX_UPSTREAM_RPS),
+    maxAgeMs,
+    /** The newest capture time per identity and attribute: Redis with `shared` (this process's memory while it is down). */
+    captureTimes: shared ? createSharedCaptureTimes(shared, maxAgeMs, local) : local,
     clock,
     serverCookie: resolveServerCookie(options.serverCookie ?? defaults.serverCookie, 'idcapture/proxy'),
     shared,

@@ -9,8 +9,8 @@ import { createSharedPacer } from './shared/pacer';
 import type { SharedStore } from './shared/store';
 import { createTransport } from '../upstream/transport';
 import { createUpsertSender } from '../upstream/upsert-sender';
-import type { CheckedRecord } from '../profile/batch';
 import { answersOf, failureOf, type Forwarded } from './batch-answers';
+import { inCaptureOrder, type Captured } from './capture-order';
 
 /** The fetch the proxy calls; any function of this shape will do (tests, instrumentation). */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -72,20 +72,20 @@ export function createUpstream(options: UpstreamOptions) {
     /**
      * Sends the records of a batch of browser requests and resolves with each request's answer, in order, within
      * `timeoutMs`. A browser request is applied whole or not at all: a refused record withdraws its siblings from the
-     * resend.
+     * resend. Records go in capture order.
      */
-    async send(batch: readonly { records: readonly CheckedRecord[] }[]): Promise<Forwarded[]> {
+    async send(batch: readonly Captured[]): Promise<Forwarded[]> {
       const controller = new AbortController();
       const stopTimer = timer(options.clock, options.timeoutMs, () => controller.abort());
       let attempts = 0;
       try {
-        const groups = batch.flatMap((entry, n) => entry.records.map(() => n));
+        const { records, groups, given } = inCaptureOrder(batch);
         const call = { groups, onAttempt: () => attempts++ };
-        const upsert = sender.upsert(batch.flatMap((entry) => entry.records), controller.signal, call);
+        const upsert = sender.upsert(records, controller.signal, call);
         // What it yields after the deadline is released, not read.
         upsert.catch(() => {});
         const sent = await Promise.race([upsert, aborted(controller.signal)]);
-        return answersOf(batch, new Set(sent.invalids.map((r) => r.index)), attempts);
+        return answersOf(batch, new Set(sent.invalids.map((r) => given(r.index))), attempts);
       } catch (error) {
         return batch.map(() => failureOf(error, controller.signal.aborted, attempts));
       } finally {

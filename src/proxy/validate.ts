@@ -11,9 +11,10 @@ export interface Invalid {
 type Batch =
   /**
    * `removed`: the attribute names outside the allowlist that were taken out of the records, each named once.
-   * `tokens`: each record's identity token, by index (never forwarded).
+   * `tokens`: each record's identity token, by index (never forwarded). `ages`: each record's age in ms, by index (0
+   * for a record without one: captured as it was received; never forwarded).
    */
-  | { records: CheckedRecord[]; tokens: (string | undefined)[]; removed: string[] }
+  | { records: CheckedRecord[]; tokens: (string | undefined)[]; ages: number[]; removed: string[] }
   | { reason: 'invalid_json' | 'invalid_batch' | 'too_many_records' }
   | { reason: 'invalid_records'; invalids: Invalid[] };
 
@@ -27,7 +28,7 @@ const echo = (name: string) => (isFieldName(name) ? name : MALFORMED_NAME);
 
 /** A stray key is never echoed (it may be anything); a missing `attributes` reads as any other non-object. */
 function word({ field, reason }: RecordProblem): string {
-  if (reason == STRAY_KEY) return 'record has keys other than attributes and token';
+  if (reason == STRAY_KEY) return 'record has keys other than attributes, token and age';
   if (reason == MISSING) return 'attributes is not an object';
   return `${field} ${reason}`;
 }
@@ -48,12 +49,23 @@ function allowlist(allowed: ReadonlySet<string>) {
   };
 }
 
+/** What the proxy's batch step is given besides the body. */
+interface BatchLimits {
+  maxBatch: number;
+  allowed: ReadonlySet<string>;
+  /** Oldest a record may be (its `age`), in ms: `maxAgeDays`. */
+  maxAgeMs: number;
+}
+
+/** The message of a record captured longer ago than `maxAgeDays`: the client drops it, as any record named invalid. */
+export const EXPIRED = 'record expired: captured longer ago than this proxy accepts (maxAgeDays)';
+
 /**
  * An array of `{ attributes }` or one such object. Every bad record is reported (its first problem), so the client
  * can drop exactly those and resend the rest; the upstream body is built anew from the checked, allowed fields, never
  * passed through.
  */
-export function validateBatch(bytes: Uint8Array, maxBatch: number, allowed: ReadonlySet<string>): Batch {
+export function validateBatch(bytes: Uint8Array, { maxBatch, allowed, maxAgeMs }: BatchLimits): Batch {
   const batch = parseBatch(bytes, { maxRecords: maxBatch, tokens: true, checkAttributes: allowlist(allowed) });
   if ('refused' in batch) {
     const { refused } = batch;
@@ -63,9 +75,12 @@ export function validateBatch(bytes: Uint8Array, maxBatch: number, allowed: Read
     const first = batch.invalid.filter((problem, n, all) => n == 0 || all[n - 1].index != problem.index);
     return { reason: 'invalid_records', invalids: first.map((problem) => ({ event: problem.index, message: word(problem) })) };
   }
+  const expired = batch.ages.flatMap((age, event) => (age > maxAgeMs ? [{ event, message: EXPIRED }] : []));
+  if (expired.length) return { reason: 'invalid_records', invalids: expired };
   return {
     records: batch.records.map(({ attributes }) => ({ attributes })),
     tokens: batch.tokens,
+    ages: batch.ages,
     removed: [...new Set(batch.records.flatMap((record) => record.removed))],
   };
 }

@@ -57,24 +57,41 @@ describe('the answer policy', () => {
 });
 
 describe('batch fitting', () => {
-  it('takes the oldest records whose JSON array fits the bytes, and that array', () => {
-    const [taken, body] = fit(batch);
-    deepEqual(taken, batch);
-    deepEqual(JSON.parse(body), batch.map((r) => r.upsert));
-    const one = JSON.stringify(batch[0].upsert).length;
-    const [two, twoBody] = fit(batch, 2 + one * 2 + 2);
-    deepEqual(two, batch.slice(0, 2));
+  // Captured 1, 2 and 3 s before `now`: each goes with its age.
+  const aged = batch.map((r, i) => ({ ...r, at: now - 1000 * (i + 1) }));
+  const wire = (r) => ({ ...r.upsert, age: now - r.at });
+
+  it('takes the oldest records whose JSON array fits the bytes, and that array, each with its age', () => {
+    const [taken, body] = fit(aged, now);
+    deepEqual(taken, aged);
+    deepEqual(JSON.parse(body), [
+      { attributes: { email: 'r1@test.com' }, age: 1000 },
+      { attributes: { email: 'r2@test.com' }, age: 2000 },
+      { attributes: { email: 'r3@test.com' }, age: 3000 },
+    ]);
+    const one = JSON.stringify(wire(aged[0])).length;
+    const [two, twoBody] = fit(aged, now, 2 + one * 2 + 2);
+    deepEqual(two, aged.slice(0, 2));
     equal(new TextEncoder().encode(twoBody).length, one * 2 + 3);
   });
 
+  it('gives the age at the time it is asked for: a resend carries the time waited since', () => {
+    deepEqual(JSON.parse(fit(aged, now + 60_000)[1]).map((u) => u.age), [61_000, 62_000, 63_000]);
+  });
+
+  it('never gives an age below 0, as when the clock was set back after the capture', () => {
+    const ahead = [{ ...aged[0], at: now + 5000 }];
+    deepEqual(JSON.parse(fit(ahead, now)[1]), [{ attributes: { email: 'r1@test.com' }, age: 0 }]);
+  });
+
   it('always takes at least one record, even one larger than the bytes', () => {
-    deepEqual(fit(batch, 10)[0], [batch[0]]);
+    deepEqual(fit(aged, now, 10)[0], [aged[0]]);
   });
 
   it('counts bytes, not characters', () => {
-    const wide = [record(1, 'é'.repeat(10)), record(2)];
-    const characters = JSON.stringify(wide.map((r) => r.upsert)).length;
-    const [taken] = fit(wide, characters);
+    const wide = [{ ...record(1, 'é'.repeat(10)), at: now }, { ...record(2), at: now }];
+    const characters = JSON.stringify(wide.map(wire)).length;
+    const [taken] = fit(wide, now, characters);
     deepEqual(taken, [wide[0]], 'the ten é take ten bytes more than their characters: the second record no longer fits');
   });
 });

@@ -53,19 +53,40 @@ describe('durable queue', () => {
     deepEqual(emails(await storedRecords(endpoint)), sent);
   });
 
-  it('merges consecutive upserts with identical identifiers, later attributes winning', async () => {
+  it('replaces the newest record with an upsert that supersedes it: the same identifiers, and every attribute it has', async () => {
     const endpoint = uniqueEndpoint();
     const idc = createIdCapture({ endpoint });
     await idc.identify({ email: 'a@test.com' }, { first_name: 'Jo', city: 'Boston' });
-    await idc.identify({ email: 'A@Test.com' }, { first_name: 'Joanna', zip: '02101' });
+    const [first] = await storedRecords(endpoint);
+    await idc.identify({ email: 'A@Test.com' }, { first_name: 'Joanna', city: 'Cambridge', zip: '02139' });
     const records = await storedRecords(endpoint);
     equal(records.length, 1, 'one record:');
     deepEqual(records[0].upsert.attributes, {
-      vuid: idc.vuid, first_name: 'Joanna', city: 'Boston', email: 'a@test.com', zip: '02101',
+      vuid: idc.vuid, first_name: 'Joanna', city: 'Cambridge', zip: '02139', email: 'a@test.com',
     });
+    assert(records[0].id > first.id, 'a new id');
+    assert(records[0].at >= first.at, 'the capture time of the upsert that replaced it');
   });
 
-  it('never merges different identifiers, nor upserts that are not consecutive', async () => {
+  // Merged, Boston would be sent with the time of the zip's capture, as new as the zip: it could then undo a newer
+  // city written from another device.
+  it('keeps an upsert that lacks an attribute of the newest record as a record of its own, with its own capture time', async () => {
+    const endpoint = uniqueEndpoint();
+    const idc = createIdCapture({ endpoint });
+    await idc.identify({ email: 'a@test.com' }, { first_name: 'Jo', city: 'Boston' });
+    await idc.identify({ email: 'a@test.com' }, { zip: '02101' });
+    const records = await storedRecords(endpoint);
+    deepEqual(
+      records.map((r) => r.upsert.attributes),
+      [
+        { vuid: idc.vuid, first_name: 'Jo', city: 'Boston', email: 'a@test.com' },
+        { vuid: idc.vuid, zip: '02101', email: 'a@test.com' },
+      ],
+    );
+    assert(records[1].at >= records[0].at, 'each its own capture time');
+  });
+
+  it('never replaces a record with different identifiers, nor one that is not the newest', async () => {
     const endpoint = uniqueEndpoint();
     const idc = createIdCapture({ endpoint });
     await idc.identify({ email: 'a@test.com' }, { first_name: 'A' });
@@ -176,10 +197,10 @@ describe('adds made together', () => {
     }
   });
 
-  it('merge and keep at most maxQueueSize exactly as the same adds awaited one by one', async () => {
-    // The batch merges into the record stored before it, pushes out records stored before it and one of its own.
+  it('replace and keep at most maxQueueSize exactly as the same adds awaited one by one', async () => {
+    // The batch replaces the record stored before it, pushes out records stored before it and one of its own.
     const calls = [
-      [{ email: 'x2@test.com' }, { city: 'Paris' }],
+      [{ email: 'x2@test.com' }, { first_name: 'X', city: 'Paris' }],
       [{ email: 'y@test.com' }, { first_name: 'Y' }],
       [{ email: 'z@test.com' }],
       [{ email: 'w@test.com' }],
@@ -203,23 +224,25 @@ describe('adds made together', () => {
       ['x1@test.com', 'x2@test.com'],
       'pushed out, oldest first:',
     );
-    equal(batched.dropped[1][0].city, 'Paris', 'the merged record is the one pushed out:');
+    equal(batched.dropped[1][0].city, 'Paris', 'the record that replaced it is the one pushed out:');
   });
 
-  it('merge within the batch, later attributes winning, into one record', async () => {
+  it('within the batch, replace the record before only when they supersede it', async () => {
     const endpoint = uniqueEndpoint();
     const idc = createIdCapture({ endpoint });
     await Promise.all([
       idc.identify({ email: 'm@test.com' }, { first_name: 'Jo', city: 'Boston' }),
-      idc.identify({ email: 'm@test.com' }, { first_name: 'Joanna' }),
+      idc.identify({ email: 'm@test.com' }, { first_name: 'Joanna', city: 'Boston' }),
       idc.identify({ email: 'm@test.com' }, { zip: '02101' }),
+      idc.identify({ email: 'm@test.com' }, { zip: '02102' }),
       idc.identify({ email: 'n@test.com' }),
     ]);
     const records = await storedRecords(endpoint);
     deepEqual(
       records.map((r) => r.upsert.attributes),
       [
-        { vuid: idc.vuid, first_name: 'Joanna', city: 'Boston', email: 'm@test.com', zip: '02101' },
+        { vuid: idc.vuid, first_name: 'Joanna', city: 'Boston', email: 'm@test.com' },
+        { vuid: idc.vuid, zip: '02102', email: 'm@test.com' },
         { vuid: idc.vuid, email: 'n@test.com' },
       ],
     );
@@ -299,7 +322,7 @@ describe('memory fallback', () => {
     }
   });
 
-  it('takes a burst in memory too: in order, merged and kept within maxQueueSize', async () => {
+  it('takes a burst in memory too: in order, replaced and kept within maxQueueSize', async () => {
     const original = Object.getOwnPropertyDescriptor(window, 'indexedDB');
     Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true });
     try {
@@ -316,7 +339,7 @@ describe('memory fallback', () => {
         pending = (await idc.flush()).pending;
       });
       deepEqual(queued, ['a@test.com', 'a@test.com', 'b@test.com', 'c@test.com', 'd@test.com']);
-      deepEqual(dropped, ['a@test.com'], 'the merged a, pushed out by d:');
+      deepEqual(dropped, ['a@test.com'], 'the second a, which replaced the first, pushed out by d:');
       equal(pending, 3, 'held in memory:');
     } finally {
       Object.defineProperty(window, 'indexedDB', original);

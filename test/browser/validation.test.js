@@ -123,6 +123,11 @@ describe('createIdCapture options', () => {
     [{ endpoint: '/x', maxQueueSize: 0 }, RangeError, 'maxQueueSize'],
     [{ endpoint: '/x', maxQueueSize: NaN }, RangeError, 'maxQueueSize'],
     [{ endpoint: '/x', cookie: { maxAgeDays: -1 } }, RangeError, 'cookie.maxAgeDays'],
+    [{ endpoint: '/x', maxAgeDays: 0 }, RangeError, 'option maxAgeDays must be a number above 0'],
+    [{ endpoint: '/x', maxAgeDays: -30 }, RangeError, 'option maxAgeDays'],
+    [{ endpoint: '/x', maxAgeDays: Infinity }, RangeError, 'option maxAgeDays'],
+    [{ endpoint: '/x', maxAgeDays: NaN }, RangeError, 'option maxAgeDays'],
+    [{ endpoint: '/x', maxAgeDays: '30' }, RangeError, 'option maxAgeDays'],
     [{ endpoint: '/x', cookie: { name: 'a;b' } }, TypeError, 'cookie.name'],
   ];
   for (const [options, type, name] of bad) {
@@ -186,6 +191,7 @@ describe('createIdCapture options', () => {
       flushInterval: 1000,
       fetch: (input, init) => fetch(input, init),
       maxQueueSize: 10,
+      maxAgeDays: 7,
       cookie: false,
       debug: false,
     });

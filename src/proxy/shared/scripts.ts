@@ -53,3 +53,45 @@ if cost > 0 then
 end
 return {1, 0}
 `);
+
+/**
+ * Newest write wins, for one record: KEYS one hash per identity (attribute → `capture ms:value digest`), ARGV the
+ * record's capture ms, the keys' lifetime in ms (`maxAgeDays`: an older record is refused, so an older time can never
+ * win), then each attribute's name and value digest. Answers the names whose newest write, under any identity, was
+ * captured later with another value; records the others under every identity.
+ */
+export const NEWEST = script(`
+local at = tonumber(ARGV[1])
+local names, prints = {}, {}
+for i = 3, #ARGV, 2 do
+  names[#names + 1] = ARGV[i]
+  prints[#prints + 1] = ARGV[i + 1]
+end
+local newest, newestPrint = {}, {}
+for _, key in ipairs(KEYS) do
+  local known = redis.call('HMGET', key, unpack(names))
+  for i = 1, #names do
+    if known[i] then
+      local t, p = string.match(known[i], '^([^:]+):(.*)$')
+      t = tonumber(t)
+      if not newest[i] or t > newest[i] then newest[i], newestPrint[i] = t, p end
+    end
+  end
+end
+local older, fields = {}, {}
+for i = 1, #names do
+  if newest[i] and newest[i] > at and newestPrint[i] ~= prints[i] then
+    older[#older + 1] = names[i]
+  else
+    fields[#fields + 1] = names[i]
+    fields[#fields + 1] = string.format('%d', math.max(at, newest[i] or at)) .. ':' .. prints[i]
+  end
+end
+if #fields > 0 then
+  for _, key in ipairs(KEYS) do
+    redis.call('HSET', key, unpack(fields))
+    redis.call('PEXPIRE', key, ARGV[2])
+  end
+end
+return older
+`);

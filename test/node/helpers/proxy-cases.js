@@ -69,6 +69,12 @@ export const cases = [
   { name: 'a long disallowed name is not echoed', ...post([record({ ['x'.repeat(200)]: 'v' })]), status: 202, upstream: 1, removed: ['<not lower snake_case>'] },
   { name: 'a disallowed name that is no field name (an email, a line break) is never echoed', ...post([record({ 'jane.doe@example.com': 'v', 'line\nforged': 'v', favourite_colour: 'red' })]), status: 202, upstream: 1, removed: ['<not lower snake_case>', 'favourite_colour'] },
   { name: 'a record key besides attributes is refused', ...post([{ ...record({}), identifiers: {} }]), status: 400, reason: 'invalid_records', invalids: [0] },
+  // Issue 26: a record's age (ms since its capture, on the browser's clock) is read, never forwarded.
+  { name: 'a record with an age is accepted', ...post([{ ...record({ city: 'Oslo' }), age: 60_000 }, { ...record({}), age: 0 }]), status: 202, upstream: 1 },
+  { name: 'a negative age is refused', ...post([record({}), { ...record({}), age: -1 }]), status: 400, reason: 'invalid_records', invalids: [1] },
+  { name: 'an age that is not a whole number is refused', ...post([{ ...record({}), age: 1.5 }, { ...record({}), age: '5' }, { ...record({}), age: null }]), status: 400, reason: 'invalid_records', invalids: [0, 1, 2] },
+  { name: 'an absurd age is refused', ...post([{ ...record({}), age: 1e300 }]), status: 400, reason: 'invalid_records', invalids: [0] },
+  { name: 'a record captured longer ago than maxAgeDays (30) is refused as expired', ...post([{ ...record({}), age: 30 * 86_400_000 + 1 }, { ...record({}), age: 30 * 86_400_000 }]), status: 400, reason: 'invalid_records', invalids: [0] },
   {
     name: 'only the bad records of a batch are named',
     ...post([record({}), record({ email: 'bad' }), record({ city: 'Oslo' }), 'x', record({})]),
