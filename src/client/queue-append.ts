@@ -14,9 +14,10 @@ const identifiersOf = ({ attributes, token }: Upsert) =>
   JSON.stringify([token, Object.keys(attributes).filter(isIdentifier).sort().map((k) => [k, attributes[k]])]);
 
 /**
- * Whether `upsert` supersedes `last`: the same identifiers and token, and every attribute `last` has. Only then may it
- * take `last`'s place: each value it carries was captured at its own time, while a merge of fewer attributes would
- * send `last`'s older values as if captured now, and undo a newer write of them from another device.
+ * Whether `upsert` supersedes `last`: the same identifiers and token, and every attribute `last` has. Only then (and
+ * when it was captured no earlier) may it take `last`'s place: each value it carries was captured at its own time,
+ * while a merge of fewer attributes would send `last`'s older values as if captured now, and undo a newer write of
+ * them from another device. An older capture can arrive last (one held for consent, or left unstored by a page).
  */
 const supersedes = (upsert: Upsert, last: Upsert) =>
   identifiersOf(last) == identifiersOf(upsert) && Object.keys(last.attributes).every((k) => k in upsert.attributes);
@@ -31,7 +32,7 @@ const supersedes = (upsert: Upsert, last: Upsert) =>
 export function appendAll(calls: AddCall[], queue: QueueRecord[], unread: number, seq: number): Added[] {
   return calls.map(({ upsert, max, at }) => {
     const last = queue[queue.length - 1];
-    const replaced = last && supersedes(upsert, last.upsert) ? queue.pop()!.id : undefined;
+    const replaced = last && at >= last.at && supersedes(upsert, last.upsert) ? queue.pop()!.id : undefined;
     // Ids only grow, even when the queue empties: an acknowledgement that arrives late (an unload hand-off, another
     // tab) must never match a newer record. A record that replaces another takes a new id for the same reason.
     const record = { id: ++seq, upsert, at };

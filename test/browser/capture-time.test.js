@@ -251,6 +251,17 @@ describe('replacing a queued upsert', () => {
     ]);
   });
 
+  // One held for consent, or left unstored by a page, reaches the queue after what was captured since.
+  it('never puts an older capture in the place of a newer one, even with the same attributes', async () => {
+    const now = Date.now();
+    const { idc, endpoint, release, posts } = await client(manualClock(now));
+    await pageAt(endpoint, now - 1000, (page) => page.identify({ email: 'cy@test.com' }, { city: 'Cambridge' }));
+    await pageAt(endpoint, now - 7 * DAY, (page) => page.identify({ email: 'cy@test.com' }, { city: 'Boston' }));
+    release();
+    deepEqual(await idc.flush(), { sent: 2, pending: 0, dropped: 0 });
+    deepEqual(posts.map((p) => p.records.map((r) => [r.attributes.city, r.age])), [[['Cambridge', 1000], ['Boston', 7 * DAY]]]);
+  });
+
   it('sends one that supersedes it in its place, with its own age', async () => {
     const now = Date.now();
     const { idc, endpoint, release, posts } = await client(manualClock(now));
