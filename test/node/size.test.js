@@ -20,9 +20,10 @@ import terser from '@rollup/plugin-terser';
 // All five measure 384 B together.
 // Issue 26's stale writes, 139 B: each record goes with its age since capture (capture time taken as an upsert is made,
 // kept by held and unstored captures), upserts older than maxAgeDays are dropped unsent ('expired'), and an upsert
-// replaces a queued one only when it supersedes it.
+// replaces a queued one only when it supersedes it. 5 B more: and only when it was captured no earlier (an upsert held
+// for consent, or left unstored by a page, reaches the queue after newer ones).
 const BUDGET = 8192;
-const CEILING = BUDGET - 1200 + 384 + 139;
+const CEILING = BUDGET - 1200 + 384 + 139 + 5;
 const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const read = (file) => readFileSync(new URL(`../../dist/${file}`, import.meta.url), 'utf8');
 
