@@ -24,12 +24,12 @@ type Entry = Record<string, [number, string]>;
 
 export function createStorageCaptureTimes(storage: DurableStorage, now: () => number, maxAgeMs: number): CaptureTimes & { sweep(): Promise<number> } {
   let last: Promise<unknown> = Promise.resolve();
-  async function older(identities: readonly string[], written: readonly Written[], at: number) {
+  async function older(identities: readonly string[], written: readonly Written[], at: number, keep: boolean) {
     const keys = await Promise.all(identities.map(async (identity) => PREFIX + (await identityDigest(identity))));
     const stored = await storage.get<Entry>(keys);
     const known = keys.map((key) => new Map(Object.entries(stored.get(key) ?? {}).map(([name, [t, print]]) => [name, { at: t, print } as Known])));
     const decided = decide(known, written, at);
-    if (decided.kept.length) {
+    if (keep && decided.kept.length) {
       // A time older than maxAgeDays can never win again (no older record is accepted): dropped as the entry is written.
       const since = now() - maxAgeMs;
       const entries = known.map((times, n) => {
@@ -54,7 +54,7 @@ export function createStorageCaptureTimes(storage: DurableStorage, now: () => nu
     return run;
   };
   return {
-    older: (identities, written, at) => serial(() => older(identities, written, at)),
+    older: (identities, written, at, keep) => serial(() => older(identities, written, at, keep)),
     /**
      * Deletes the entries of identities with no write in `maxAgeDays` (the object's alarm), and plans the next sweep
      * while any are left: an entry outlives its last write by at most twice `maxAgeDays`. Resolves how many are left.

@@ -66,9 +66,12 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
   if (!('records' in batch)) return (await pay(1), batch);
   const { removed } = batch;
   // 6, continued. Identity: signed records checked against their token, the others reduced by the policy.
-  const checked = config.verify ? await config.verify(batch.records, batch.tokens) : { records: batch.records, reduced: [], verified: undefined };
+  // Without a check (`verify: false`) every record is trusted, as the site chose.
+  const checked = config.verify
+    ? await config.verify(batch.records, batch.tokens)
+    : { records: batch.records, reduced: [], verified: undefined, trusted: batch.records.map(() => true) };
   if (!('records' in checked)) return (await pay(1), checked);
-  const { records, reduced, verified } = checked;
+  const { records, reduced, verified, trusted } = checked;
   const facts = {
     attributes: [...new Set(records.flatMap((r) => Object.keys(r.attributes)))],
     records: records.length,
@@ -96,7 +99,7 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
   }
   // 7. Newest write wins: last, so only what will be forwarded records its capture time.
   const capturedAt = batch.ages.map((age) => receivedAt - age);
-  const stale = await keepNewest(records, capturedAt, config.captureTimes);
+  const stale = await keepNewest(records, capturedAt, trusted, config.captureTimes);
   // 8. Forward the validated records (the upstream body is rebuilt from them), and map the upstream's answer.
   const size = bytes instanceof Uint8Array ? bytes.byteLength : undefined;
   return { ...facts, stale: stale.length ? stale : undefined, ...(await coalescer.submit(records, ip, size, capturedAt)) };

@@ -23,9 +23,9 @@ export interface CaptureTimes {
    * under any of `identities` (captured later, with another value); the others are recorded at `at` (ms on the
    * proxy's clock) under every identity. The same value is never older: a resend's capture time, reckoned again from
    * its age on arrival, moves by the network's delay. Since the order is by capture time, the order of calls does not
-   * matter.
+   * matter. With `keep` false nothing is recorded: the record is only checked.
    */
-  older(identities: readonly string[], written: readonly Written[], at: number): Promise<string[]>;
+  older(identities: readonly string[], written: readonly Written[], at: number, keep: boolean): Promise<string[]>;
 }
 
 /**
@@ -86,10 +86,11 @@ export function createMemoryCaptureTimes(clock: Clock, maxAgeMs: number, maxIden
   /** Per identity, per attribute, the newest write; in order of last write, the least recent first. */
   const identities = new Map<string, Map<string, Known>>();
   return {
-    async older(keys, written, at) {
+    async older(keys, written, at, keep) {
       const since = clock.now() - maxAgeMs;
       const known = keys.map((key) => identities.get(key) ?? new Map<string, Known>());
       const { older, kept } = decide(known, written, at);
+      if (!keep || !kept.length) return older;
       keys.forEach((key, n) => {
         const times = known[n];
         for (const [name, entry] of times) if (entry.at < since) times.delete(name);
@@ -108,10 +109,11 @@ export function createMemoryCaptureTimes(clock: Clock, maxAgeMs: number, maxIden
 
 /**
  * Takes out of each record the attributes a later capture has already written, differently, for one of its
- * identities, and records the capture times of the rest (`capturedAt`, by index). Resolves the names taken out, each
- * once.
+ * identities, and records the capture times of the rest (`capturedAt`, by index) for the `trusted` records only: a
+ * record no token vouched for may name anyone's email, so it is held back by the customer's own writes and never
+ * holds them back. Resolves the names taken out, each once.
  */
-export async function keepNewest(records: CheckedRecord[], capturedAt: readonly number[], times: CaptureTimes): Promise<string[]> {
+export async function keepNewest(records: CheckedRecord[], capturedAt: readonly number[], trusted: readonly boolean[], times: CaptureTimes): Promise<string[]> {
   const taken = await Promise.all(
     records.map(async (record, n) => {
       const { attributes } = record;
@@ -120,7 +122,7 @@ export async function keepNewest(records: CheckedRecord[], capturedAt: readonly 
         .map((name) => ({ name, print: printOf(attributes[name]) }));
       const keys = identityKeys([record]);
       if (!written.length || !keys.length) return [];
-      const older = await times.older(keys, written, capturedAt[n]);
+      const older = await times.older(keys, written, capturedAt[n], trusted[n]);
       for (const name of older) delete attributes[name];
       return older;
     }),

@@ -54,7 +54,8 @@ export interface VerifyOptions {
 
 /** The result for a batch: records to forward, or the records refused for their token. */
 export type Checked =
-  | { records: CheckedRecord[]; reduced: string[]; verified: number }
+  /** `trusted`, by record: whether a valid token vouched for it. */
+  | { records: CheckedRecord[]; reduced: string[]; verified: number; trusted: boolean[] }
   | { reason: 'invalid_records'; invalids: Invalid[] };
 
 type Verifier = (records: CheckedRecord[], tokens: (string | undefined)[]) => Promise<Checked>;
@@ -108,11 +109,13 @@ export function createVerifier(options: VerifyOptions | false | undefined, allow
     const invalids: Invalid[] = [];
     const reduced = new Set<string>();
     const out: CheckedRecord[] = [];
+    const trusted: boolean[] = [];
     let verified = 0;
     for (const [event, record] of records.entries()) {
       const token = tokens[event];
       let result: CheckedRecord | string;
-      if (token === undefined || !key) {
+      const vouching = token !== undefined && !!key;
+      if (!vouching) {
         result = unverified ? reduce(record, unverified, reduced) : 'needs an identity token';
       } else {
         let identity = seen.get(token);
@@ -121,9 +124,12 @@ export function createVerifier(options: VerifyOptions | false | undefined, allow
         if (typeof result != 'string') verified++;
       }
       if (typeof result == 'string') invalids.push({ event, message: result });
-      else out.push(result);
+      else {
+        out.push(result);
+        trusted.push(vouching);
+      }
     }
-    return invalids.length ? { reason: 'invalid_records', invalids } : { records: out, reduced: [...reduced], verified };
+    return invalids.length ? { reason: 'invalid_records', invalids } : { records: out, reduced: [...reduced], verified, trusted };
   };
 }
 

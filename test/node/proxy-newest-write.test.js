@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { createProxy } from '../../dist/proxy.js';
+import { signIdentity } from '../../dist/server.js';
 import { useEmulator } from './helpers/emulator.js';
 import { ORIGIN, PATH } from './helpers/proxy-cases.js';
 import { jumpClock, manualClock } from './helpers/clocks.js';
@@ -120,6 +121,24 @@ test('a write captured later than the one known wins even when it arrives first;
   const resent = await send(handle, [{ ...laptop, age: 900 }]);
   assert.equal(resent.body.detail, undefined, 'nothing taken out of a resend');
   assert.equal(profileOf(address).street1, '2 Laptop Road');
+});
+
+// Anyone may send an unverified record naming the customer's email, as often as the budgets let them: were its time
+// recorded, fresh junk would hold back every signed write the customer's own devices had queued.
+test("an unverified record's capture time never holds back a signed record; a signed one holds back an older unverified one", async () => {
+  const secret = 's'.repeat(32);
+  const handle = proxy({ verify: { secret } });
+  const address = email();
+  const token = await signIdentity({ email: address, vuid: PHONE, expiresIn: 3600 }, { secret });
+  const forged = await send(handle, [{ attributes: { email: address, first_name: 'Mallory' }, age: 0 }]);
+  assert.equal(forged.status, 202);
+  const signed = await send(handle, [{ attributes: { vuid: PHONE, email: address, first_name: 'Pat' }, token, age: HOUR }]);
+  assert.equal(signed.status, 202);
+  assert.equal(signed.body.detail, undefined, 'nothing taken out of the signed record');
+  assert.equal(profileOf(address).first_name, 'Pat');
+  const older = await send(handle, [{ attributes: { email: address, first_name: 'Mallory' }, age: 2 * HOUR }]);
+  assert.deepEqual(older.body.detail.stale, ['first_name'], 'the signed write is newer:');
+  assert.equal(profileOf(address).first_name, 'Pat');
 });
 
 test("the newest write is known under every identity the record names: the laptop's vuid alone, then the email", async () => {

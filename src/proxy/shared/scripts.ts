@@ -57,8 +57,9 @@ return {1, 0}
 /**
  * Newest write wins, for one record: KEYS one hash per identity (attribute → `capture ms:value digest`), ARGV the
  * record's capture ms, the keys' lifetime in ms (`maxAgeDays`: an older record is refused, so an older time can never
- * win), then each attribute's name and value digest. Answers the names whose newest write, under any identity, was
- * captured later with another value; records the others under every identity.
+ * win; 0 checks the record without recording anything), then each attribute's name and value digest. Answers the
+ * names whose newest write, under any identity, was captured later with another value; records the others under
+ * every identity.
  */
 export const NEWEST = script(`
 local at = tonumber(ARGV[1])
@@ -87,7 +88,7 @@ for i = 1, #names do
     fields[#fields + 1] = string.format('%d', math.max(at, newest[i] or at)) .. ':' .. prints[i]
   end
 end
-if #fields > 0 then
+if #fields > 0 and ARGV[2] ~= '0' then
   for _, key in ipairs(KEYS) do
     redis.call('HSET', key, unpack(fields))
     redis.call('PEXPIRE', key, ARGV[2])
