@@ -1,6 +1,6 @@
 /**
  * Capture times in Redis, so every process keeps the newest write per identity and attribute: one `NEWEST` call per
- * record, under digests of the identities (no email or phone number is written to Redis). While Redis is down this
+ * record, under digests of the identities (no email or phone number is written to Redis in the clear). While Redis is down this
  * process's memory answers instead, knowing only what this process forwarded meanwhile.
  */
 import { identityDigest, type CaptureTimes } from '../newest-write';
