@@ -49,8 +49,11 @@ function start(role, args = [], execArgv = []) {
 
 const stats = async (upstream) => (await fetch(`${upstream.url.replace(/\/v3$/, '')}/__emulator/stats`)).json();
 
-/** BROWSERS loops, each sending its next request when the last is answered, for SECONDS. */
-async function load(url) {
+/**
+ * BROWSERS loops, each sending its next request when the last is answered, for SECONDS. `snapshot()` is called when
+ * they stop sending: what it returns, and the seconds from the start to its answer, are the `window`'s.
+ */
+async function load(url, snapshot) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: BROWSERS });
   const latencies = [];
   const statuses = {};
@@ -80,12 +83,13 @@ async function load(url) {
     }
   };
   const t0 = performance.now();
+  const window = new Promise((resolve) => setTimeout(async () => resolve({ taken: await snapshot(), seconds: (performance.now() - t0) / 1000 }), SECONDS * 1000));
   await Promise.all(Array.from({ length: BROWSERS }, (_, b) => browser(b)));
   const elapsed = (performance.now() - t0) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  return { accepted, elapsed, statuses, p50: at(0.5), p99: at(0.99) };
+  return { accepted, elapsed, statuses, p50: at(0.5), p99: at(0.99), window: await window };
 }
 
 /** Each variant's options, and the pace it is configured to (`upstreamRps`) when coalescing: its ceiling in profiles/s. */
@@ -106,7 +110,7 @@ export async function bench() {
     const proxy = await start('proxy', [upstream.url, JSON.stringify(options)], prof);
     try {
       const cpuBefore = await proxy.cpuMs();
-      const result = await load(`${proxy.url}${PATH}`);
+      const result = await load(`${proxy.url}${PATH}`, () => stats(upstream));
       const busy = (await proxy.cpuMs()) - cpuBefore;
       const upstreamStats = await stats(upstream);
       const s = result.statuses;
@@ -114,8 +118,12 @@ export async function bench() {
       const sent = upstreamStats.requests[202] ?? 0;
       rows.push({ name: `${name}: profiles/s applied by the emulator (${BROWSERS} browsers, ${SECONDS} s)`, value: Math.round(applied), unit: 'profiles/s' });
       if (upstreamRps) {
+        // While the browsers send: after they stop, the last batches drain what is left, part-full by construction,
+        // which says nothing of what the pace can carry (the row above counts them, over the whole run).
+        const { taken, seconds } = result.window;
+        const sending = taken.recordsApplied / seconds;
         const ceiling = upstreamRps * PER_REQUEST;
-        rows.push({ name: `${name}: applied ÷ the configured ceiling (upstreamRps × ${PER_REQUEST})`, value: Math.round(applied), unit: 'profiles/s', reference: 'configured ceiling', referenceValue: ceiling, ratio: applied / ceiling });
+        rows.push({ name: `${name}: applied while the browsers send ÷ the configured ceiling (upstreamRps × ${PER_REQUEST})`, value: Math.round(sending), unit: 'profiles/s', reference: 'configured ceiling', referenceValue: ceiling, ratio: sending / ceiling });
       }
       rows.push(
         { name: `${name}: browser latency p50 / p99`, value: `${Math.round(result.p50)} / ${Math.round(result.p99)}`, unit: 'ms' },
