@@ -151,6 +151,27 @@ for (const [bridge, wrap] of Object.entries(bridges)) describe(`bodies on the so
     assert.deepEqual(statuses, [202, 403, 202]);
     assert.equal(connections, 1);
   });
+
+  test('a body still arriving at bodyTimeoutMs has its connection destroyed; the server answers the next request', async () => {
+    const slowBase = await serve(wrap(proxy()), { bodyTimeoutMs: 200 });
+    const { port } = new URL(slowBase);
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    const closed = once(socket, 'close');
+    let answer = '';
+    socket.on('data', (d) => (answer += d));
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nOrigin: ${ORIGIN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[`);
+    // A byte every 50 ms: never idle, never done; only the deadline ends it.
+    const trickle = setInterval(() => socket.writable && socket.write(' '), 50);
+    try {
+      await closed;
+    } finally {
+      clearInterval(trickle);
+    }
+    assert.equal(answer, '', 'no answer: the connection was destroyed');
+    const response = await fetch(`${slowBase}${PATH}`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: valid });
+    assert.equal((await watch.response(response)).status, 202);
+  });
 });
 
 describe('the client IP', () => {
