@@ -171,19 +171,19 @@ export async function bench() {
     servers.push(echo, open);
     const hono = await import('@hono/node-server').then(() => start('proxyHono', upstream.url), () => undefined);
     if (hono) servers.push(hono);
-    const opened = { echo: echo.url, ours: `${open.url}${PATH}`, ...(hono && { hono: `${hono.url}${PATH}` }) };
-    for (const url of Object.values(opened)) await autocannon({ url, method: 'POST', connections: 2, amount: count(200, 10), headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: TWO });
+    const openUrls = { echo: echo.url, ours: `${open.url}${PATH}`, ...(hono && { hono: `${hono.url}${PATH}` }) };
+    for (const url of Object.values(openUrls)) await autocannon({ url, method: 'POST', connections: 2, amount: count(200, 10), headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: TWO });
     // Many connections: a coalescing proxy answers when the upstream has applied the batch (a wait of up to maxWaitMs
     // plus the upstream call), so a few connections would measure that wait, not what the proxy can do.
-    const floor = await load(opened.echo, { body: TWO, connections: OPEN_CONNECTIONS });
-    const mine = await load(opened.ours, { body: TWO, connections: OPEN_CONNECTIONS });
+    const floor = await load(openUrls.echo, { body: TWO, connections: OPEN_CONNECTIONS });
+    const opened = await load(openUrls.ours, { body: TWO, connections: OPEN_CONNECTIONS });
     const through = `two-record requests/s (${OPEN_CONNECTIONS} connections, ${SECONDS} s)`;
-    rows.push({ name: `proxy, pace opened (upstreamRps 1000): ${through}`, value: mine.rps, unit: 'req/s', reference: 'bare node:http JSON echo', referenceValue: floor.rps, ratio: mine.rps / floor.rps });
+    rows.push({ name: `proxy, pace opened (upstreamRps 1000): ${through}`, value: opened.rps, unit: 'req/s', reference: 'bare node:http JSON echo', referenceValue: floor.rps, ratio: opened.rps / floor.rps });
     if (hono) {
-      const theirs = await load(opened.hono, { body: TWO, connections: OPEN_CONNECTIONS });
+      const theirs = await load(openUrls.hono, { body: TWO, connections: OPEN_CONNECTIONS });
       rows.push(
         { name: `the same proxy on @hono/node-server's getRequestListener: ${through}`, value: theirs.rps, unit: 'req/s', reference: 'bare node:http JSON echo', referenceValue: floor.rps, ratio: theirs.rps / floor.rps },
-        { name: 'proxy, pace opened: our Node bridge vs Hono\'s', value: mine.rps, unit: 'req/s', reference: "@hono/node-server's getRequestListener", referenceValue: theirs.rps, ratio: mine.rps / theirs.rps },
+        { name: 'proxy, pace opened: our Node bridge vs Hono\'s', value: opened.rps, unit: 'req/s', reference: "@hono/node-server's getRequestListener", referenceValue: theirs.rps, ratio: opened.rps / theirs.rps },
       );
     } else rows.push({ name: "the same proxy on @hono/node-server's getRequestListener", value: 'not measured', unit: '', reference: '@hono/node-server is not installed' });
     const refused = await load(`${proxy.url}${PATH}`, { headers: { origin: 'https://evil.example' }, expect: 403 });
