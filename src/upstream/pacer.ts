@@ -25,7 +25,7 @@ export function createPacer(requestsPerSecond: number, clock: Clock): Pacer {
   // edge of a second on the upstream's side of the clock.
   const interval = 1000 / requestsPerSecond;
   // Slots stay on their grid: a request that takes its slot a little late (a timer's granularity, a busy event loop,
-  // the work before it leaves) does not push every later slot back by as much, which cost the proxy 5–10% of its
+  // the work before it leaves) does not push every later slot back by as much, which cost the proxy 2–5% of its
   // pace under load. Later than that, the grid starts again from now. So two requests are never closer than
   // (1 − LATE_SLACK) intervals, and never more than `requestsPerSecond` leave on average.
   const slack = interval * LATE_SLACK;
