@@ -7,14 +7,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** What the adapter knows about a request beyond the request itself. */
-interface NodeContext {
+export interface NodeContext {
   /** The socket's peer address (IPv4 without its `::ffff:` prefix). */
   clientIp?: string;
 }
 
 type NodeHandler = (request: Request, ctx: NodeContext) => Promise<Response>;
 
-interface NodeAdapterOptions {
+export interface NodeAdapterOptions {
   /**
    * A lower-case client IP header a trusted front proxy sets: the client IP is taken from it (for `x-forwarded-for`,
    * its last entry, the one the front proxy added). Every client IP header is removed from the request either way.
@@ -37,13 +37,13 @@ interface NodeAdapterOptions {
  * Client IP headers: only a front proxy we trust may set one, and the adapter reads that one itself, so none is passed
  * on: a handler told to trust one of them can never read a client's own (issue 22).
  */
-const SPOOFABLE = ['cf-connecting-ip', 'x-real-ip', 'x-forwarded-for', 'forwarded'];
+export const SPOOFABLE = ['cf-connecting-ip', 'x-real-ip', 'x-forwarded-for', 'forwarded'];
 
 /** Node reports IPv4 clients of a dual-stack socket as `::ffff:1.2.3.4`; one client should have one key. */
 const plainIp = (address: string | undefined) => address?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
 
 /** The trusted header's address (the last of a list: the entry our own front proxy added), else the socket's. */
-function clientIp(req: IncomingMessage, trustedHeader: string | undefined) {
+export function clientIp(req: IncomingMessage, trustedHeader: string | undefined) {
   const given = trustedHeader && req.headers[trustedHeader];
   const value = (Array.isArray(given) ? given.join(',') : given)?.split(',').pop()?.trim();
   return value || plainIp(req.socket.remoteAddress);
@@ -109,6 +109,32 @@ function settleUnread(req: IncomingMessage, options: NodeAdapterOptions) {
   req.once('close', () => clearTimeout(timer));
 }
 
+/**
+ * Writes a whole answer, with a length instead of chunked encoding (answers are small; never on a 204 or 304). An
+ * answer given before the body was read whole drains the rest, or closes the connection when the body declares more
+ * than `drainMaxBytes` (or nothing).
+ */
+export function writeAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  answer: { status: number; headers: Record<string, string | string[]>; body: Uint8Array | string | null },
+  options: NodeAdapterOptions,
+) {
+  const { status, body } = answer;
+  const unread = !req.complete;
+  const declared = Number(req.headers['content-length']);
+  if (unread && options.drainMaxBytes != Infinity && !(declared <= options.drainMaxBytes)) res.setHeader('connection', 'close');
+  if (status != 204 && status != 304) res.setHeader('content-length', typeof body == 'string' ? Buffer.byteLength(body) : (body?.byteLength ?? 0));
+  res.writeHead(status, answer.headers).end(body ?? undefined);
+  if (unread) settleUnread(req, options);
+}
+
+/** The answer when the handler failed (it should never). */
+export function failed(res: ServerResponse) {
+  if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify({ message: 'Internal Server Error' }));
+}
+
 /** Turns a Fetch-API handler into a `node:http` request listener. */
 export function nodeListener(handle: NodeHandler, options: NodeAdapterOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
@@ -129,17 +155,8 @@ export function nodeListener(handle: NodeHandler, options: NodeAdapterOptions) {
       // `Response.error()`: the handler wants the connection dropped without an answer.
       if (response.type == 'error') return void req.socket.destroy();
       const body = new Uint8Array(await response.arrayBuffer());
-      const unread = !req.complete;
-      const declared = Number(req.headers['content-length']);
-      if (unread && options.drainMaxBytes != Infinity && !(declared <= options.drainMaxBytes)) res.setHeader('connection', 'close');
-      // Answers are small and whole: a length instead of chunked encoding (never on a 204, which has no body).
-      if (response.status != 204 && response.status != 304) res.setHeader('content-length', body.byteLength);
-      res.writeHead(response.status, Object.fromEntries(response.headers)).end(body);
-      if (unread) settleUnread(req, options);
+      writeAnswer(req, res, { status: response.status, headers: Object.fromEntries(response.headers), body }, options);
     };
-    answer().catch(() => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify({ message: 'Internal Server Error' }));
-    });
+    answer().catch(() => failed(res));
   };
 }

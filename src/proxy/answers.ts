@@ -1,5 +1,6 @@
 /** Every answer the proxy gives, in one place: reason code → status, title and fixed message. */
 import { corsHeaders, preflightHeaders } from './cors';
+import type { PlainAnswer } from '../http/plain';
 import type { Invalid } from './validate';
 
 /**
@@ -49,13 +50,13 @@ const REMOVED = 'Attributes not in allowedAttributes were removed from the recor
 const REDUCED = 'Records without a valid identity token were reduced to what unverified records may set; the rest was forwarded.';
 const STALE = 'Attributes captured before a newer write of the same profile were removed (the newest write wins); the rest was forwarded.';
 
-/** Builds the response for `outcome`. `origin` is the allowed origin to echo, or null for none. */
-export function respond({ reason, retryAfterS, invalids, removed, reduced, stale }: Outcome, origin: string | null, methods: string): Response {
+/** Builds the answer for `outcome`. `origin` is the allowed origin to echo, or null for none. */
+export function respond({ reason, retryAfterS, invalids, removed, reduced, stale }: Outcome, origin: string | null, methods: string): PlainAnswer {
   const { status, title, message } = ANSWERS[reason];
   // Vary on every answer of the route: a cache must not hand one origin's answer (with its CORS headers) to another.
   const headers: Record<string, string> = { vary: 'Origin', 'cache-control': 'no-store', ...corsHeaders(origin) };
-  if (reason == 'preflight') return new Response(null, { status, headers: { ...headers, ...preflightHeaders(methods) } });
-  if (reason == 'cleared') return new Response(null, { status, headers });
+  if (reason == 'preflight') return { status, headers: { ...headers, ...preflightHeaders(methods) }, cookies: [], body: null };
+  if (reason == 'cleared') return { status, headers, cookies: [], body: null };
   if (reason == 'method_not_allowed') headers.allow = `${methods}, OPTIONS`;
   if (retryAfterS !== undefined) headers['retry-after'] = String(retryAfterS);
   headers['content-type'] = 'application/json';
@@ -66,5 +67,5 @@ export function respond({ reason, retryAfterS, invalids, removed, reduced, stale
       : removed || reduced || stale
         ? { reason, message: [removed && REMOVED, reduced && REDUCED, stale && STALE].filter(Boolean).join(' '), removed, reduced, stale }
         : undefined;
-  return new Response(JSON.stringify({ title, status, timestamp: new Date().toISOString(), detail }), { status, headers });
+  return { status, headers, cookies: [], body: JSON.stringify({ title, status, timestamp: new Date().toISOString(), detail }) };
 }

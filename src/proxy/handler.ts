@@ -3,7 +3,8 @@
  * request that will be refused costs as little as possible; each step ends in a reason code or the next step.
  */
 import { respond, ANSWERS, type Outcome } from './answers';
-import { readBody, TOO_LARGE } from '../http/read-body';
+import { TOO_LARGE } from '../http/read-body';
+import { fetchHandler, type PlainAnswer, type PlainRequest } from '../http/plain';
 import { originAllowed } from './cors';
 import { resolveOptions, type LogEntry, type ProxyConfig, type ProxyOptions } from './options';
 import type { Connect } from './shared/store';
@@ -11,7 +12,7 @@ import { overLimit, PEEK } from './rate-limit';
 import { createCoalescer, type Coalescer } from './coalesce';
 import { validateBatch } from './validate';
 import { keepNewest, type CaptureTimes } from './newest-write';
-import { clearCookie, cookieRequest, restoreCookie, twinCookie, withCookies } from './server-cookie';
+import { clearCookie, cookieRequest, restoreCookie, twinCookie } from './server-cookie';
 
 /** What the runtime adapter knows about the request beyond the request itself. */
 export interface ProxyContext {
@@ -28,7 +29,7 @@ type Result = Outcome & Omit<LogEntry, 'status' | 'reason' | 'latencyMs' | 'inva
 /** `text/plain` is accepted because `navigator.sendBeacon` cannot send another type without a preflight. */
 const JSON_TYPE = /^(application\/json|text\/plain)\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
-function clientIp(request: Request, ctx: ProxyContext | undefined, header: string | undefined) {
+function clientIp(request: PlainRequest, ctx: ProxyContext | undefined, header: string | undefined) {
   if (header) {
     // X-Forwarded-For grows to the right: the last entry is the one our own front proxy added.
     const value = request.headers.get(header)?.split(',').pop()?.trim();
@@ -37,7 +38,7 @@ function clientIp(request: Request, ctx: ProxyContext | undefined, header: strin
   return typeof ctx?.clientIp == 'string' && ctx.clientIp ? ctx.clientIp : undefined;
 }
 
-async function pipeline(request: Request, ctx: ProxyContext | undefined, config: ProxyConfig, coalescer: Coalescer): Promise<Result> {
+async function pipeline(request: PlainRequest, ctx: ProxyContext | undefined, config: ProxyConfig, coalescer: Coalescer): Promise<Result> {
   // 1. Route. No GET: profile reads are never exposed to browsers. DELETE only clears the server cookie.
   if (new URL(request.url).pathname != config.path) return { reason: 'not_found' };
   const { method } = request;
@@ -56,7 +57,7 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
   let retryAfterS = await pay(PEEK);
   if (retryAfterS) return { reason: 'rate_limited', scope: 'ip', retryAfterS };
   // 5–6. Size, then parse and validate. A refused body costs one record, so junk pays too.
-  const bytes = await readBody(request, config.maxBodyBytes);
+  const bytes = await request.bytes(config.maxBodyBytes);
   // Capture times on the proxy's clock: the browser's own clock cancels out of its records' ages.
   const receivedAt = config.clock.now();
   const batch =
@@ -109,7 +110,8 @@ async function pipeline(request: Request, ctx: ProxyContext | undefined, config:
  * Creates the proxy handler. Options are checked here, so a missing key or origin list throws at start-up.
  * The handler never throws: every failure is an answer from the fixed table. `connect` opens a `shared.redis` URL
  * (idcapture/proxy passes it; the edge does not, so its Worker bundle holds no way to Redis). `captureTimes` replaces
- * where capture times are kept (the edge's writer object: its durable storage), given `maxAgeDays` in ms.
+ * where capture times are kept (the edge's writer object: its durable storage), given `maxAgeDays` in ms. The handler
+ * carries its plain form (`src/http/plain.ts`), which the Node adapter calls without a `Request` or `Response`.
  */
 export function createProxy(options: ProxyOptions, connect?: Connect, captureTimes?: (maxAgeMs: number) => CaptureTimes): ProxyHandler {
   const resolved = resolveOptions(options, connect);
@@ -117,7 +119,7 @@ export function createProxy(options: ProxyOptions, connect?: Connect, captureTim
   const coalescer = createCoalescer({ ...config, ...config.coalesce });
   const { serverCookie: cookie } = config;
   const methods = cookie ? 'POST, DELETE' : 'POST';
-  return async (request, ctx) => {
+  const answer = async (request: PlainRequest, ctx?: ProxyContext): Promise<PlainAnswer> => {
     const started = Date.now();
     let result: Result;
     try {
@@ -126,12 +128,12 @@ export function createProxy(options: ProxyOptions, connect?: Connect, captureTim
       result = { reason: 'internal_error' };
     }
     const origin = request.headers.get('origin');
-    let response = respond(result, originAllowed(origin, config.origins) ? origin : null, methods);
+    const response = respond(result, originAllowed(origin, config.origins) ? origin : null, methods);
     if (cookie) {
       const { reason, vuids } = result;
       const seen = cookieRequest(request);
       const set = reason == 'cleared' ? clearCookie(cookie, seen) : restoreCookie(cookie, seen);
-      response = withCookies(response, [set, reason == 'accepted' ? twinCookie(cookie, seen, vuids ?? []) : undefined]);
+      for (const c of [set, reason == 'accepted' ? twinCookie(cookie, seen, vuids ?? []) : undefined]) if (c) response.cookies.push(c);
     }
     if (config.log) {
       const { reason, attributes, records, removed, reduced, stale, verified, invalids, scope, upstreamStatus, attempts } = result;
@@ -147,4 +149,5 @@ export function createProxy(options: ProxyOptions, connect?: Connect, captureTim
     }
     return response;
   };
+  return fetchHandler(answer);
 }

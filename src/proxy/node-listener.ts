@@ -1,9 +1,13 @@
 /**
- * Runs a Fetch-API handler on `node:http` through the shared adapter (src/http/node.ts): the body is streamed into
- * the handler, so an oversized chunked body is refused while it is still arriving; the client IP is the socket's.
+ * Runs a Fetch-API handler on `node:http`. `createProxy`'s own handler runs in its plain form (src/http/node-plain.ts):
+ * read from the socket as it asks, with no Web `Request` or `Response`; any other handler (one that wraps it, say)
+ * through the Fetch bridge (src/http/node.ts), its body streamed in. Either way an oversized chunked body is refused
+ * while it is still arriving, and the client IP is the socket's.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeListener } from '../http/node';
+import { plainNodeListener } from '../http/node-plain';
+import { PLAIN, type WithPlain } from '../http/plain';
 import { optionChecks, optionNames } from '../options/checks';
 import type { ProxyContext } from './handler';
 
@@ -40,9 +44,11 @@ export function toNodeListener(handle: Handler, options: NodeListenerOptions = {
   if (trustProxyHeader !== undefined && (typeof trustProxyHeader != 'string' || !/^[a-z0-9-]+$/i.test(trustProxyHeader))) {
     check.fail('trustProxyHeader', 'a header name');
   }
-  return nodeListener(handle, {
+  const adapter = {
     trustedHeader: trustProxyHeader?.toLowerCase(),
     bodyTimeoutMs: bodyTimeoutMs === undefined ? undefined : check.whole('bodyTimeoutMs', bodyTimeoutMs),
     drainMaxBytes: DRAIN_MAX_BYTES,
-  });
+  };
+  const plain = (handle as Partial<WithPlain<ProxyContext>>)[PLAIN];
+  return typeof plain == 'function' ? plainNodeListener(plain, adapter) : nodeListener(handle, adapter);
 }

@@ -97,8 +97,8 @@ export interface CookieRequest {
   secure: boolean;
 }
 
-/** The `CookieRequest` of a Fetch-API request. */
-export const cookieRequest = (request: Request): CookieRequest => ({
+/** The `CookieRequest` of a Fetch-API request (or of what the proxy reads of one, `PlainRequest`). */
+export const cookieRequest = (request: Pick<Request, 'url'> & { headers: Pick<Headers, 'get'> }): CookieRequest => ({
   header: request.headers.get('cookie'),
   secure: new URL(request.url).protocol == 'https:',
 });

@@ -17,10 +17,18 @@ export interface Pacer {
   hold(ms: number): void;
 }
 
+/** The part of an interval a slot may be taken late without moving the slots after it. */
+const LATE_SLACK = 0.1;
+
 export function createPacer(requestsPerSecond: number, clock: Clock): Pacer {
   // Evenly spaced slots rather than a bucket of tokens: a burst of 10 at once is how a 10/s budget is overrun at the
   // edge of a second on the upstream's side of the clock.
   const interval = 1000 / requestsPerSecond;
+  // Slots stay on their grid: a request that takes its slot a little late (a timer's granularity, a busy event loop,
+  // the work before it leaves) does not push every later slot back by as much, which cost the proxy 2–5% of its
+  // pace under load. Later than that, the grid starts again from now. So two requests are never closer than
+  // (1 − LATE_SLACK) intervals, and never more than `requestsPerSecond` leave on average.
+  const slack = interval * LATE_SLACK;
   let next = -Infinity;
   let heldUntil = -Infinity;
   return {
@@ -35,7 +43,7 @@ export function createPacer(requestsPerSecond: number, clock: Clock): Pacer {
         signal?.throwIfAborted();
         const now = clock.now();
         const at = Math.max(now, next);
-        next = at + interval;
+        next = (now - next <= slack ? next : at) + interval;
         if (at > now) await Promise.race([clock.sleep(at - now, signal), aborted]);
       } while (heldUntil > clock.now());
     },

@@ -21,3 +21,5 @@ export { defaults as cookiebotDefaults } from '../../src/consent/cookiebot';
 export { serverDefaults as startEmulatorDefaults } from '../../src/emulator/server';
 export { systemClock } from '../../src/upstream/clock';
 export { DEFAULT_FIELDS, DEFAULT_IDENTIFIERS } from '../../src/profile/rules';
+// The pace every upstream request keeps, for test/node/pacer.test.js to drive on a clock of its own.
+export { createPacer } from '../../src/upstream/pacer';

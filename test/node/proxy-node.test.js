@@ -29,10 +29,19 @@ after(() => upstream.close());
 
 const valid = JSON.stringify([{ attributes: { vuid: VUID, email: 'sample@test.com' } }]);
 
-describe('the pipeline table over HTTP', () => {
+/**
+ * The two bridges the adapter has: createProxy's handler runs in its plain form (read from node:http, no Request or
+ * Response), any other Fetch handler (here one wrapping the proxy's) through the Fetch bridge. Each must answer alike.
+ */
+const bridges = {
+  plain: (handle) => handle,
+  'Fetch (a wrapped handler)': (handle) => (request, ctx) => handle(request, ctx),
+};
+
+for (const [bridge, wrap] of Object.entries(bridges)) describe(`the pipeline table over HTTP, ${bridge} bridge`, () => {
   let base;
   before(async () => {
-    base = await serve(proxy());
+    base = await serve(wrap(proxy()));
   });
   for (const c of cases) {
     test(c.name, async () => {
@@ -43,10 +52,10 @@ describe('the pipeline table over HTTP', () => {
   }
 });
 
-describe('bodies on the socket', () => {
+for (const [bridge, wrap] of Object.entries(bridges)) describe(`bodies on the socket, ${bridge} bridge`, () => {
   let base;
   before(async () => {
-    base = await serve(proxy());
+    base = await serve(wrap(proxy()));
   });
 
   test('a chunked body over the limit is answered 413 before the client has sent the rest', async () => {
@@ -105,6 +114,22 @@ describe('bodies on the socket', () => {
     assert.equal((await watch.response(response)).status, 202);
   });
 
+  test('a repeated header reads as Headers.get reads it (every value, joined): two content types are refused 415', async () => {
+    upstream.reset();
+    const { port } = new URL(base);
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    // node:http keeps only the first Content-Type of a request; a Fetch Request joins both, and so must the plain bridge.
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nOrigin: ${ORIGIN}\r\nContent-Type: application/json\r\nContent-Type: text/html\r\nContent-Length: ${valid.length}\r\nConnection: close\r\n\r\n${valid}`);
+    const text = await new Promise((resolve) => {
+      let data = '';
+      socket.on('data', (d) => (data += d)).on('end', () => resolve(data));
+    });
+    watch.text(text);
+    assert.match(text, /^HTTP\/1\.1 415 /);
+    assert.equal(upstream.requests.length, 0);
+  });
+
   test('keep-alive carries several answers, including refusals whose small bodies were never read', async () => {
     let connections = 0;
     servers.at(-1).on('connection', () => connections++);
@@ -125,6 +150,28 @@ describe('bodies on the socket', () => {
     agent.destroy();
     assert.deepEqual(statuses, [202, 403, 202]);
     assert.equal(connections, 1);
+  });
+
+  test('a body still arriving at bodyTimeoutMs has its connection destroyed; the server answers the next request', async () => {
+    const slowBase = await serve(wrap(proxy()), { bodyTimeoutMs: 200 });
+    const { port } = new URL(slowBase);
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    // 'close', not events.once: that would reject on the ECONNRESET the destroyed connection may give first.
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    let answer = '';
+    socket.on('data', (d) => (answer += d));
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nOrigin: ${ORIGIN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[`);
+    // A byte every 50 ms: never idle, never done; only the deadline ends it.
+    const trickle = setInterval(() => socket.writable && socket.write(' '), 50);
+    try {
+      await closed;
+    } finally {
+      clearInterval(trickle);
+    }
+    assert.equal(answer, '', 'no answer: the connection was destroyed');
+    const response = await fetch(`${slowBase}${PATH}`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: valid });
+    assert.equal((await watch.response(response)).status, 202);
   });
 });
 
