@@ -9,10 +9,12 @@ import { rollup } from 'rollup';
 import resolve from '@rollup/plugin-node-resolve';
 import { Miniflare } from 'miniflare';
 import { startEmulator } from '../../dist/emulator.js';
+import { signIdentity } from '../../dist/server.js';
 import { ORIGIN, PATH } from './helpers/proxy-cases.js';
 import { until } from '../helpers/e2e.js';
 
 const KEY = 'example.apiKey';
+const SECRET = 'a-site-secret-of-at-least-32-chars!';
 let running;
 let mf;
 /** The two Worker instances, each as `{ fetch(path, init) }`. */
@@ -25,7 +27,7 @@ const worker = (name) => ({
   modules: true,
   scriptPath: 'dist/edge/worker.js',
   compatibilityDate: '2026-04-01',
-  bindings: { ZAIUS_API_KEY: KEY, ALLOWED_ORIGINS: ORIGIN, UPSTREAM: running.url },
+  bindings: { ZAIUS_API_KEY: KEY, ALLOWED_ORIGINS: ORIGIN, UPSTREAM: running.url, IDENTITY_SECRET: SECRET },
   // Both instances bind the same class of the first script: one object per name, whichever Worker asks.
   durableObjects: { PROFILE_WRITER: { className: 'ProfileWriter', scriptName: 'a' } },
 });
@@ -80,8 +82,8 @@ test('preflights stay in the Worker; a POST reaches the writer and the emulator 
 
 test("newest write wins in the writer's storage: the phone's older first_name, arriving later through the other Worker and after the writer restarted, is taken out; its newer field lands", async () => {
   // A writer whose storage outlives it: a Miniflare of its own persisting Durable Objects to a directory, started
-  // again on the same directory, as an evicted object starts again on its storage. (Records are unverified here, so
-  // the conflicting field is one an unverified record may set: first_name.)
+  // again on the same directory, as an evicted object starts again on its storage. Both devices' records are signed:
+  // only a write a token vouches for records its capture time.
   const persist = mkdtempSync(join(tmpdir(), 'idcapture-do-'));
   const start = async () => {
     const own = new Miniflare({ host: '127.0.0.1', port: 0, durableObjectsPersist: persist, workers: [worker('a'), worker('b')] });
@@ -91,11 +93,12 @@ test("newest write wins in the writer's storage: the phone's older first_name, a
   try {
     let { own, at } = await start();
     const email = 'two-devices@test.com';
-    const laptop = await send(at('a'), [{ attributes: { email, first_name: 'Laptop' }, age: 0 }], '192.0.2.10');
+    const token = await signIdentity({ email, expiresIn: 3600 }, { secret: SECRET });
+    const laptop = await send(at('a'), [{ attributes: { email, first_name: 'Laptop' }, token, age: 0 }], '192.0.2.10');
     assert.equal(laptop.status, 202);
     await own.dispose();
     ({ own, at } = await start());
-    const phone = await send(at('b'), [{ attributes: { email, first_name: 'Phone', last_name: 'Newer' }, age: 3_600_000 }], '192.0.2.11');
+    const phone = await send(at('b'), [{ attributes: { email, first_name: 'Phone', last_name: 'Newer' }, token, age: 3_600_000 }], '192.0.2.11');
     assert.equal(phone.status, 202);
     assert.deepEqual((await phone.json()).detail.stale, ['first_name']);
     await own.dispose();
