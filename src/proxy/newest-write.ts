@@ -8,6 +8,7 @@
 import type { Clock } from '../upstream/clock';
 import type { CheckedRecord } from '../profile/batch';
 import { isIdentifier, type FieldValue } from '../profile/rules';
+import { digest64 } from './digest';
 import { identityKeys } from './identity-keys';
 
 /** One attribute's value as the times are kept: its name, and a digest of the value. */
@@ -32,17 +33,7 @@ export interface CaptureTimes {
  * A value's 64-bit FNV-1a digest: enough to tell a resend of the same value from another (a collision only lets an
  * older value through, as without this), and no address or phone number is kept in the proxy's state.
  */
-export function printOf(value: FieldValue): string {
-  const text = JSON.stringify(value);
-  let h1 = 0x811c9dc5;
-  let h2 = 0xcbf29ce4;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x0100019d);
-  }
-  return (h1 >>> 0).toString(36) + (h2 >>> 0).toString(36);
-}
+export const printOf = (value: FieldValue): string => digest64(JSON.stringify(value));
 
 /** An identity key as state outside this process keeps it: SHA-256, hex, 128 bits; never the email or phone itself. */
 export async function identityDigest(identity: string): Promise<string> {

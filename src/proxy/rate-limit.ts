@@ -2,6 +2,7 @@
  * Rate limiting: the limiter interface (the shape of Cloudflare's rate-limit binding, so `env.MY_LIMITER` can be passed
  * straight in) and the in-memory default.
  */
+import { digest64 } from './digest';
 import { optionChecks, optionNames } from '../options/checks';
 import type { SharedStore } from './shared/store';
 import { sharedWindow, type SharedWindow } from './shared/limiter';
@@ -67,15 +68,7 @@ const MAX_KEY_LENGTH = 96;
  * sending megabyte values must not make each remembered key cost a megabyte. Short keys (IPs, vuids) never change.
  */
 function boundedKey(key: string): string {
-  if (key.length <= MAX_KEY_LENGTH) return key;
-  let h1 = 0x811c9dc5;
-  let h2 = 0xcbf29ce4;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x0100019d);
-  }
-  return `${key.slice(0, 32)}#${key.length}#${(h1 >>> 0).toString(36)}${(h2 >>> 0).toString(36)}`;
+  return key.length <= MAX_KEY_LENGTH ? key : `${key.slice(0, 32)}#${key.length}#${digest64(key)}`;
 }
 
 const isLimiter = (value: unknown): value is RateLimiter =>
