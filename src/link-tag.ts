@@ -1,15 +1,9 @@
-// dist/link.js: the script tag loads it from beside itself when the page's query may carry its link parameter
-// (`data-link-parameter`, default `idc`), so the tag carries none of the link code.
+// dist/link.js: the script tag, which has already taken the link token (`data-link-parameter`, default `idc`) out of
+// the address bar, loads it from beside itself to follow the link, so the tag carries none of that code.
 import type { IdCapture } from './client/create';
-import { takeParameter } from './client/link';
 import { followLink } from './client/link-follow';
-import { LINK_PARAMETER } from './client/link-parameter';
 
-export default (client: IdCapture, data: DOMStringMap): Promise<void> | undefined => {
-  const parameter = data.linkParameter || LINK_PARAMETER;
-  if (parameter == 'false') return;
-  const token = takeParameter(parameter);
-  if (!token) return;
+export default (client: IdCapture, data: DOMStringMap, token: string): Promise<void> => {
   const debug = data.debug != null && data.debug != 'false';
   return followLink(client, token, {
     pageToken: () => data.identityToken,

@@ -2,7 +2,7 @@
 // `window.idcapture` before this file loaded, and then becomes that global.
 import { startClient } from './client/create';
 import { checkConsent, checkEndpoint, checkForms, defaults, whole, type ClientConfig } from './client/options';
-import { LINK_PARAMETER } from './client/link-parameter';
+import { LINK_PARAMETER, takeParameter } from './client/link-parameter';
 import { VERBOSE } from './verbose';
 
 type Call = [method: string, ...args: unknown[]];
@@ -48,11 +48,11 @@ function start(data: DOMStringMap, src: string, queued?: unknown[]) {
     }
     const { client, report } = startClient(readOptions(data, VERBOSE && debug, src));
     client.setIdentityToken(data.identityToken || null);
-    // A link from an email: only a page whose query may carry one loads the code that follows it (dist/link.js),
-    // which also says no to `data-link-parameter="false"` and to a name that only appears inside another parameter.
-    if (location.search.includes(data.linkParameter || LINK_PARAMETER)) {
-      import(new URL('link.js', src).href).then((module) => module.default(client, data), report);
-    }
+    // A link from an email: its token leaves the address bar now, before the page's other scripts read it, and only
+    // then is the code that follows it loaded (dist/link.js).
+    const parameter = data.linkParameter || LINK_PARAMETER;
+    const token = parameter != 'false' && takeParameter(parameter);
+    if (token) import(new URL('link.js', src).href).then((module) => module.default(client, data, token), report);
     const call = (entry: unknown) => {
       try {
         // Only the debug tag explains; in the production tag, destructuring what is no array throws a TypeError itself

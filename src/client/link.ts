@@ -7,17 +7,7 @@
  */
 import type { IdCapture } from './create';
 import { fail } from './options';
-import { LINK_PARAMETER } from './link-parameter';
-
-/** Takes `parameter` out of the address bar, keeping the other parameters, the hash and the history state. */
-export function takeParameter(parameter: string): string | null {
-  const url = new URL(location.href);
-  const value = url.searchParams.get(parameter);
-  if (value === null) return null;
-  url.searchParams.delete(parameter);
-  history.replaceState(history.state, '', url.href);
-  return value;
-}
+import { LINK_PARAMETER, takeParameter } from './link-parameter';
 
 /**
  * Links for `createIdCapture` (the npm entry): `parameter` checked and taken out of the address before the client
