@@ -22,8 +22,10 @@ import terser from '@rollup/plugin-terser';
 // kept by held and unstored captures), upserts older than maxAgeDays are dropped unsent ('expired'), and an upsert
 // replaces a queued one only when it supersedes it. 5 B more: and only when it was captured no earlier (an upsert held
 // for consent, or left unstored by a page, reaches the queue after newer ones).
+// Issue 26's links, 53 B more: the tag takes the link token out of the address bar itself, as it starts, rather than
+// once dist/link.js has loaded (about 95 ms later on a busy machine), so fewer of the page's scripts can read it.
 const BUDGET = 8192;
-const CEILING = BUDGET - 1200 + 384 + 139 + 5;
+const CEILING = BUDGET - 1200 + 384 + 139 + 5 + 53;
 const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const read = (file) => readFileSync(new URL(`../../dist/${file}`, import.meta.url), 'utf8');
 
