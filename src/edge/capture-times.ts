@@ -3,7 +3,7 @@
  * phone number is stored), so the newest write per attribute survives the object's eviction and restarts. Calls run
  * one after another, each whole, so a record's read and write of the times are one step.
  */
-import { decide, identityDigest, type CaptureTimes, type Known, type Written } from '../proxy/newest-write';
+import { decide, identityDigest, type CaptureTimes, type Known, type Write, type Written } from '../proxy/newest-write';
 
 /** The few methods of a Durable Object's `state.storage` this uses. */
 export interface DurableStorage {
@@ -19,22 +19,22 @@ const PREFIX = 'newest:';
 /** Entries read per page of a sweep. */
 const PAGE = 1000;
 
-/** What one identity's entry holds: attribute → [capture ms, value digest]. */
-type Entry = Record<string, [number, string]>;
+/** What one identity's entry holds: attribute → [capture ms, value digest, browser digest]. */
+type Entry = Record<string, [number, string, string?]>;
 
 export function createStorageCaptureTimes(storage: DurableStorage, now: () => number, maxAgeMs: number): CaptureTimes & { sweep(): Promise<number> } {
   let last: Promise<unknown> = Promise.resolve();
-  async function older(identities: readonly string[], written: readonly Written[], at: number, keep: boolean) {
+  async function older(identities: readonly string[], written: readonly Written[], write: Write) {
     const keys = await Promise.all(identities.map(async (identity) => PREFIX + (await identityDigest(identity))));
     const stored = await storage.get<Entry>(keys);
-    const known = keys.map((key) => new Map(Object.entries(stored.get(key) ?? {}).map(([name, [t, print]]) => [name, { at: t, print } as Known])));
-    const decided = decide(known, written, at);
-    if (keep && decided.kept.length) {
+    const known = keys.map((key) => new Map(Object.entries(stored.get(key) ?? {}).map(([name, [t, print, by = '']]) => [name, { at: t, print, by } as Known])));
+    const decided = decide(known, written, write);
+    if (write.keep && decided.kept.length) {
       // A time older than maxAgeDays can never win again (no older record is accepted): dropped as the entry is written.
       const since = now() - maxAgeMs;
       const entries = known.map((times, n) => {
         for (const [name, entry] of decided.kept) times.set(name, entry);
-        const fresh = [...times].filter(([, entry]) => entry.at >= since).map(([name, entry]) => [name, [entry.at, entry.print]]);
+        const fresh = [...times].filter(([, entry]) => entry.at >= since).map(([name, entry]) => [name, [entry.at, entry.print, entry.by]]);
         return [keys[n], Object.fromEntries(fresh)];
       });
       await storage.put<Entry>(Object.fromEntries(entries));
@@ -54,7 +54,7 @@ export function createStorageCaptureTimes(storage: DurableStorage, now: () => nu
     return run;
   };
   return {
-    older: (identities, written, at, keep) => serial(() => older(identities, written, at, keep)),
+    older: (identities, written, write) => serial(() => older(identities, written, write)),
     /**
      * Deletes the entries of identities with no write in `maxAgeDays` (the object's alarm), and plans the next sweep
      * while any are left: an entry outlives its last write by at most twice `maxAgeDays`. Resolves how many are left.

@@ -57,9 +57,10 @@ async function pipeline(request: PlainRequest, ctx: ProxyContext | undefined, co
   let retryAfterS = await pay(PEEK);
   if (retryAfterS) return { reason: 'rate_limited', scope: 'ip', retryAfterS };
   // 5–6. Size, then parse and validate. A refused body costs one record, so junk pays too.
-  const bytes = await request.bytes(config.maxBodyBytes);
-  // Capture times on the proxy's clock: the browser's own clock cancels out of its records' ages.
+  // Capture times on the proxy's clock: the browser's own clock cancels out of its records' ages. Taken before the body
+  // is read, so a slow upload does not make its records look captured later.
   const receivedAt = config.clock.now();
+  const bytes = await request.bytes(config.maxBodyBytes);
   const batch =
     bytes === TOO_LARGE ? { reason: 'payload_too_large' as const }
     : !bytes ? { reason: 'unreadable_body' as const }

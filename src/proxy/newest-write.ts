@@ -17,16 +17,27 @@ export interface Written {
   print: string;
 }
 
+/** One record's write as the times see it. */
+export interface Write {
+  /** Capture time, ms on the proxy's clock. */
+  at: number;
+  /** Whether its times are recorded (a record a token vouched for), or the record is only checked. */
+  keep: boolean;
+  /** A digest of the browser that wrote it (its vuid), or '' when the record names none. */
+  by: string;
+}
+
 /** Where the capture times of forwarded writes are kept: process memory, Redis, or a Durable Object's storage. */
 export interface CaptureTimes {
   /**
    * Atomically for one record: the names of `written` whose value is older than the newest write known for that name
-   * under any of `identities` (captured later, with another value); the others are recorded at `at` (ms on the
-   * proxy's clock) under every identity. The same value is never older: a resend's capture time, reckoned again from
-   * its age on arrival, moves by the network's delay. Since the order is by capture time, the order of calls does not
-   * matter. With `keep` false nothing is recorded: the record is only checked.
+   * under any of `identities` (captured later, by another browser, with another value); the others are recorded at
+   * `write.at` under every identity, when `write.keep`. The same value is never older: a resend's capture time,
+   * reckoned again from its age on arrival, moves by the network's delay. Nor is a write of the same browser: its
+   * queue sends its writes in the order they were made, which a capture time, late by however long the request
+   * waited in the browser, cannot improve on.
    */
-  older(identities: readonly string[], written: readonly Written[], at: number, keep: boolean): Promise<string[]>;
+  older(identities: readonly string[], written: readonly Written[], write: Write): Promise<string[]>;
 }
 
 /**
@@ -41,17 +52,18 @@ export async function identityDigest(identity: string): Promise<string> {
   return [...new Uint8Array(digest, 0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** The newest write of one attribute: when it was captured and a digest of its value. */
+/** The newest write of one attribute: when it was captured, a digest of its value, and its browser's (`Write.by`). */
 export interface Known {
   at: number;
   print: string;
+  by: string;
 }
 
 /**
  * The step every store shares, given what each identity knows of the record's attributes: the names that are older,
  * and what each identity knows afterwards (`null` when nothing is recorded for it).
  */
-export function decide(known: readonly Map<string, Known>[], written: readonly Written[], at: number) {
+export function decide(known: readonly Map<string, Known>[], written: readonly Written[], { at, by }: Write) {
   const older: string[] = [];
   const kept: [string, Known][] = [];
   for (const { name, print } of written) {
@@ -60,8 +72,8 @@ export function decide(known: readonly Map<string, Known>[], written: readonly W
       const entry = times.get(name);
       if (entry && (!newest || entry.at > newest.at)) newest = entry;
     }
-    if (newest && newest.at > at && newest.print != print) older.push(name);
-    else kept.push([name, { at: Math.max(at, newest?.at ?? at), print }]);
+    if (newest && newest.at > at && newest.print != print && (!by || newest.by != by)) older.push(name);
+    else kept.push([name, { at: Math.max(at, newest?.at ?? at), print, by }]);
   }
   return { older, kept };
 }
@@ -77,11 +89,11 @@ export function createMemoryCaptureTimes(clock: Clock, maxAgeMs: number, maxIden
   /** Per identity, per attribute, the newest write; in order of last write, the least recent first. */
   const identities = new Map<string, Map<string, Known>>();
   return {
-    async older(keys, written, at, keep) {
+    async older(keys, written, write) {
       const since = clock.now() - maxAgeMs;
       const known = keys.map((key) => identities.get(key) ?? new Map<string, Known>());
-      const { older, kept } = decide(known, written, at);
-      if (!keep || !kept.length) return older;
+      const { older, kept } = decide(known, written, write);
+      if (!write.keep || !kept.length) return older;
       keys.forEach((key, n) => {
         const times = known[n];
         for (const [name, entry] of times) if (entry.at < since) times.delete(name);
@@ -102,7 +114,8 @@ export function createMemoryCaptureTimes(clock: Clock, maxAgeMs: number, maxIden
  * Takes out of each record the attributes a later capture has already written, differently, for one of its
  * identities, and records the capture times of the rest (`capturedAt`, by index) for the `trusted` records only: a
  * record no token vouched for may name anyone's email, so it is held back by the customer's own writes and never
- * holds them back. Resolves the names taken out, each once.
+ * holds them back. Records of one browser (one vuid) never hold back each other. Resolves the names taken out, each
+ * once.
  */
 export async function keepNewest(records: CheckedRecord[], capturedAt: readonly number[], trusted: readonly boolean[], times: CaptureTimes): Promise<string[]> {
   const taken = await Promise.all(
@@ -113,7 +126,9 @@ export async function keepNewest(records: CheckedRecord[], capturedAt: readonly 
         .map((name) => ({ name, print: printOf(attributes[name]) }));
       const keys = identityKeys([record]);
       if (!written.length || !keys.length) return [];
-      const older = await times.older(keys, written, capturedAt[n], trusted[n]);
+      const { vuid } = attributes;
+      const by = typeof vuid == 'string' && vuid ? digest64(vuid) : '';
+      const older = await times.older(keys, written, { at: capturedAt[n], keep: trusted[n], by });
       for (const name of older) delete attributes[name];
       return older;
     }),

@@ -9,11 +9,12 @@ import type { SharedStore } from './store';
 
 export function createSharedCaptureTimes(store: SharedStore, maxAgeMs: number, fallback: CaptureTimes): CaptureTimes {
   return {
-    async older(identities, written, at, keep) {
+    async older(identities, written, write) {
       const keys = identities.map(async (identity) => store.key(`newest:${await identityDigest(identity)}`));
-      const args = [Math.round(at), keep ? Math.ceil(maxAgeMs) : 0, ...written.flatMap(({ name, print }) => [name, print])];
+      const { at, keep, by } = write;
+      const args = [Math.round(at), keep ? Math.ceil(maxAgeMs) : 0, by, ...written.flatMap(({ name, print }) => [name, print])];
       const answer = await store.run(NEWEST, await Promise.all(keys), args);
-      return Array.isArray(answer) ? (answer as string[]) : fallback.older(identities, written, at, keep);
+      return Array.isArray(answer) ? (answer as string[]) : fallback.older(identities, written, write);
     },
   };
 }

@@ -57,35 +57,35 @@ return {1, 0}
 /**
  * Newest write wins, for one record: KEYS one hash per identity (attribute → `capture ms:value digest`), ARGV the
  * record's capture ms, the keys' lifetime in ms (`maxAgeDays`: an older record is refused, so an older time can never
- * win; 0 checks the record without recording anything), then each attribute's name and value digest. Answers the
- * names whose newest write, under any identity, was captured later with another value; records the others under
- * every identity.
+ * win; 0 checks the record without recording anything), its browser's digest ('' for none), then each attribute's
+ * name and value digest. Answers the names whose newest write, under any identity, was captured later by another
+ * browser with another value; records the others under every identity (`ms:digest:browser`).
  */
 export const NEWEST = script(`
-local at = tonumber(ARGV[1])
+local at, by = tonumber(ARGV[1]), ARGV[3]
 local names, prints = {}, {}
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   names[#names + 1] = ARGV[i]
   prints[#prints + 1] = ARGV[i + 1]
 end
-local newest, newestPrint = {}, {}
+local newest, newestPrint, newestBy = {}, {}, {}
 for _, key in ipairs(KEYS) do
   local known = redis.call('HMGET', key, unpack(names))
   for i = 1, #names do
     if known[i] then
-      local t, p = string.match(known[i], '^([^:]+):(.*)$')
+      local t, p, b = string.match(known[i], '^([^:]+):([^:]*):?(.*)$')
       t = tonumber(t)
-      if not newest[i] or t > newest[i] then newest[i], newestPrint[i] = t, p end
+      if not newest[i] or t > newest[i] then newest[i], newestPrint[i], newestBy[i] = t, p, b end
     end
   end
 end
 local older, fields = {}, {}
 for i = 1, #names do
-  if newest[i] and newest[i] > at and newestPrint[i] ~= prints[i] then
+  if newest[i] and newest[i] > at and newestPrint[i] ~= prints[i] and (by == '' or newestBy[i] ~= by) then
     older[#older + 1] = names[i]
   else
     fields[#fields + 1] = names[i]
-    fields[#fields + 1] = string.format('%d', math.max(at, newest[i] or at)) .. ':' .. prints[i]
+    fields[#fields + 1] = string.format('%d', math.max(at, newest[i] or at)) .. ':' .. prints[i] .. ':' .. by
   end
 end
 if #fields > 0 and ARGV[2] ~= '0' then
