@@ -75,7 +75,7 @@ export async function bench() {
       { name: `${name}: profiles/s applied by the emulator`, value: Math.round(steady.applied), unit: 'profiles/s', reference: `ceiling (${RPS} × 500)`, referenceValue: CEILING, ratio: steady.applied / CEILING },
       { name: `${name}: upstream requests 202 / 429`, value: `${steady.upstream[202] ?? 0} / ${steady.upstream[429] ?? 0}`, unit: 'requests' },
       { name: `${name}: browser answers 202 / 429 / 503 / 504`, value: answers(steady.statuses), unit: 'answers' },
-      { name: `${name}: Redis script calls per upstream request (the pace; budgets off)`, value: +steady.perUpstream.toFixed(1), unit: 'calls' },
+      { name: `${name}: Redis script calls per upstream request (2 for the pace, 1 per record for newest write wins; budgets off)`, value: +steady.perUpstream.toFixed(1), unit: 'calls' },
       { name: `${name}: accepted profiles missing upstream`, value: steady.lost, unit: 'profiles' },
       { name: `${name}, IP budget in Redis, Redis killed for the middle third: profiles/s applied`, value: Math.round(outage.applied), unit: 'profiles/s', reference: 'the same without the outage', referenceValue: Math.round(steady.applied), ratio: outage.applied / steady.applied },
       { name: `${name}, Redis killed for the middle third: upstream requests 202 / 429`, value: `${outage.upstream[202] ?? 0} / ${outage.upstream[429] ?? 0}`, unit: 'requests' },
