@@ -101,7 +101,7 @@ async function pipeline(request: PlainRequest, ctx: ProxyContext | undefined, co
   }
   // 7. Newest write wins: last, so only what will be forwarded records its capture time.
   const capturedAt = batch.ages.map((age) => receivedAt - age);
-  const stale = await keepNewest(records, capturedAt, trusted, config.captureTimes);
+  const stale = config.captureTimes ? await keepNewest(records, capturedAt, trusted, config.captureTimes) : [];
   // 8. Forward the validated records (the upstream body is rebuilt from them), and map the upstream's answer.
   const size = bytes instanceof Uint8Array ? bytes.byteLength : undefined;
   return { ...facts, stale: stale.length ? stale : undefined, ...(await coalescer.submit(records, ip, size, capturedAt)) };
@@ -116,7 +116,7 @@ async function pipeline(request: PlainRequest, ctx: ProxyContext | undefined, co
  */
 export function createProxy(options: ProxyOptions, connect?: Connect, captureTimes?: (maxAgeMs: number) => CaptureTimes): ProxyHandler {
   const resolved = resolveOptions(options, connect);
-  const config = captureTimes ? { ...resolved, captureTimes: captureTimes(resolved.maxAgeMs) } : resolved;
+  const config = captureTimes && resolved.captureTimes ? { ...resolved, captureTimes: captureTimes(resolved.maxAgeMs) } : resolved;
   const coalescer = createCoalescer({ ...config, ...config.coalesce });
   const { serverCookie: cookie } = config;
   const methods = cookie ? 'POST, DELETE' : 'POST';

@@ -263,8 +263,12 @@ export function resolveOptions(options: ProxyOptions, connect?: Connect) {
     coalesce: resolveCoalesce(options.coalesce ?? defaults.coalesce),
     upstreamRps: check.above('upstreamRps', options.upstreamRps ?? defaults.upstreamRps, 0, MAX_UPSTREAM_RPS),
     maxAgeMs,
-    /** The newest capture time per identity and attribute: Redis with `shared` (this process's memory while it is down). */
-    captureTimes: shared ? createSharedCaptureTimes(shared, maxAgeMs, local) : local,
+    /**
+     * The newest capture time per identity and attribute: Redis with `shared` (this process's memory while it is down).
+     * None without a `verify` secret: only a record a token vouches for records its time, so every check would be a
+     * lookup (a Redis round trip per record) that can find nothing.
+     */
+    captureTimes: options.verify === undefined ? undefined : shared ? createSharedCaptureTimes(shared, maxAgeMs, local) : local,
     clock,
     serverCookie: resolveServerCookie(options.serverCookie ?? defaults.serverCookie, 'idcapture/proxy'),
     shared,
